@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make book` and `make test`.
+# Both create .venv from requirements.txt on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+NOTEBOOKS := $(wildcard book/*.ipynb)
+
+.PHONY: book test notebooks clean
+
+book: $(READY)
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	@echo "Open _build/html/index.html"
+
+test: $(READY)
+	$(BIN)/python -m pytest
+
+notebooks: $(READY)
+	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis *.egg-info
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+$(READY): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "xentref needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@

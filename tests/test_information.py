@@ -1,0 +1,401 @@
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import xentref
+from xentref import symbolic
+from helpers import (
+    distributions,
+    mp_cross_entropy,
+    mp_entropy,
+    mp_kl_divergence,
+    mp_kl_terms,
+    relative_error,
+    ulps,
+)
+
+SEED = 20261121
+
+
+def dirichlet(rng, k, size=None, dtype=np.float64):
+    return rng.dirichlet(np.ones(k), size=size).astype(dtype)
+
+
+# Known values -------------------------------------------------------------
+
+
+def test_fair_coin_is_one_bit():
+    assert xentref.entropy([0.5, 0.5], base=2) == 1.0
+
+
+@pytest.mark.parametrize("k", [2, 3, 10, 1000])
+def test_uniform_entropy_is_log_k(k):
+    h = xentref.entropy(np.full(k, 1 / k))
+    assert relative_error(h, mpmath.log(k)) <= 4 * ulps(np.float64)
+
+
+def test_single_class_has_zero_entropy():
+    assert xentref.entropy([1.0]) == 0
+
+
+def test_certain_outcome_has_zero_entropy_with_a_positive_sign():
+    h = xentref.entropy([0.0, 1.0, 0.0])
+    assert h == 0 and math.copysign(1, h) == 1
+
+
+def test_seed_examples_of_cross_entropy():
+    # A one-hot target [1, 0, 0] against two predictions from the seed article.
+    first = xentref.cross_entropy([1, 0, 0], [0.7, 0.2, 0.1])
+    second = xentref.cross_entropy([1, 0, 0], [0.2, 0.4, 0.4])
+    assert relative_error(first, -mpmath.log(mpmath.mpf(0.7))) <= ulps(np.float64)
+    assert relative_error(second, -mpmath.log(mpmath.mpf(0.2))) <= ulps(np.float64)
+    assert round(float(first), 4) == 0.3567
+    assert round(float(second), 3) == 1.609
+
+
+def test_kl_of_a_concrete_pair_in_both_directions():
+    p, q = [0.5, 0.5], [0.9, 0.1]
+    forward = xentref.kl_divergence(p, q)
+    backward = xentref.kl_divergence(q, p)
+    # Exact values: 0.5 log(25/9) and 0.9 log 1.8 + 0.1 log 0.2.
+    half, nine, tenth = mpmath.mpf(0.5), mpmath.mpf(0.9), mpmath.mpf(0.1)
+    exact_forward = half * mpmath.log(half / nine) + half * mpmath.log(half / tenth)
+    exact_backward = nine * mpmath.log(nine / half) + tenth * mpmath.log(tenth / half)
+    assert relative_error(forward, exact_forward) <= 4 * ulps(np.float64)
+    assert relative_error(backward, exact_backward) <= 4 * ulps(np.float64)
+    assert forward != backward
+
+
+def test_zero_probabilities_contribute_nothing():
+    assert xentref.entropy([0.5, 0.5, 0.0]) == xentref.entropy([0.5, 0.5])
+    assert xentref.cross_entropy([0.5, 0.5, 0.0], [0.25, 0.25, 0.5]) == math.log(4)
+    assert xentref.kl_divergence([1.0, 0.0], [0.5, 0.5]) == pytest.approx(math.log(2), rel=1e-15)
+
+
+def test_zero_target_against_zero_prediction_is_zero():
+    assert xentref.cross_entropy([1.0, 0.0], [1.0, 0.0]) == 0
+    assert xentref.kl_divergence([1.0, 0.0], [1.0, 0.0]) == 0
+
+
+def test_prediction_zero_where_target_positive_is_infinite():
+    assert xentref.cross_entropy([1, 0, 0], [0, 0.5, 0.5]) == np.inf
+    assert xentref.kl_divergence([0.5, 0.5, 0], [1.0, 0, 0]) == np.inf
+
+
+def test_kl_with_mismatched_support_is_finite_one_way_only():
+    p = [0.5, 0.5, 0.0]
+    q = [0.5, 0.25, 0.25]
+    assert xentref.kl_divergence(p, q) == pytest.approx(0.5 * math.log(2), rel=1e-15)
+    assert xentref.kl_divergence(q, p) == np.inf
+
+
+@pytest.mark.parametrize("base, unit", [(2, math.log(2)), (10, math.log(10)), (math.e, 1.0)])
+def test_base_divides_by_log_base(base, unit):
+    p, q = [0.1, 0.2, 0.7], [0.3, 0.3, 0.4]
+    for function, args in [
+        (xentref.entropy, (p,)),
+        (xentref.cross_entropy, (p, q)),
+        (xentref.kl_divergence, (p, q)),
+    ]:
+        assert function(*args, base=base) == pytest.approx(function(*args) / unit, rel=1e-15)
+
+
+# Agreement with xentref.symbolic ------------------------------------------
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 8])
+def test_agrees_with_symbolic_definitions(k):
+    rng = np.random.default_rng(SEED + k)
+    p_sym = symbolic.probabilities("p", k)
+    q_sym = symbolic.probabilities("q", k)
+    pairs = [
+        (xentref.entropy, sp.lambdify([p_sym], symbolic.entropy(p_sym)), 1),
+        (xentref.cross_entropy, sp.lambdify([p_sym, q_sym], symbolic.cross_entropy(p_sym, q_sym)), 2),
+        (xentref.kl_divergence, sp.lambdify([p_sym, q_sym], symbolic.kl_divergence(p_sym, q_sym)), 2),
+    ]
+    p = dirichlet(rng, k, size=200)
+    q = dirichlet(rng, k, size=200)
+    for function, reference, arity in pairs:
+        args = (p, q)[:arity]
+        expected = reference(*[a.T for a in args])
+        np.testing.assert_allclose(function(*args), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_symbolic_entropy_in_bits():
+    p = symbolic.probabilities("p", 2)
+    bits = symbolic.entropy(p, base=2).subs({p[0]: sp.Rational(1, 2), p[1]: sp.Rational(1, 2)})
+    assert sp.simplify(bits) == 1
+
+
+# Accuracy against mpmath (50 digits) ---------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_entropy_and_cross_entropy_match_mpmath(dtype):
+    # Both are sums of non-negative terms, so a few ulps per class suffice.
+    rng = np.random.default_rng(SEED)
+    for k in [2, 3, 10, 100]:
+        p = dirichlet(rng, k, dtype=dtype)
+        q = dirichlet(rng, k, dtype=dtype)
+        bound = (k + 4) * ulps(dtype)
+        assert relative_error(xentref.entropy(p), mp_entropy(p)) <= bound
+        assert relative_error(xentref.cross_entropy(p, q), mp_cross_entropy(p, q)) <= bound
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kl_matches_mpmath_relative_to_its_terms(dtype):
+    # KL sums terms of both signs; the error is bounded relative to sum |terms|.
+    rng = np.random.default_rng(SEED)
+    for k in [2, 3, 10, 100]:
+        p = dirichlet(rng, k, dtype=dtype)
+        q = dirichlet(rng, k, dtype=dtype)
+        exact = mp_kl_divergence(p, q)
+        scale = mpmath.fsum(abs(t) for t in mp_kl_terms(p, q))
+        error = abs(mpmath.mpf(float(xentref.kl_divergence(p, q))) - exact)
+        assert error <= (k + 4) * ulps(dtype) * scale
+
+
+@pytest.mark.parametrize("gap", [1e-3, 1e-6, 1e-9])
+def test_kl_between_nearby_distributions_keeps_its_digits(gap):
+    # Each term is about +-gap; log(p/q) would carry an error of about eps
+    # from the rounding of p/q, far more than eps * gap, which log1p avoids.
+    q = np.array([0.3, 0.7])
+    p = np.array([0.3 + gap, 0.7 - gap])
+    exact = mp_kl_divergence(p, q)
+    error = abs(mpmath.mpf(float(xentref.kl_divergence(p, q))) - exact)
+    assert error <= 4 * ulps(np.float64) * gap
+
+
+def test_kl_with_a_subnormal_prediction_does_not_overflow():
+    p = np.array([1.0, 0.0])
+    q = np.array([5e-324, 1.0])
+    assert relative_error(xentref.kl_divergence(p, q), mp_kl_divergence(p, q)) <= 4 * ulps(np.float64)
+    assert relative_error(xentref.cross_entropy(p, q), mp_cross_entropy(p, q)) <= 4 * ulps(np.float64)
+
+
+def test_float32_stays_float32_and_agrees_with_float64():
+    rng = np.random.default_rng(SEED)
+    p = dirichlet(rng, 5, size=50)
+    q = dirichlet(rng, 5, size=50)
+    for function, args in [
+        (xentref.entropy, (p,)),
+        (xentref.cross_entropy, (p, q)),
+        (xentref.kl_divergence, (p, q)),
+    ]:
+        single = function(*[a.astype(np.float32) for a in args])
+        double = function(*args)
+        assert single.dtype == np.float32
+        np.testing.assert_allclose(single, double, rtol=1e-5, atol=1e-6)
+
+
+# Shapes and axes -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", [xentref.cross_entropy, xentref.kl_divergence])
+def test_axis_equals_moving_the_class_axis_last(function):
+    rng = np.random.default_rng(SEED)
+    p = dirichlet(rng, 4, size=(3, 5))
+    q = dirichlet(rng, 4, size=(3, 5))
+    moved = function(np.moveaxis(p, -1, 0), np.moveaxis(q, -1, 0), axis=0)
+    np.testing.assert_array_equal(moved, function(p, q))
+    h = xentref.entropy(np.moveaxis(p, -1, 1), axis=1)
+    np.testing.assert_array_equal(h, xentref.entropy(p))
+
+
+def test_batch_dimensions_broadcast():
+    rng = np.random.default_rng(SEED)
+    p = dirichlet(rng, 3, size=1)
+    q = dirichlet(rng, 3, size=4)
+    together = xentref.cross_entropy(p, q)
+    assert together.shape == (4,)
+    np.testing.assert_array_equal(together, [xentref.cross_entropy(p[0], row) for row in q])
+
+
+# Properties -----------------------------------------------------------------
+
+
+@given(st.integers(1, 8).flatmap(lambda k: st.tuples(distributions(k), distributions(k))))
+def test_kl_is_non_negative_and_zero_on_the_diagonal(pair):
+    p, q = pair
+    k = p.size
+    # Inputs sum to 1 only within rounding, so allow a few ulps below zero.
+    assert xentref.kl_divergence(p, q) >= -4 * k * ulps(np.float64)
+    assert xentref.kl_divergence(p, p) == 0
+
+
+@given(st.integers(1, 8).flatmap(lambda k: st.tuples(distributions(k), distributions(k))))
+def test_cross_entropy_is_at_least_entropy(pair):
+    p, q = pair
+    k = p.size
+    assert xentref.cross_entropy(p, q) >= xentref.entropy(p) - 4 * k * ulps(np.float64)
+
+
+@given(st.integers(1, 8).flatmap(lambda k: st.tuples(distributions(k), distributions(k))))
+def test_cross_entropy_is_entropy_plus_kl(pair):
+    p, q = pair
+    ce = xentref.cross_entropy(p, q)
+    h_plus_kl = xentref.entropy(p) + xentref.kl_divergence(p, q)
+    if np.isinf(ce):
+        assert np.isinf(h_plus_kl)
+    else:
+        assert ce == pytest.approx(h_plus_kl, rel=1e-13, abs=1e-13)
+
+
+@given(st.integers(1, 8).flatmap(distributions))
+def test_entropy_lies_between_zero_and_log_k(p):
+    h = xentref.entropy(p)
+    assert 0 <= h <= math.log(p.size) + 4 * p.size * ulps(np.float64)
+
+
+@given(st.integers(2, 6).flatmap(lambda k: distributions(k, dtype=np.float32, batch=(3,))))
+def test_float32_batches_keep_their_dtype(p):
+    assert xentref.entropy(p).dtype == np.float32
+    assert xentref.cross_entropy(p, p).dtype == np.float32
+
+
+# Bad input ------------------------------------------------------------------
+
+FUNCTIONS = [
+    (xentref.entropy, 1),
+    (xentref.cross_entropy, 2),
+    (xentref.kl_divergence, 2),
+]
+
+
+def call(function, arity, bad, good=(0.5, 0.5), position=0):
+    args = [good] * arity
+    args[position] = bad
+    return function(*args)
+
+
+@pytest.mark.parametrize(
+    "function, arity, position",
+    [(function, arity, position) for function, arity in FUNCTIONS for position in range(arity)],
+)
+def test_negative_probability_is_refused(function, arity, position):
+    name = "pq"[position]
+    with pytest.raises(ValueError, match=rf"`{name}` must be non-negative; got -0.5 at index \(1,\)"):
+        call(function, arity, [1.5, -0.5], position=position)
+
+
+@pytest.mark.parametrize("function, arity", FUNCTIONS)
+def test_distribution_not_summing_to_one_is_refused(function, arity):
+    with pytest.raises(ValueError, match=r"`p` must sum to 1 along axis 0 \(tolerance 1.5e-08 for float64\); got a sum of 0.9"):
+        call(function, arity, [0.5, 0.4])
+
+
+def test_sum_tolerance_is_looser_for_float32():
+    p = np.array([0.5, 0.5001], dtype=np.float32)
+    assert np.isfinite(xentref.entropy(p))
+    with pytest.raises(ValueError, match=r"tolerance 0.00035 for float32"):
+        xentref.entropy(np.array([0.5, 0.501], dtype=np.float32))
+
+
+@pytest.mark.parametrize("function, arity", FUNCTIONS)
+def test_nan_is_refused(function, arity):
+    with pytest.raises(ValueError, match=r"`p` must not contain NaN; found NaN at index \(0, 1\)"):
+        call(function, arity, [[0.5, np.nan]], good=[[0.5, 0.5]])
+
+
+@pytest.mark.parametrize("function, arity", FUNCTIONS)
+def test_infinite_probability_is_refused(function, arity):
+    with pytest.raises(ValueError, match=r"`p` must be finite; got inf at index \(0,\)"):
+        call(function, arity, [np.inf, 0.0])
+
+
+@pytest.mark.parametrize("function, arity", FUNCTIONS)
+def test_empty_class_axis_is_refused(function, arity):
+    with pytest.raises(ValueError, match=r"`p` has an empty class axis: axis -1 of shape \(3, 0\) has size 0"):
+        call(function, arity, np.zeros((3, 0)), good=np.zeros((3, 0)))
+
+
+@pytest.mark.parametrize("function, arity", FUNCTIONS)
+def test_scalar_is_refused(function, arity):
+    with pytest.raises(ValueError, match=r"`p` must have at least one dimension \(the class axis\); got a scalar"):
+        call(function, arity, 1.0)
+
+
+@pytest.mark.parametrize("function, arity", FUNCTIONS)
+@pytest.mark.parametrize("dtype", [np.float16, np.complex128, object])
+def test_unsupported_dtype_is_refused(function, arity, dtype):
+    with pytest.raises(TypeError, match=r"`p` must hold real numbers of dtype float32 or float64; got dtype"):
+        call(function, arity, np.array([0.5, 0.5], dtype=dtype))
+
+
+def test_strings_are_refused():
+    with pytest.raises(TypeError, match=r"`p` must hold real numbers .* got dtype <U3"):
+        xentref.entropy(["0.5", "0.5"])
+
+
+@pytest.mark.parametrize("function", [xentref.cross_entropy, xentref.kl_divergence])
+def test_different_class_counts_are_refused(function):
+    with pytest.raises(ValueError, match=r"`p` and `q` must have the same number of classes along axis 0; got 2 and 3"):
+        function([0.5, 0.5], [0.2, 0.3, 0.5])
+
+
+@pytest.mark.parametrize("function", [xentref.cross_entropy, xentref.kl_divergence])
+def test_different_ranks_are_refused(function):
+    with pytest.raises(ValueError, match=r"same number of dimensions; got shapes \(2,\) and \(1, 2\)"):
+        function([0.5, 0.5], [[0.5, 0.5]])
+
+
+@pytest.mark.parametrize("function", [xentref.cross_entropy, xentref.kl_divergence])
+def test_batch_shapes_that_do_not_broadcast_are_refused(function):
+    p = np.full((2, 2), 0.5)
+    q = np.full((3, 2), 0.5)
+    with pytest.raises(ValueError, match=r"the shapes of `p` \(2, 2\) and `q` \(3, 2\) do not broadcast"):
+        function(p, q)
+
+
+@pytest.mark.parametrize("base", [1, 0, -2, np.inf, np.nan])
+def test_invalid_base_value_is_refused(base):
+    with pytest.raises(ValueError, match=r"`base` must be a finite positive number other than 1; got"):
+        xentref.entropy([0.5, 0.5], base=base)
+
+
+@pytest.mark.parametrize("base", ["2", True, [2]])
+def test_invalid_base_type_is_refused(base):
+    with pytest.raises(TypeError, match=r"`base` must be a real number or None; got"):
+        xentref.entropy([0.5, 0.5], base=base)
+
+
+@pytest.mark.parametrize("axis", [1, -2])
+def test_axis_out_of_range_is_refused(axis):
+    with pytest.raises(ValueError, match=rf"`axis` {axis} is out of range for `p` with 1 dimension"):
+        xentref.entropy([0.5, 0.5], axis=axis)
+
+
+@pytest.mark.parametrize("axis", [0.0, None, True])
+def test_non_integer_axis_is_refused(axis):
+    with pytest.raises(TypeError, match=r"`axis` must be an integer; got"):
+        xentref.entropy([0.5, 0.5], axis=axis)
+
+
+def test_options_are_keyword_only():
+    with pytest.raises(TypeError):
+        xentref.entropy([0.5, 0.5], -1)
+
+
+@pytest.mark.parametrize(
+    "p, q",
+    [
+        ([1.0, 0.0], [0.0, 1.0]),
+        ([0.0, 1.0], [0.0, 1.0]),
+        ([1.0, 0.0], [5e-324, 1.0]),
+        ([5e-324, 1.0], [1.0, 0.0]),
+        ([0.5, 0.5], [1.0, 0.0]),
+    ],
+)
+def test_no_floating_point_warning_at_the_edges(p, q):
+    previous = np.seterr(all="raise")
+    try:
+        xentref.entropy(p)
+        xentref.cross_entropy(p, q)
+        xentref.kl_divergence(p, q)
+    finally:
+        np.seterr(**previous)

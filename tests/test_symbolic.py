@@ -1,0 +1,47 @@
+"""The SymPy definitions satisfy the identities the chapters rely on."""
+
+import sympy as sp
+
+from xentref import symbolic
+
+
+def test_cross_entropy_is_entropy_plus_kl():
+    p = symbolic.probabilities("p", 4)
+    q = symbolic.probabilities("q", 4)
+    gap = symbolic.cross_entropy(p, q) - symbolic.entropy(p) - symbolic.kl_divergence(p, q)
+    assert sp.simplify(sp.expand_log(gap)) == 0
+
+
+def test_uniform_entropy_is_log_k():
+    k = 5
+    uniform = [sp.Rational(1, k)] * k
+    assert sp.simplify(symbolic.entropy(uniform) - sp.log(k)) == 0
+    assert sp.simplify(symbolic.entropy(uniform, base=2) - sp.log(k, 2)) == 0
+
+
+def test_binary_entropy_is_symmetric():
+    p = sp.symbols("p", positive=True)
+    assert sp.simplify(symbolic.binary_entropy(p) - symbolic.binary_entropy(1 - p)) == 0
+
+
+def test_softmax_sums_to_one_and_log_softmax_is_its_log():
+    z = sp.symbols("z1:4", real=True)
+    assert sp.simplify(sp.Add(*symbolic.softmax(z))) == 1
+    for log_p, p in zip(symbolic.log_softmax(z), symbolic.softmax(z)):
+        assert sp.simplify(sp.exp(log_p) - p) == 0
+
+
+def test_softmax_cross_entropy_forms_agree():
+    z = sp.symbols("z1:4", real=True)
+    one_hot = [0, 1, 0]
+    by_label = symbolic.softmax_cross_entropy(z, 1)
+    by_vector = symbolic.softmax_cross_entropy(z, one_hot)
+    assert sp.simplify(by_label - by_vector) == 0
+    as_cross_entropy = symbolic.cross_entropy(one_hot, symbolic.softmax(z))
+    assert sp.simplify(sp.expand_log(by_label - as_cross_entropy, force=True)) == 0
+
+
+def test_surprisal_adds_over_independent_events():
+    a, b = sp.symbols("a b", positive=True)
+    total = symbolic.surprisal(a * b) - symbolic.surprisal(a) - symbolic.surprisal(b)
+    assert sp.expand_log(total) == 0

@@ -1,0 +1,22 @@
+"""xentref: a verified reference implementation of cross-entropy losses.
+
+Probabilities or logits, along a class axis that defaults to the last one.
+Every function checks its input and raises ``TypeError`` or ``ValueError``
+with the argument's name rather than clipping or renormalising.
+"""
+
+from xentref._information import cross_entropy, entropy, kl_divergence
+from xentref._logsumexp import log_softmax, logsumexp, softmax
+from xentref._softmax_cross_entropy import softmax_cross_entropy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "entropy",
+    "cross_entropy",
+    "kl_divergence",
+    "logsumexp",
+    "log_softmax",
+    "softmax",
+    "softmax_cross_entropy",
+]

@@ -1,0 +1,239 @@
+r"""log-sum-exp, log-softmax and softmax, accurate for tiny and huge logits.
+
+All three share one shifted form (Blanchard, Higham and Higham 2021). With
+:math:`a = \max_k x_k` attained at index :math:`m` and
+:math:`s = \sum_{k \ne m} e^{x_k - a}`,
+
+.. math::
+
+    \operatorname{logsumexp}(x) = a + \operatorname{log1p}(s), \qquad
+    \log\operatorname{softmax}(x)_k = (x_k - a) - \operatorname{log1p}(s).
+
+Leaving the largest term out of :math:`s` is what keeps a tiny
+:math:`\operatorname{log1p}(s)` accurate: ``log(1 + s)`` would round it away.
+"""
+
+import numpy as np
+
+from xentref import _validation as check
+
+
+def _shift(x, axis):
+    """Return ``x - a``, ``exp(x - a)`` and ``s``, keeping `axis`.
+
+    `x` must have a finite maximum along `axis`.
+    """
+    top = np.argmax(x, axis=axis, keepdims=True)
+    with np.errstate(over="ignore", under="ignore"):
+        # A gap wider than the float range rounds to -inf, as IEEE overflow
+        # does; exp of a very negative gap underflows to 0 as it should.
+        shifted = x - np.take_along_axis(x, top, axis=axis)
+        exps = np.exp(shifted)
+    rest = exps.copy()
+    np.put_along_axis(rest, top, 0, axis=axis)
+    return shifted, exps, np.sum(rest, axis=axis, keepdims=True)
+
+
+def _checked_logits(logits, axis, name="logits"):
+    """Validate logits for a softmax: finite or -inf, not all -inf."""
+    logits = check.float_array(logits, name)
+    logits_axis = check.class_axis(logits, axis, name)
+    check.finite_or_minus_inf(logits, name)
+    check.some_finite(logits, logits_axis, name)
+    return logits, logits_axis
+
+
+def neg_log_softmax(logits, axis):
+    """``-log_softmax(logits)`` for validated logits.
+
+    Integer-label and one-hot cross-entropy both pick entries of this array,
+    so the two agree to the last bit.
+    """
+    shifted, _, rest = _shift(logits, axis)
+    return np.log1p(rest) - shifted
+
+
+def logsumexp(x, *, axis=-1):
+    r"""Logarithm of the sum of exponentials, without overflow or underflow.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., K)
+        Real values; -inf and +inf are allowed, NaN is not.
+    axis : int, optional
+        The axis to reduce. Default -1 (SciPy's ``special.logsumexp`` reduces
+        all axes by default).
+
+    Returns
+    -------
+    lse : ndarray, shape (...)
+        :math:`\log \sum_k e^{x_k}` along `axis`: -inf when every entry is
+        -inf, +inf when any entry is +inf.
+
+    Raises
+    ------
+    TypeError
+        If `x` is not real-valued float32/float64 data.
+    ValueError
+        If `x` contains NaN, is a scalar, or `axis` is empty or out of range.
+
+    See Also
+    --------
+    log_softmax, softmax
+
+    Notes
+    -----
+    .. math:: \operatorname{logsumexp}(x) = a + \operatorname{log1p}\Big(
+              \sum_{k \ne m} e^{x_k - a}\Big), \quad a = x_m = \max_k x_k
+
+    This shifted form (Blanchard, Higham and Higham, Algorithm 4.1) never
+    overflows, and keeps full relative precision for the small correction
+    term, which matters when the result is used to form a tiny loss.
+
+    References
+    ----------
+    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
+       the log-sum-exp and softmax functions", IMA Journal of Numerical
+       Analysis 41 (2021), 2311-2330. https://doi.org/10.1093/imanum/draa038
+
+    Examples
+    --------
+    >>> import xentref
+    >>> float(xentref.logsumexp([1000.0, 1000.0]))  # 1000 + log 2
+    1000.6931471805599
+    >>> float(xentref.logsumexp([0.0, -40.0]))  # log1p(exp(-40))
+    4.248354255291589e-18
+    """
+    x = check.float_array(x, "x")
+    x_axis = check.class_axis(x, axis, "x")
+    check.no_nan(x, "x")
+    top = np.max(x, axis=x_axis, keepdims=True)
+    finite_top = np.isfinite(top)
+    # Rows whose maximum is infinite are answered by that maximum; shift the
+    # others by their finite maximum.
+    safe = np.where(finite_top, x, 0)
+    _, _, rest = _shift(safe, x_axis)
+    lse = np.where(finite_top, top + np.log1p(rest), top)
+    return np.squeeze(lse, axis=x_axis)[()]
+
+
+def log_softmax(logits, *, axis=-1):
+    r"""Logarithm of the softmax, computed without forming the softmax.
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., K)
+        Unnormalised log-probabilities: finite or -inf (probability zero),
+        with at least one entry above -inf along `axis`.
+    axis : int, optional
+        The class axis. Default -1 (SciPy's ``special.log_softmax`` uses all
+        axes by default).
+
+    Returns
+    -------
+    log_p : ndarray, shape (..., K)
+        :math:`z_k - \operatorname{logsumexp}(z)`.
+
+    Raises
+    ------
+    TypeError
+        If `logits` is not real-valued float32/float64 data.
+    ValueError
+        If `logits` contains NaN or +inf, a slice along `axis` is all -inf,
+        or the class axis is empty.
+
+    See Also
+    --------
+    softmax, logsumexp, softmax_cross_entropy
+
+    Notes
+    -----
+    .. math:: \log \operatorname{softmax}(z)_k = (z_k - a) -
+              \operatorname{log1p}\Big(\sum_{j \ne m} e^{z_j - a}\Big),
+              \quad a = z_m = \max_j z_j
+
+    Unlike ``log(softmax(z))`` this never returns -inf for a finite logit
+    whose probability underflows, and the entry of the largest logit keeps
+    its relative precision when it is tiny. It is invariant to adding a
+    constant to every logit.
+
+    References
+    ----------
+    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
+       the log-sum-exp and softmax functions", IMA Journal of Numerical
+       Analysis 41 (2021), 2311-2330. https://doi.org/10.1093/imanum/draa038
+
+    Examples
+    --------
+    The naive formula underflows to -inf; the log-space one does not:
+
+    >>> import numpy as np
+    >>> import xentref
+    >>> z = np.array([1000.0, 1.0])
+    >>> print(xentref.log_softmax(z))
+    [   0. -999.]
+    >>> with np.errstate(divide="ignore"):
+    ...     print(np.log(xentref.softmax(z)))
+    [  0. -inf]
+    """
+    logits, logits_axis = _checked_logits(logits, axis)
+    shifted, _, rest = _shift(logits, logits_axis)
+    return shifted - np.log1p(rest)
+
+
+def softmax(logits, *, axis=-1):
+    r"""Normalised exponentials of the logits: a probability distribution.
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., K)
+        Unnormalised log-probabilities: finite or -inf (probability zero),
+        with at least one entry above -inf along `axis`.
+    axis : int, optional
+        The class axis. Default -1 (SciPy's ``special.softmax`` uses all
+        axes by default).
+
+    Returns
+    -------
+    p : ndarray, shape (..., K)
+        :math:`e^{z_k} / \sum_j e^{z_j}`; non-negative, summing to 1.
+
+    Raises
+    ------
+    TypeError
+        If `logits` is not real-valued float32/float64 data.
+    ValueError
+        If `logits` contains NaN or +inf, a slice along `axis` is all -inf,
+        or the class axis is empty.
+
+    See Also
+    --------
+    log_softmax, logsumexp
+
+    Notes
+    -----
+    .. math:: \operatorname{softmax}(z)_k = \frac{e^{z_k - a}}{1 + \sum_{j \ne m}
+              e^{z_j - a}}, \quad a = z_m = \max_j z_j
+
+    the shifted form whose error bound Blanchard, Higham and Higham prove
+    (their Theorem 4.3). Entries whose probability is below the smallest
+    float underflow to 0; use :func:`log_softmax` when their logarithm is
+    needed.
+
+    References
+    ----------
+    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
+       the log-sum-exp and softmax functions", IMA Journal of Numerical
+       Analysis 41 (2021), 2311-2330. https://doi.org/10.1093/imanum/draa038
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> p = xentref.softmax(np.array([1000.0, 1000.0, -np.inf]))
+    >>> print(p)
+    [0.5 0.5 0. ]
+    """
+    logits, logits_axis = _checked_logits(logits, axis)
+    _, exps, rest = _shift(logits, logits_axis)
+    return exps / (1 + rest)

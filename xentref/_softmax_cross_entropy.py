@@ -1,0 +1,138 @@
+"""Cross-entropy between targets and the softmax of logits."""
+
+import numpy as np
+
+from xentref import _validation as check
+from xentref._logsumexp import _checked_logits, neg_log_softmax
+from xentref._reduction import apply_reduction
+
+
+def class_labels(targets, batch_shape, n_classes, name):
+    """Validate integer class labels of shape `batch_shape` in [0, n_classes)."""
+    if targets.dtype.kind not in "iu":
+        raise TypeError(
+            f"`{name}` of shape {targets.shape} holds class labels and must "
+            f"have an integer dtype; got {targets.dtype}"
+        )
+    if targets.shape != batch_shape:
+        raise ValueError(
+            f"`{name}` as class labels must have shape {batch_shape}; got "
+            f"{targets.shape}"
+        )
+    outside = (targets < 0) | (targets >= n_classes)
+    if np.any(outside):
+        index = tuple(int(i) for i in np.argwhere(outside)[0])
+        raise ValueError(
+            f"`{name}` must be class labels in [0, {n_classes}); got "
+            f"{targets[index].item()!r} at index {index}"
+        )
+    return targets
+
+
+def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
+    r"""Cross-entropy loss of targets under the softmax of logits.
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., K)
+        Unnormalised log-probabilities: finite or -inf (probability zero),
+        with at least one entry above -inf along `axis`.
+    targets : array_like, shape (...) or (..., K)
+        Either integer class labels in [0, K), with the shape of `logits`
+        without the class axis, or probability vectors with the shape of
+        `logits` (non-negative, each summing to 1 along `axis` within the
+        square root of machine epsilon).
+    axis : int, optional
+        The class axis. Default -1 (PyTorch uses 1).
+    reduction : {"mean", "sum", "none"}, optional
+        ``"none"`` returns one loss per example, shape (...); ``"sum"`` their
+        sum; ``"mean"`` (default) their sum divided by their count.
+
+    Returns
+    -------
+    loss : ndarray
+        A scalar for ``"mean"`` and ``"sum"``, shape (...) for ``"none"``.
+
+    Raises
+    ------
+    TypeError
+        If `logits` is not float data, or labels are not integers.
+    ValueError
+        If `logits` contains NaN or +inf or an all -inf slice, the class axis
+        is empty, a label is out of range, probability targets are not
+        distributions, the shapes do not fit, `reduction` is unknown, or the
+        mean of an empty batch is asked for.
+
+    See Also
+    --------
+    cross_entropy : the same quantity from probabilities.
+    log_softmax
+
+    Notes
+    -----
+    For a label :math:`y` and for probability targets :math:`t`,
+
+    .. math::
+
+        \ell(z, y) = \operatorname{logsumexp}(z) - z_y, \qquad
+        \ell(z, t) = -\sum_k t_k \log \operatorname{softmax}(z)_k,
+
+    computed from the shifted form of :func:`log_softmax`. Tiny losses keep
+    their relative precision: logits ``[30, 0]`` with label 0 give
+    :math:`\operatorname{log1p}(e^{-30}) \approx 9.35762 \times 10^{-14}`.
+    Logits as large as :math:`\pm 10^{300}` give finite losses. A target of
+    exactly 0 contributes 0 even where the logit is -inf; a positive target
+    on a -inf logit gives :math:`+\infty`. Integer labels and the equivalent
+    one-hot targets give identical results.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
+       Press, 2016, section 6.2.2.3.
+    .. [2] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
+       the log-sum-exp and softmax functions", IMA Journal of Numerical
+       Analysis 41 (2021), 2311-2330. https://doi.org/10.1093/imanum/draa038
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> logits = np.log([[0.7, 0.2, 0.1], [0.2, 0.4, 0.4]])
+    >>> print(np.round(xentref.softmax_cross_entropy(logits, [0, 0],
+    ...                                              reduction="none"), 4))
+    [0.3567 1.6094]
+
+    A confident, correct prediction has a tiny loss that keeps its digits:
+
+    >>> float(xentref.softmax_cross_entropy([30.0, 0.0], 0))
+    9.357622968839737e-14
+    """
+    logits, logits_axis = _checked_logits(logits, axis)
+    check.reduction_name(reduction)
+    targets = np.asarray(targets)
+    batch_shape = logits.shape[:logits_axis] + logits.shape[logits_axis + 1:]
+    n_classes = logits.shape[logits_axis]
+    losses_per_class = neg_log_softmax(logits, logits_axis)
+    if targets.ndim == logits.ndim:
+        targets = check.float_array(targets, "targets")
+        if targets.shape != logits.shape:
+            raise ValueError(
+                f"`targets` as probabilities must have the shape of `logits` "
+                f"{logits.shape}; got {targets.shape}"
+            )
+        check.distribution(targets, logits_axis, "targets")
+        # A zero target contributes 0, even against a -inf logit.
+        terms = targets * np.where(targets > 0, losses_per_class, 0)
+        losses = np.sum(terms, axis=logits_axis)
+    elif targets.ndim == logits.ndim - 1:
+        labels = class_labels(targets, batch_shape, n_classes, "targets")
+        picked = np.take_along_axis(
+            losses_per_class, np.expand_dims(labels, logits_axis), axis=logits_axis
+        )
+        losses = np.squeeze(picked, axis=logits_axis)
+    else:
+        raise ValueError(
+            f"`targets` must be class labels of shape {batch_shape} or "
+            f"probabilities of shape {logits.shape}; got shape {targets.shape}"
+        )
+    return apply_reduction(losses, reduction)
