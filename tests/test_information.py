@@ -334,14 +334,18 @@ def test_strings_are_refused():
 
 @pytest.mark.parametrize("function", [xentref.cross_entropy, xentref.kl_divergence])
 def test_different_class_counts_are_refused(function):
-    with pytest.raises(ValueError, match=r"`p` and `q` must have the same number of classes along axis 0; got 2 and 3"):
+    with pytest.raises(ValueError, match=r"`p` and `q` must have the same number of classes along axis -1; got 2 and 3"):
         function([0.5, 0.5], [0.2, 0.3, 0.5])
 
 
 @pytest.mark.parametrize("function", [xentref.cross_entropy, xentref.kl_divergence])
-def test_different_ranks_are_refused(function):
-    with pytest.raises(ValueError, match=r"same number of dimensions; got shapes \(2,\) and \(1, 2\)"):
-        function([0.5, 0.5], [[0.5, 0.5]])
+def test_different_ranks_need_an_axis_counted_from_the_end(function):
+    p = [0.25, 0.75]
+    q = [[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]
+    np.testing.assert_array_equal(function(p, q), [function(p, row) for row in q])
+    np.testing.assert_array_equal(function(q, p, axis=-1), [function(row, p) for row in q])
+    with pytest.raises(ValueError, match=r"`axis` 0 names different dimensions of `p` \(2,\) and `q` \(2, 3\) once they broadcast"):
+        function(p, np.transpose(q), axis=0)
 
 
 @pytest.mark.parametrize("function", [xentref.cross_entropy, xentref.kl_divergence])

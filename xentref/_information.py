@@ -9,12 +9,9 @@ def _distributions(p, q, axis):
     """Validate two distributions and broadcast them against each other."""
     p = check.float_array(p, "p")
     q = check.float_array(q, "q")
-    p_axis = check.class_axis(p, axis, "p")
-    check.class_axis(q, axis, "q")
-    p, q = check.same_classes(p, q, p_axis, "p", "q")
-    check.distribution(p, p_axis, "p")
-    check.distribution(q, p_axis, "q")
-    return p, q, p_axis
+    check.distribution(p, check.class_axis(p, axis, "p"), "p")
+    check.distribution(q, check.class_axis(q, axis, "q"), "q")
+    return check.same_classes(p, q, axis, "p", "q")
 
 
 def _subnormal_terms():
@@ -127,7 +124,8 @@ def cross_entropy(p, q, *, axis=-1, base=None):
         The reference (true) distribution along `axis`.
     q : array_like, shape (..., K)
         The model (predicted) distribution along `axis`. Batch dimensions of
-        `p` and `q` broadcast; the class axis must have the same length.
+        `p` and `q` broadcast, so one `p` of shape (K,) can be compared with a
+        batch of predictions; the class axis must have the same length.
     axis : int, optional
         The class axis. Default -1.
     base : float, optional

@@ -132,29 +132,35 @@ def distribution(p, axis, name):
 
 
 def same_classes(p, q, axis, p_name, q_name):
-    """Broadcast ``p`` and ``q``, requiring the same class-axis length.
+    """Broadcast ``p`` and ``q``; return them with the class axis index.
 
-    Batch dimensions broadcast as in NumPy; the class axis itself must match
-    exactly, because stretching a distribution over more classes is never
-    meant.
+    Batch dimensions broadcast as in NumPy, so ``p`` of shape (K,) pairs with
+    ``q`` of shape (N, K). The class axis must be the same dimension of both
+    arrays, counted from the end, and have the same length in both: stretching
+    a distribution over more classes is never meant.
     """
-    if p.ndim != q.ndim:
+    p_axis = class_axis(p, axis, p_name)
+    q_axis = class_axis(q, axis, q_name)
+    if p.ndim - p_axis != q.ndim - q_axis:
         raise ValueError(
-            f"`{p_name}` and `{q_name}` must have the same number of "
-            f"dimensions; got shapes {p.shape} and {q.shape}"
+            f"`axis` {axis} names different dimensions of `{p_name}` {p.shape} "
+            f"and `{q_name}` {q.shape} once they broadcast; count it from the "
+            f"end (a negative axis) when their ranks differ"
         )
-    if p.shape[axis] != q.shape[axis]:
+    if p.shape[p_axis] != q.shape[q_axis]:
         raise ValueError(
             f"`{p_name}` and `{q_name}` must have the same number of classes "
-            f"along axis {axis}; got {p.shape[axis]} and {q.shape[axis]}"
+            f"along axis {axis}; got {p.shape[p_axis]} and {q.shape[q_axis]}"
         )
+    from_end = q.ndim - q_axis
     try:
-        return np.broadcast_arrays(p, q)
+        p, q = np.broadcast_arrays(p, q)
     except ValueError:
         raise ValueError(
             f"the shapes of `{p_name}` {p.shape} and `{q_name}` {q.shape} "
             f"do not broadcast"
         ) from None
+    return p, q, p.ndim - from_end
 
 
 def base_log(base):
