@@ -10,6 +10,7 @@ NOTEBOOKS := $(wildcard book/*.ipynb)
 .PHONY: book test notebooks clean
 
 book: $(READY)
+	rm -rf _build/html
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo "Open _build/html/index.html"
 

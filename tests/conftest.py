@@ -1,6 +1,26 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import hypothesis
+import pytest
 
 # Property tests draw the same examples on every run, so a failure in CI
 # reproduces locally; deadlines are off because a loaded 2-core machine is slow.
 hypothesis.settings.register_profile("xentref", derandomize=True, deadline=None)
 hypothesis.settings.load_profile("xentref")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The book built strictly, as `make book` builds it, into a fresh folder."""
+    output = tmp_path_factory.mktemp("book")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", str(ROOT), "--path-output", str(output)]
+    result = subprocess.run(
+        [*command, "--all", "-W", "-n", "--keep-going"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, f"the book does not build:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return output / "_build" / "html"

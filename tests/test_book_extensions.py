@@ -1,0 +1,93 @@
+"""The Sphinx extensions in book/_ext count and cite what they claim to."""
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+from sphinx.errors import ExtensionError
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+
+import citation  # noqa: E402
+import verification_status as status  # noqa: E402
+
+PUBLIC = {"entropy", "cross_entropy", "symbolic.entropy"}
+
+
+def parse(*sources):
+    return [ast.parse(source) for source in sources]
+
+
+def test_count_asserts_counts_statements_in_every_cell():
+    trees = parse("assert 1 == 1\nx = 2", "for i in range(3):\n    assert i >= 0", "print('assert')")
+    assert status.count_asserts(trees) == 2
+
+
+def test_xentref_names_follows_imports_and_aliases():
+    trees = parse(
+        "import xentref\nfrom xentref import symbolic\nimport xentref as xr",
+        "xentref.entropy([1.0])\nsymbolic.entropy(p)\nxr.cross_entropy(p, q)\nnp.entropy(p)",
+    )
+    aliases = status._aliases(trees)
+    assert status.xentref_names(trees, aliases, PUBLIC) == PUBLIC
+
+
+def test_tests_by_function_follows_module_level_names(tmp_path):
+    test_file = tmp_path / "test_example.py"
+    test_file.write_text(
+        "import xentref\n"
+        "FUNCTIONS = [xentref.entropy]\n"
+        "def test_direct():\n    xentref.cross_entropy([1.0], [1.0])\n"
+        "def test_through_a_list():\n    for f in FUNCTIONS:\n        f([1.0])\n"
+        "def helper():\n    xentref.entropy([1.0])\n"
+    )
+    coverage = status.tests_by_function([test_file], PUBLIC)
+    assert coverage == {
+        "cross_entropy": {"test_example.py": ["test_direct"]},
+        "entropy": {"test_example.py": ["test_through_a_list"]},
+    }
+
+
+def test_direct_pins_stop_at_the_first_blank_line(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# comment\n\n# direct\nnumpy==2.0\nsympy==1.0\n\n# indirect\nmpmath==1.3\n")
+    assert status.direct_pins(requirements) == [("numpy", "2.0"), ("sympy", "1.0")]
+
+
+def test_chapter_documents_are_the_toc_notebooks_in_order():
+    names = status.chapter_documents(ROOT)
+    assert names[:3] == ["book/entropy", "book/kl_divergence", "book/cross_entropy"]
+    assert all((ROOT / f"{name}.ipynb").exists() for name in names)
+
+
+METADATA = {
+    "title": "A Book",
+    "authors": [{"name": "The Authors"}],
+    "version": "1.2.3",
+    "repository-code": "https://example.org/repo",
+    "license": "MIT",
+}
+
+
+def test_bibtex_for_the_book():
+    entry = citation.bibtex(METADATA, "2026")
+    assert entry.splitlines()[0] == "@software{xentref,"
+    assert "  title   = {{A Book}}," in entry
+    assert "  author  = {{The Authors}}," in entry
+    assert "  version = {1.2.3}," in entry
+    assert entry.endswith("}")
+
+
+def test_bibtex_for_a_chapter_points_at_the_tagged_notebook():
+    entry = citation.bibtex(METADATA, "2026", ("kl", "KL divergence", "2", "book/kl.ipynb"))
+    assert entry.splitlines()[0] == "@incollection{xentref-kl,"
+    assert "chapter   = {2}," in entry
+    assert "url       = {https://example.org/repo/blob/v1.2.3/book/kl.ipynb}," in entry
+
+
+def test_citation_metadata_refuses_a_stale_version(tmp_path):
+    (tmp_path / "CITATION.cff").write_text("version: 0.0.0\n")
+    with pytest.raises(ExtensionError, match="CITATION.cff gives version 0.0.0 but xentref.__version__ is"):
+        citation.citation_metadata(tmp_path)

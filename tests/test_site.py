@@ -1,0 +1,161 @@
+"""The built website: offline, internally consistent, and complete.
+
+These tests read the HTML that the `site` fixture builds; the browser test in
+test_browser.py opens the same pages in Chromium.
+"""
+
+import html
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+import xentref
+from xentref import symbolic
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Page(HTMLParser):
+    """The tags, attributes and element ids of one HTML file."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+        self.tags = []
+        self.ids = set()
+        self.feed(path.read_text())
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        for key in ("id", "name"):
+            if attrs.get(key):
+                self.ids.add(attrs[key])
+
+
+def text_of(path):
+    """The visible text of an HTML file, with runs of spaces collapsed."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+    return re.sub(r"[ \t]+", " ", text)
+
+
+def pages(site):
+    return [p for p in sorted(site.rglob("*.html")) if "_static" not in p.relative_to(site).parts]
+
+
+def toc_documents():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    names = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries:
+            if "file" in entry:
+                names.append(entry["file"])
+            walk(entry.get("chapters", []) + entry.get("sections", []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return names
+
+
+def test_every_toc_document_is_a_page(site):
+    for name in toc_documents():
+        assert (site / f"{name}.html").exists(), f"{name} was not built"
+
+
+def test_nothing_is_loaded_from_the_network(site):
+    loaded = {"script": "src", "link": "href", "img": "src"}
+    remote = []
+    for path in pages(site):
+        for tag, attrs in Page(path).tags:
+            url = attrs.get(loaded.get(tag, ""), "") or ""
+            if re.match(r"(https?:)?//", url):
+                remote.append(f"{path.relative_to(site)}: <{tag}> {url}")
+    assert not remote, "\n".join(remote)
+
+
+def test_math_is_rendered_by_a_local_mathjax(site):
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").exists()
+    scripts = [a.get("src", "") for t, a in Page(site / "book" / "entropy.html").tags if t == "script"]
+    assert "../_static/mathjax/tex-chtml.js" in scripts
+
+
+def test_internal_links_and_anchors_resolve(site):
+    parsed = {path: Page(path) for path in pages(site)}
+    broken = []
+    for path, page in parsed.items():
+        for tag, attrs in page.tags:
+            href = attrs.get("href") if tag == "a" else None
+            if not href or re.match(r"[a-z]+:", href) or href.startswith("//"):
+                continue
+            parts = urlsplit(href)
+            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            if not target.exists():
+                broken.append(f"{path.relative_to(site)}: {href} (no such file)")
+            elif parts.fragment and target.suffix == ".html":
+                ids = parsed[target].ids if target in parsed else Page(target).ids
+                if unquote(parts.fragment) not in ids:
+                    broken.append(f"{path.relative_to(site)}: {href} (no such anchor)")
+    assert not broken, "\n".join(broken)
+
+
+def test_api_page_documents_every_public_name(site):
+    ids = Page(site / "book" / "api.html").ids
+    missing = [f"xentref.{name}" for name in xentref.__all__ if f"xentref.{name}" not in ids]
+    missing += [
+        f"xentref.symbolic.{name}" for name in symbolic.__all__ if f"xentref.symbolic.{name}" not in ids
+    ]
+    assert not missing, f"missing from book/api.md: {missing}"
+
+
+def test_every_chapter_offers_its_notebook(site):
+    for name in toc_documents():
+        if not (ROOT / f"{name}.ipynb").exists():
+            continue
+        links = [a.get("href", "") for t, a in Page(site / f"{name}.html").tags if t == "a"]
+        download = f"../_sources/{name}.ipynb"
+        assert download in links, f"{name} has no download link to its notebook"
+        assert (site / "_sources" / f"{name}.ipynb").exists()
+
+
+def test_sidebar_lists_the_documents_in_toc_order(site):
+    page = Page(site / "book" / "cross_entropy.html")
+    in_sidebar = []
+    inside = False
+    for tag, attrs in page.tags:
+        if tag == "nav" and "bd-docs-nav" in attrs.get("class", ""):
+            inside = True
+        elif inside and tag == "a" and attrs.get("href") == "#":
+            in_sidebar.append("cross_entropy")  # the page itself
+        elif inside and tag == "a" and attrs.get("href", "").endswith(".html"):
+            in_sidebar.append(Path(attrs["href"]).stem)
+        elif inside and tag == "nav":
+            break
+    expected = [Path(name).name for name in toc_documents()]
+    assert in_sidebar == expected
+
+
+def test_search_and_repository_button(site):
+    assert (site / "search.html").exists() and (site / "searchindex.js").exists()
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    links = [a.get("href") for t, a in Page(site / "book" / "intro.html").tags if t == "a"]
+    assert citation["repository-code"] in links
+
+
+def test_status_page_covers_every_chapter(site):
+    text = (site / "book" / "status.html").read_text()
+    for name in toc_documents():
+        if (ROOT / f"{name}.ipynb").exists():
+            assert f'href="{Path(name).name}.html"' in text, f"{name} is missing from the status page"
+    assert re.search(r"\d+ chapters run \d+ assert statements in this build", text)
+    for name in xentref.__all__:
+        assert f"<code class=\"docutils literal notranslate\"><span class=\"pre\">{name}</span></code>" in text
+
+
+def test_how_to_cite_page_gives_the_package_version(site):
+    text = text_of(site / "book" / "how_to_cite.html")
+    assert f"version = {{{xentref.__version__}}}" in text
+    assert f"edition = {{version {xentref.__version__}}}" in text
+    assert f"This page was built from version {xentref.__version__}." in text
