@@ -7,28 +7,6 @@ from xentref._logsumexp import _checked_logits, neg_log_softmax
 from xentref._reduction import apply_reduction
 
 
-def class_labels(targets, batch_shape, n_classes, name):
-    """Validate integer class labels of shape `batch_shape` in [0, n_classes)."""
-    if targets.dtype.kind not in "iu":
-        raise TypeError(
-            f"`{name}` of shape {targets.shape} holds class labels and must "
-            f"have an integer dtype; got {targets.dtype}"
-        )
-    if targets.shape != batch_shape:
-        raise ValueError(
-            f"`{name}` as class labels must have shape {batch_shape}; got "
-            f"{targets.shape}"
-        )
-    outside = (targets < 0) | (targets >= n_classes)
-    if np.any(outside):
-        index = tuple(int(i) for i in np.argwhere(outside)[0])
-        raise ValueError(
-            f"`{name}` must be class labels in [0, {n_classes}); got "
-            f"{targets[index].item()!r} at index {index}"
-        )
-    return targets
-
-
 def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     r"""Cross-entropy loss of targets under the softmax of logits.
 
@@ -125,7 +103,7 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
         terms = targets * np.where(targets > 0, losses_per_class, 0)
         losses = np.sum(terms, axis=logits_axis)
     elif targets.ndim == logits.ndim - 1:
-        labels = class_labels(targets, batch_shape, n_classes, "targets")
+        labels = check.class_labels(targets, batch_shape, n_classes, "targets")
         picked = np.take_along_axis(
             losses_per_class, np.expand_dims(labels, logits_axis), axis=logits_axis
         )
