@@ -5,6 +5,8 @@ digits, far beyond float64, so their error is negligible next to the
 tolerances used.
 """
 
+import math
+
 import mpmath
 import numpy as np
 from hypothesis import strategies as st
@@ -63,9 +65,37 @@ def mp_log_softmax(x):
         return [v - lse for v in mp(x)]
 
 
+def mp_softplus(x):
+    """log(1 + e^x) of the exact value of the float `x`."""
+    return mpmath.log1p(mpmath.exp(mpmath.mpf(float(x))))
+
+
+def mp_log_sigmoid(x):
+    return -mp_softplus(-float(x))
+
+
+def mp_sigmoid(x):
+    return 1 / (1 + mpmath.exp(-mpmath.mpf(float(x))))
+
+
 def relative_error(actual, exact):
     """|actual - exact| / |exact|, computed in mpmath."""
     return float(abs(mpmath.mpf(float(actual)) - exact) / abs(exact))
+
+
+def ulp_error(actual, exact, dtype):
+    """|actual - exact| in units of the last place of `exact` in `dtype`.
+
+    Below the smallest normal float the unit is that of the subnormals, so a
+    value that underflows to 0 has an error below one unit when the exact
+    value is below the smallest subnormal. Infinite `exact` values must be
+    matched exactly.
+    """
+    if mpmath.isinf(exact):
+        return 0.0 if float(actual) == exact else math.inf
+    info = np.finfo(dtype)
+    unit = max(abs(exact), mpmath.mpf(float(info.tiny))) * mpmath.mpf(float(info.eps))
+    return float(abs(mpmath.mpf(float(actual)) - exact) / unit)
 
 
 def ulps(dtype):

@@ -45,3 +45,10 @@ def test_surprisal_adds_over_independent_events():
     a, b = sp.symbols("a b", positive=True)
     total = symbolic.surprisal(a * b) - symbolic.surprisal(a) - symbolic.surprisal(b)
     assert sp.expand_log(total) == 0
+
+
+def test_sigmoid_identities():
+    z = sp.symbols("z", real=True)
+    assert sp.simplify(1 - symbolic.sigmoid(z) - symbolic.sigmoid(-z)) == 0
+    assert sp.simplify(sp.diff(symbolic.softplus(z), z) - symbolic.sigmoid(z)) == 0
+    assert sp.simplify(symbolic.log_sigmoid(z) + symbolic.softplus(-z)) == 0

@@ -8,6 +8,7 @@ with the argument's name rather than clipping or renormalising.
 from xentref._information import cross_entropy, entropy, kl_divergence
 from xentref._logsumexp import log_softmax, logsumexp, softmax
 from xentref._softmax_cross_entropy import softmax_cross_entropy
+from xentref._softplus import log_sigmoid, softplus
 
 __version__ = "0.1.0"
 
@@ -19,4 +20,6 @@ __all__ = [
     "log_softmax",
     "softmax",
     "softmax_cross_entropy",
+    "softplus",
+    "log_sigmoid",
 ]
