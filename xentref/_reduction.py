@@ -23,7 +23,9 @@ def apply_reduction(losses, reduction):
         return np.sum(losses)
     if losses.size == 0:
         raise _empty_mean()
-    return np.sum(losses) / losses.size
+    with np.errstate(under="ignore"):
+        # A mean below the normal range rounds to a subnormal or 0, as it must.
+        return np.sum(losses) / losses.size
 
 
 def reduction_divisor(n_losses, reduction):
@@ -53,3 +55,4 @@ def apply_weight(values, weight):
         # A product beyond the float range rounds to inf, one below it to 0,
         # as IEEE arithmetic should.
         return weight * np.where(weight == 0, 0, values)
+
