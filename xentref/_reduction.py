@@ -56,3 +56,9 @@ def apply_weight(values, weight):
         # as IEEE arithmetic should.
         return weight * np.where(weight == 0, 0, values)
 
+
+def scale_gradient(grad, weight, divisor):
+    """``weight * grad / divisor``, as :func:`apply_weight` and :func:`reduction_divisor` define them."""
+    with np.errstate(under="ignore"):
+        # A gradient below the normal range rounds to a subnormal or 0.
+        return apply_weight(grad, weight) / divisor

@@ -1,0 +1,222 @@
+"""The gradients in xentref.grad, each checked three ways and at the extremes.
+
+(a) against SymPy's derivative of the xentref.symbolic definition, lambdified;
+(b) against central finite differences of the loss itself, in float64 at
+    moderate inputs;
+(c) the reductions: "mean" is "sum" divided by the count the loss's mean
+    divides by, and "none" is, example by example, the gradient of that
+    example's loss alone (which is also the gradient of the sum).
+"""
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import xentref
+from xentref import grad, symbolic
+from helpers import (
+    central_difference,
+    logits,
+    mp_binary_cross_entropy_grad,
+    mp_sigmoid,
+    mp_sigmoid_binary_cross_entropy_grad,
+    ulp_error,
+    weights,
+)
+
+SEED = 20261121
+LOGITS = [1e-10, 30.0, 40.0, 700.0, 1e10]
+EXTREME_LOGITS = [s * v for v in LOGITS for s in (1, -1)]
+
+
+class raise_on_warning:
+    """Turn every floating-point warning into an exception inside the block."""
+
+    def __enter__(self):
+        self.previous = np.seterr(all="raise")
+
+    def __exit__(self, *exc):
+        np.seterr(**self.previous)
+
+
+# (c) Reductions, for every gradient with a `reduction` ------------------------
+#
+# Each case: the arguments with a leading batch axis of 3 examples, keyword
+# arguments (per example, or shared along the last axis), and the number of
+# losses the loss's "mean" divides by.
+
+
+def _binary_case(rng):
+    probs = rng.uniform(0.05, 0.95, (3, 4))
+    targets = np.where(rng.uniform(size=(3, 4)) < 0.5, rng.integers(0, 2, (3, 4)), rng.uniform(size=(3, 4)))
+    return (probs, targets), {"weight": rng.uniform(0, 2, (3, 4))}, 12
+
+
+def _sigmoid_case(rng):
+    (_, targets), kwargs, n = _binary_case(rng)
+    kwargs["pos_weight"] = rng.uniform(0, 3, 4)
+    return (rng.normal(0, 3, (3, 4)), targets), kwargs, n
+
+
+REDUCTION_CASES = {
+    "binary_cross_entropy": _binary_case,
+    "sigmoid_binary_cross_entropy": _sigmoid_case,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTION_CASES))
+def test_mean_is_sum_over_the_count_and_none_is_each_loss_alone(name):
+    gradient, loss = getattr(grad, name), getattr(xentref, name)
+    args, kwargs, count = REDUCTION_CASES[name](np.random.default_rng(SEED))
+    total = gradient(*args, **kwargs, reduction="sum")
+    assert total.shape == args[0].shape
+    # The count is the one the loss's own mean divides by.
+    assert loss(*args, **kwargs) == loss(*args, **kwargs, reduction="sum") / count
+    np.testing.assert_array_equal(gradient(*args, **kwargs, reduction="mean"), total / count)
+    none = gradient(*args, **kwargs, reduction="none")
+    np.testing.assert_array_equal(none, total)
+    for i in range(3):
+        alone = {key: value[i] if np.ndim(value) == 2 else value for key, value in kwargs.items()}
+        np.testing.assert_array_equal(gradient(*(a[i] for a in args), **alone, reduction="sum"), none[i])
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTION_CASES))
+def test_gradient_of_an_empty_mean_is_refused(name):
+    args, kwargs, _ = REDUCTION_CASES[name](np.random.default_rng(SEED))
+    empty = [a[:0] for a in args]
+    kwargs = {key: value[:0] if np.ndim(value) == 2 else value for key, value in kwargs.items()}
+    assert getattr(grad, name)(*empty, **kwargs, reduction="sum").shape == empty[0].shape
+    with pytest.raises(ValueError, match=r"`reduction='mean'` is undefined for an empty batch"):
+        getattr(grad, name)(*empty, **kwargs)
+
+
+# Binary cross-entropy from probabilities -------------------------------------
+
+
+def test_binary_cross_entropy_matches_sympy():
+    p, y, w = sp.symbols("p y w", positive=True)
+    derivative = sp.lambdify([p, y, w], sp.diff(w * symbolic.binary_cross_entropy(p, y), p))
+    (probs, targets), kwargs, _ = _binary_case(np.random.default_rng(SEED))
+    weight = kwargs["weight"]
+    # The textbook form -w[y/p - (1 - y)/(1 - p)] cancels where p is near y,
+    # so its own error is a few eps of its terms (at most 20 here): atol.
+    np.testing.assert_allclose(
+        grad.binary_cross_entropy(probs, targets, weight=weight, reduction="sum"),
+        derivative(probs, targets, weight),
+        rtol=1e-13,
+        atol=1e-13,
+    )
+
+
+def test_binary_cross_entropy_matches_finite_differences():
+    (probs, targets), kwargs, _ = _binary_case(np.random.default_rng(SEED))
+
+    def loss(p):
+        return float(xentref.binary_cross_entropy(p, targets, **kwargs, reduction="sum"))
+
+    # Step 1e-6: truncation error h^2 |f'''| / 6 < 1e-9 for p in [0.05, 0.95],
+    # rounding error eps |f| / h < 1e-8.
+    expected = central_difference(loss, probs, np.full(probs.shape, 1e-6))
+    actual = grad.binary_cross_entropy(probs, targets, **kwargs, reduction="sum")
+    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_binary_cross_entropy_edges():
+    # Infinite where the loss is infinite; the one-sided derivative of the
+    # surviving term where p = y is 0 or 1; nothing raises a warning.
+    p = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.25])
+    y = np.array([1.0, 0.0, 0.0, 1.0, 0.3, 0.3, 0.25])
+    with raise_on_warning():
+        g = grad.binary_cross_entropy(p, y, reduction="none")
+        masked = grad.binary_cross_entropy(p, y, weight=np.zeros(7), reduction="none")
+    np.testing.assert_array_equal(g, [-np.inf, np.inf, 1, -1, -np.inf, np.inf, 0])
+    np.testing.assert_array_equal(masked, np.zeros(7))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.3])
+@pytest.mark.parametrize("z", EXTREME_LOGITS)
+def test_binary_cross_entropy_at_the_sigmoid_of_extreme_logits(dtype, y, z):
+    p = np.array(float(mp_sigmoid(z)), dtype=dtype)
+    g = grad.binary_cross_entropy(p, y)
+    assert g.dtype == dtype
+    assert ulp_error(g, mp_binary_cross_entropy_grad(p, y), dtype) <= 4
+
+
+def test_binary_cross_entropy_random_values_match_mpmath():
+    rng = np.random.default_rng(SEED)
+    p = rng.uniform(size=100)
+    y = np.concatenate([rng.uniform(size=50), rng.integers(0, 2, 50)])
+    g = grad.binary_cross_entropy(p, y, reduction="none")
+    assert max(ulp_error(*args, np.float64) for args in zip(g, map(mp_binary_cross_entropy_grad, p, y))) <= 4
+
+
+# Binary cross-entropy from logits ---------------------------------------------
+
+
+def test_sigmoid_binary_cross_entropy_matches_sympy():
+    z, y, pw, w = sp.symbols("z y pw w", real=True)
+    expression = w * symbolic.sigmoid_binary_cross_entropy(z, y, pos_weight=pw)
+    derivative = sp.lambdify([z, y, pw, w], sp.diff(expression, z))
+    (x, targets), kwargs, _ = _sigmoid_case(np.random.default_rng(SEED))
+    # The textbook derivative subtracts terms of size up to w * pw: atol.
+    np.testing.assert_allclose(
+        grad.sigmoid_binary_cross_entropy(x, targets, **kwargs, reduction="sum"),
+        derivative(x, targets, kwargs["pos_weight"], kwargs["weight"]),
+        rtol=1e-12,
+        atol=1e-14,
+    )
+
+
+def test_sigmoid_binary_cross_entropy_matches_finite_differences():
+    (x, targets), kwargs, _ = _sigmoid_case(np.random.default_rng(SEED))
+
+    def loss(z):
+        return float(xentref.sigmoid_binary_cross_entropy(z, targets, **kwargs, reduction="sum"))
+
+    # Step 1e-5 relative: truncation error below 1e-10, rounding below 1e-9.
+    expected = central_difference(loss, x, 1e-5 * np.maximum(1, np.abs(x)))
+    actual = grad.sigmoid_binary_cross_entropy(x, targets, **kwargs, reduction="sum")
+    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.3])
+@pytest.mark.parametrize("z", EXTREME_LOGITS)
+def test_sigmoid_binary_cross_entropy_extreme_logits_match_mpmath(dtype, y, z):
+    z = np.array(z, dtype=dtype)
+    g = grad.sigmoid_binary_cross_entropy(z, y, pos_weight=2.0)
+    assert g.dtype == dtype
+    assert ulp_error(g, mp_sigmoid_binary_cross_entropy_grad(z, y, 2.0), dtype) <= 4
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_minus_one_keeps_its_digits(dtype):
+    # sigma(40) - 1 = -sigma(-40) = -4.2484e-18, not the 0 that subtracting gives.
+    g = grad.sigmoid_binary_cross_entropy(np.array(40.0, dtype=dtype), 1.0)
+    assert ulp_error(g, -1 / (1 + mpmath.exp(40)), dtype) <= 2
+    assert f"{g:.4e}" == "-4.2484e-18"
+
+
+@pytest.mark.parametrize("scale", [1e300, 1.7e308, np.inf])
+def test_sigmoid_binary_cross_entropy_huge_logits_give_exact_gradients(scale):
+    # sigma(z) - y with sigma(+big) = 1 and sigma(-big) = 0.
+    z = np.array([scale, scale, -scale, -scale])
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(grad.sigmoid_binary_cross_entropy(z, y, reduction="none"), [0, 1, -1, 0])
+
+
+@given(
+    logits(3, batch=(2,), bound=1.7e308),
+    hnp.arrays(np.float64, (2, 3), elements=st.floats(0, 1)),
+    weights(3),
+)
+def test_no_floating_point_warning_for_binary_gradients(z, y, w):
+    with raise_on_warning():
+        g = grad.sigmoid_binary_cross_entropy(z, y, pos_weight=w, weight=w)
+        grad.binary_cross_entropy(y, y[::-1], weight=w)
+    assert np.all(np.isfinite(g))
