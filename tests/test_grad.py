@@ -62,9 +62,15 @@ def _sigmoid_case(rng):
     return (rng.normal(0, 3, (3, 4)), targets), kwargs, n
 
 
+def _nll_case(rng):
+    log_probs = xentref.log_softmax(rng.normal(0, 3, (3, 5)))
+    return (log_probs, rng.integers(0, 5, 3)), {}, 3
+
+
 REDUCTION_CASES = {
     "binary_cross_entropy": _binary_case,
     "sigmoid_binary_cross_entropy": _sigmoid_case,
+    "nll_loss": _nll_case,
 }
 
 
@@ -220,3 +226,46 @@ def test_no_floating_point_warning_for_binary_gradients(z, y, w):
         g = grad.sigmoid_binary_cross_entropy(z, y, pos_weight=w, weight=w)
         grad.binary_cross_entropy(y, y[::-1], weight=w)
     assert np.all(np.isfinite(g))
+
+
+# Negative log-likelihood -----------------------------------------------------
+
+
+def test_nll_loss_matches_sympy():
+    log_p = sp.symbols("l1:6", real=True)
+    (log_probs, labels), _, _ = _nll_case(np.random.default_rng(SEED))
+    for row, label in zip(log_probs, labels):
+        derivative = [sp.diff(symbolic.nll_loss(log_p, int(label)), v) for v in log_p]
+        expected = sp.lambdify([log_p], derivative)(row)
+        np.testing.assert_array_equal(grad.nll_loss(row, label, reduction="sum"), expected)
+
+
+def test_nll_loss_matches_finite_differences():
+    (log_probs, labels), _, _ = _nll_case(np.random.default_rng(SEED))
+
+    def loss(log_p):
+        return float(xentref.nll_loss(log_p, labels, reduction="sum"))
+
+    # The loss is linear, so only rounding matters: eps |f| / h < 1e-6. The
+    # step keeps each slice normalised within sqrt(eps), as the loss demands.
+    expected = central_difference(loss, log_probs, np.full(log_probs.shape, 4e-9))
+    np.testing.assert_allclose(grad.nll_loss(log_probs, labels, reduction="sum"), expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nll_loss_gradient_keeps_shape_dtype_and_axis(dtype):
+    rng = np.random.default_rng(SEED)
+    log_p = xentref.log_softmax(rng.normal(size=(2, 4, 3)).astype(dtype), axis=1)
+    labels = rng.integers(0, 4, (2, 3))
+    g = grad.nll_loss(log_p, labels, axis=1)
+    assert g.shape == (2, 4, 3) and g.dtype == dtype
+    np.testing.assert_array_equal(g, np.moveaxis(grad.nll_loss(np.moveaxis(log_p, 1, -1), labels), -1, 1))
+    # -1/6 at each label (6 examples), in dtype.
+    np.testing.assert_array_equal(np.sort(g, axis=None)[:6], np.full(6, dtype(-1) / dtype(6)))
+
+
+def test_nll_loss_gradient_refuses_what_the_loss_refuses():
+    with pytest.raises(ValueError, match=r"`log_probs` must hold log-probabilities"):
+        grad.nll_loss([[1.0, 2.0]], [0])
+    with pytest.raises(ValueError, match=r"`labels` must be class labels in \[0, 2\); got 2"):
+        grad.nll_loss(np.log([[0.5, 0.5]]), [2])

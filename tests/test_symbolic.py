@@ -64,3 +64,10 @@ def test_binary_losses_agree():
     # pos_weight multiplies the positive term only.
     gap = symbolic.sigmoid_binary_cross_entropy(z, y, w) - symbolic.sigmoid_binary_cross_entropy(z, y)
     assert sp.simplify(gap - (w - 1) * y * symbolic.softplus(-z)) == 0
+
+
+def test_nll_loss_of_log_softmax_is_softmax_cross_entropy():
+    z = sp.symbols("z1:4", real=True)
+    for k in range(3):
+        gap = symbolic.nll_loss(symbolic.log_softmax(z), k) - symbolic.softmax_cross_entropy(z, k)
+        assert sp.simplify(gap) == 0

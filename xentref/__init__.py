@@ -10,6 +10,7 @@ from xentref import grad
 from xentref._binary_cross_entropy import binary_cross_entropy
 from xentref._information import cross_entropy, entropy, kl_divergence
 from xentref._logsumexp import log_softmax, logsumexp, softmax
+from xentref._nll_loss import nll_loss
 from xentref._sigmoid_binary_cross_entropy import sigmoid_binary_cross_entropy
 from xentref._softmax_cross_entropy import softmax_cross_entropy
 from xentref._softplus import log_sigmoid, softplus
@@ -28,5 +29,6 @@ __all__ = [
     "log_sigmoid",
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
+    "nll_loss",
     "grad",
 ]

@@ -39,6 +39,7 @@ True
 """
 
 from xentref._binary_cross_entropy import binary_cross_entropy_grad as binary_cross_entropy
+from xentref._nll_loss import nll_loss_grad as nll_loss
 from xentref._sigmoid_binary_cross_entropy import (
     sigmoid_binary_cross_entropy_grad as sigmoid_binary_cross_entropy,
 )
@@ -46,4 +47,5 @@ from xentref._sigmoid_binary_cross_entropy import (
 __all__ = [
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
+    "nll_loss",
 ]
