@@ -8,6 +8,9 @@
     example's loss alone (which is also the gradient of the sum).
 """
 
+import inspect
+import re
+
 import mpmath
 import numpy as np
 import pytest
@@ -22,6 +25,7 @@ from helpers import (
     central_difference,
     logits,
     mp_binary_cross_entropy_grad,
+    mp_log_softmax,
     mp_sigmoid,
     mp_sigmoid_binary_cross_entropy_grad,
     ulp_error,
@@ -41,6 +45,46 @@ class raise_on_warning:
 
     def __exit__(self, *exc):
         np.seterr(**self.previous)
+
+
+# One convention for every loss -------------------------------------------------
+
+LOSSES = [
+    "softmax_cross_entropy",
+    "binary_cross_entropy",
+    "sigmoid_binary_cross_entropy",
+    "nll_loss",
+]
+
+
+def test_every_loss_has_a_gradient_with_its_signature():
+    assert sorted(grad.__all__) == sorted(LOSSES)
+    for name in LOSSES:
+        assert inspect.signature(getattr(grad, name)) == inspect.signature(getattr(xentref, name))
+
+
+BAD_INPUTS = [
+    ("softmax_cross_entropy", ([[0.0, np.nan]], [0]), {}),
+    ("softmax_cross_entropy", (np.zeros((2, 3)), [0, 3]), {}),
+    ("softmax_cross_entropy", (np.zeros((2, 3)), [[0.5, 0.4, 0.0]] * 2), {}),
+    ("softmax_cross_entropy", (np.zeros((2, 3)), [0, 1]), {"reduction": "avg"}),
+    ("binary_cross_entropy", ([0.5, 1.5], [1, 1]), {}),
+    ("binary_cross_entropy", ([0.5, 0.5], [1]), {}),
+    ("binary_cross_entropy", ([0.5], [1]), {"weight": [-1.0]}),
+    ("sigmoid_binary_cross_entropy", ([0.0], [2.0]), {}),
+    ("sigmoid_binary_cross_entropy", ([np.nan], [1.0]), {}),
+    ("sigmoid_binary_cross_entropy", (np.zeros((2, 2)), np.ones((2, 2))), {"pos_weight": np.ones(3)}),
+    ("nll_loss", ([[1.0, 2.0]], [0]), {}),
+    ("nll_loss", (np.log([[0.5, 0.5]]), [0.0]), {}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", BAD_INPUTS)
+def test_gradients_refuse_what_the_losses_refuse(name, args, kwargs):
+    with pytest.raises((TypeError, ValueError)) as refused:
+        getattr(xentref, name)(*args, **kwargs)
+    with pytest.raises(refused.type, match=f"^{re.escape(str(refused.value))}$"):
+        getattr(grad, name)(*args, **kwargs)
 
 
 # (c) Reductions, for every gradient with a `reduction` ------------------------
@@ -67,17 +111,28 @@ def _nll_case(rng):
     return (log_probs, rng.integers(0, 5, 3)), {}, 3
 
 
+def _softmax_labels_case(rng):
+    return (rng.normal(0, 3, (3, 5)), rng.integers(0, 5, 3)), {}, 3
+
+
+def _softmax_probabilities_case(rng):
+    return (rng.normal(0, 3, (3, 5)), rng.dirichlet(np.ones(5), 3)), {}, 3
+
+
 REDUCTION_CASES = {
+    "softmax_cross_entropy": _softmax_labels_case,
+    "softmax_cross_entropy-probabilities": _softmax_probabilities_case,
     "binary_cross_entropy": _binary_case,
     "sigmoid_binary_cross_entropy": _sigmoid_case,
     "nll_loss": _nll_case,
 }
 
 
-@pytest.mark.parametrize("name", sorted(REDUCTION_CASES))
-def test_mean_is_sum_over_the_count_and_none_is_each_loss_alone(name):
+@pytest.mark.parametrize("case", sorted(REDUCTION_CASES))
+def test_mean_is_sum_over_the_count_and_none_is_each_loss_alone(case):
+    name = case.split("-")[0]
     gradient, loss = getattr(grad, name), getattr(xentref, name)
-    args, kwargs, count = REDUCTION_CASES[name](np.random.default_rng(SEED))
+    args, kwargs, count = REDUCTION_CASES[case](np.random.default_rng(SEED))
     total = gradient(*args, **kwargs, reduction="sum")
     assert total.shape == args[0].shape
     # The count is the one the loss's own mean divides by.
@@ -90,14 +145,127 @@ def test_mean_is_sum_over_the_count_and_none_is_each_loss_alone(name):
         np.testing.assert_array_equal(gradient(*(a[i] for a in args), **alone, reduction="sum"), none[i])
 
 
-@pytest.mark.parametrize("name", sorted(REDUCTION_CASES))
-def test_gradient_of_an_empty_mean_is_refused(name):
-    args, kwargs, _ = REDUCTION_CASES[name](np.random.default_rng(SEED))
+@pytest.mark.parametrize("case", sorted(REDUCTION_CASES))
+def test_gradient_of_an_empty_mean_is_refused(case):
+    name = case.split("-")[0]
+    args, kwargs, _ = REDUCTION_CASES[case](np.random.default_rng(SEED))
     empty = [a[:0] for a in args]
     kwargs = {key: value[:0] if np.ndim(value) == 2 else value for key, value in kwargs.items()}
     assert getattr(grad, name)(*empty, **kwargs, reduction="sum").shape == empty[0].shape
     with pytest.raises(ValueError, match=r"`reduction='mean'` is undefined for an empty batch"):
         getattr(grad, name)(*empty, **kwargs)
+
+
+# Softmax cross-entropy ------------------------------------------------------
+
+
+def test_softmax_cross_entropy_matches_sympy():
+    z = sp.symbols("z1:6", real=True)
+    t = symbolic.probabilities("t", 5)
+    (x, labels), _, _ = _softmax_labels_case(np.random.default_rng(SEED))
+    (_, targets), _, _ = _softmax_probabilities_case(np.random.default_rng(SEED))
+    by_probabilities = symbolic.softmax_cross_entropy(z, t)
+    derivative = sp.lambdify([z, t], [sp.diff(by_probabilities, v) for v in z])
+    expected = np.array([derivative(row, target) for row, target in zip(x, targets)])
+    # The textbook derivative subtracts terms below 1: atol.
+    np.testing.assert_allclose(
+        grad.softmax_cross_entropy(x, targets, reduction="sum"), expected, rtol=1e-13, atol=1e-15
+    )
+    for row, label in zip(x, labels):
+        by_label = symbolic.softmax_cross_entropy(z, int(label))
+        expected = sp.lambdify([z], [sp.diff(by_label, v) for v in z])(row)
+        np.testing.assert_allclose(grad.softmax_cross_entropy(row, label), expected, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("case", [_softmax_labels_case, _softmax_probabilities_case])
+def test_softmax_cross_entropy_matches_finite_differences(case):
+    (x, targets), _, _ = case(np.random.default_rng(SEED))
+
+    def loss(z):
+        return float(xentref.softmax_cross_entropy(z, targets, reduction="sum"))
+
+    # Step 1e-5 relative: truncation error below 1e-10, rounding below 1e-9.
+    expected = central_difference(loss, x, 1e-5 * np.maximum(1, np.abs(x)))
+    actual = grad.softmax_cross_entropy(x, targets, reduction="sum")
+    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_softmax_cross_entropy_is_nll_loss_through_log_softmax():
+    # Chain rule: the Jacobian of log_softmax maps g to g - softmax * sum(g).
+    (x, labels), _, _ = _softmax_labels_case(np.random.default_rng(SEED))
+    g = grad.nll_loss(xentref.log_softmax(x), labels)
+    through = g - xentref.softmax(x) * np.sum(g, axis=-1, keepdims=True)
+    np.testing.assert_allclose(grad.softmax_cross_entropy(x, labels), through, rtol=1e-14, atol=1e-17)
+
+
+def _mp_softmax_cross_entropy_grad(z, label):
+    """softmax - onehot at 50 digits, the label's entry as minus the other probabilities."""
+    p = [mpmath.exp(v) for v in mp_log_softmax(z)]
+    return [-mpmath.fsum(p[:k] + p[k + 1:]) if k == label else p[k] for k in range(len(p))]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("gap", [10.0, 30.0, 40.0, 100.0, 700.0])
+@pytest.mark.parametrize("label", [0, 1])
+def test_softmax_cross_entropy_tiny_gradients_match_mpmath(dtype, gap, label):
+    # Label 0 is the confident class: its entry softmax - 1 is minus the
+    # (tiny) sum of the others and must keep its digits.
+    z = np.array([gap, 0.0, -gap], dtype=dtype)
+    g = grad.softmax_cross_entropy(z, label)
+    assert g.dtype == dtype
+    for actual, exact in zip(g, _mp_softmax_cross_entropy_grad(z, label)):
+        assert ulp_error(actual, exact, dtype) <= 4
+
+
+def test_softmax_cross_entropy_random_gradients_match_mpmath():
+    rng = np.random.default_rng(SEED)
+    for k in [2, 10, 100]:
+        z = 5 * rng.standard_normal(k)
+        for label in [0, int(np.argmax(z))]:
+            g = grad.softmax_cross_entropy(z, label)
+            # Each softmax entry is within (k + 4 + 2 (max z - min z)) ulps
+            # (Blanchard, Higham and Higham, Thm 4.3 plus the final rounding).
+            bound = k + 4 + 2 * (z.max() - z.min())
+            for actual, exact in zip(g, _mp_softmax_cross_entropy_grad(z, label)):
+                assert ulp_error(actual, exact, np.float64) <= bound
+
+
+@pytest.mark.parametrize("scale", [1e10, 1e300, 1.7e308])
+def test_softmax_cross_entropy_huge_logits_give_exact_gradients(scale):
+    z = np.array([scale, -scale, 0.0])
+    np.testing.assert_array_equal(grad.softmax_cross_entropy(z, 0), [0, 0, 0])
+    np.testing.assert_array_equal(grad.softmax_cross_entropy(z, 1), [1, -1, 0])
+    np.testing.assert_array_equal(grad.softmax_cross_entropy(z, [0.25, 0.25, 0.5]), [0.75, -0.25, -0.5])
+
+
+def test_softmax_cross_entropy_minus_infinity_logits():
+    z = np.array([0.0, -np.inf, 0.0])
+    np.testing.assert_array_equal(grad.softmax_cross_entropy(z, 0), [-0.5, 0, 0.5])
+    np.testing.assert_array_equal(grad.softmax_cross_entropy(z, [0.5, 0.5, 0.0]), [0, -0.5, 0.5])
+
+
+@given(
+    st.integers(1, 6).flatmap(
+        lambda k: st.tuples(logits(k, batch=(4,), bound=1.7e308), st.lists(st.integers(0, k - 1), min_size=4, max_size=4))
+    )
+)
+def test_softmax_cross_entropy_labels_equal_one_hot_and_stay_finite(case):
+    z, labels = case
+    with raise_on_warning():
+        by_label = grad.softmax_cross_entropy(z, labels)
+        by_one_hot = grad.softmax_cross_entropy(z, np.eye(z.shape[-1])[labels])
+    np.testing.assert_array_equal(by_label, by_one_hot)
+    assert np.all(np.isfinite(by_label))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_cross_entropy_gradient_keeps_dtype_and_axis(dtype):
+    rng = np.random.default_rng(SEED)
+    z = rng.normal(size=(2, 4, 3)).astype(dtype)
+    t = rng.dirichlet(np.ones(4), size=(2, 3))  # float64 targets, float32 logits
+    g = grad.softmax_cross_entropy(z, np.moveaxis(t, -1, 1), axis=1)
+    assert g.dtype == dtype
+    np.testing.assert_array_equal(g, np.moveaxis(grad.softmax_cross_entropy(np.moveaxis(z, 1, -1), t), -1, 1))
 
 
 # Binary cross-entropy from probabilities -------------------------------------
@@ -269,3 +437,4 @@ def test_nll_loss_gradient_refuses_what_the_loss_refuses():
         grad.nll_loss([[1.0, 2.0]], [0])
     with pytest.raises(ValueError, match=r"`labels` must be class labels in \[0, 2\); got 2"):
         grad.nll_loss(np.log([[0.5, 0.5]]), [2])
+
