@@ -23,6 +23,7 @@ import xentref
 from xentref import grad, symbolic
 from helpers import (
     central_difference,
+    distributions,
     logits,
     mp_binary_cross_entropy_grad,
     mp_log_softmax,
@@ -50,6 +51,8 @@ class raise_on_warning:
 # One convention for every loss -------------------------------------------------
 
 LOSSES = [
+    "cross_entropy",
+    "kl_divergence",
     "softmax_cross_entropy",
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
@@ -76,6 +79,10 @@ BAD_INPUTS = [
     ("sigmoid_binary_cross_entropy", (np.zeros((2, 2)), np.ones((2, 2))), {"pos_weight": np.ones(3)}),
     ("nll_loss", ([[1.0, 2.0]], [0]), {}),
     ("nll_loss", (np.log([[0.5, 0.5]]), [0.0]), {}),
+    ("cross_entropy", ([0.5, 0.5], [0.5, 0.6]), {}),
+    ("cross_entropy", ([0.5, 0.5], [0.5, 0.5]), {"base": 1}),
+    ("kl_divergence", ([0.5, 0.5], [[0.25, 0.25, 0.5]]), {}),
+    ("kl_divergence", ([-0.5, 1.5], [0.5, 0.5]), {}),
 ]
 
 
@@ -438,3 +445,92 @@ def test_nll_loss_gradient_refuses_what_the_loss_refuses():
     with pytest.raises(ValueError, match=r"`labels` must be class labels in \[0, 2\); got 2"):
         grad.nll_loss(np.log([[0.5, 0.5]]), [2])
 
+
+# Cross-entropy and KL divergence of distributions, with respect to q ----------
+
+INFORMATION = ["cross_entropy", "kl_divergence"]
+
+
+def _distribution_pair(rng, n=3, k=4):
+    p = rng.dirichlet(np.ones(k), n)
+    p[0, 1] = 0  # a zero of p, whose entry of the gradient must be 0
+    p /= p.sum(axis=-1, keepdims=True)
+    return p, rng.dirichlet(np.ones(k), n)
+
+
+@pytest.mark.parametrize("name", INFORMATION)
+@pytest.mark.parametrize("base", [None, 2])
+def test_information_gradients_match_sympy(name, base):
+    p_symbols = symbolic.probabilities("p", 4)
+    q_symbols = symbolic.probabilities("q", 4)
+    expression = getattr(symbolic, name)(p_symbols, q_symbols, base=base)
+    derivative = sp.lambdify([p_symbols, q_symbols], [sp.diff(expression, v) for v in q_symbols])
+    p, q = _distribution_pair(np.random.default_rng(SEED))
+    # The symbolic formulas give NaN at p = 0 (0 log 0), but their derivative
+    # in q is -p/q there too: 0.
+    expected = np.array([derivative(a, b) for a, b in zip(p, q)], dtype=float)
+    np.testing.assert_allclose(getattr(grad, name)(p, q, base=base), expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", INFORMATION)
+def test_information_gradients_match_finite_differences(name):
+    p, q = _distribution_pair(np.random.default_rng(SEED))
+
+    def total(q):
+        return float(np.sum(getattr(xentref, name)(p, q)))
+
+    # Step 4e-9 keeps each row of q a distribution within sqrt(eps) = 1.5e-8,
+    # as the functions demand; rounding then costs eps |f| / h < 1e-6.
+    expected = central_difference(total, q, np.full(q.shape, 4e-9))
+    np.testing.assert_allclose(getattr(grad, name)(p, q), expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", INFORMATION)
+def test_information_gradients_are_of_the_sum_of_rows(name):
+    # Each row's gradient alone; with q broadcast against p, the rows' sum.
+    gradient = getattr(grad, name)
+    p, q = _distribution_pair(np.random.default_rng(SEED))
+    rows = np.array([gradient(a, b) for a, b in zip(p, q)])
+    np.testing.assert_array_equal(gradient(p, q), rows)
+    shared = q[0]
+    assert gradient(p, shared).shape == (4,)
+    np.testing.assert_allclose(gradient(p, shared), sum(gradient(a, shared) for a in p), rtol=1e-15)
+    np.testing.assert_allclose(gradient(p, shared[None]), gradient(p, shared)[None], rtol=1e-15)
+    np.testing.assert_array_equal(gradient(p[0], q), np.array([gradient(p[0], b) for b in q]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("base", [None, 2])
+def test_information_gradients_match_mpmath(dtype, base):
+    p, q = (a.astype(dtype) for a in _distribution_pair(np.random.default_rng(SEED)))
+    g = grad.cross_entropy(p, q, base=base)
+    assert g.dtype == dtype
+    unit = 1 if base is None else mpmath.log(base)
+    for actual, a, b in zip(g.ravel(), p.ravel(), q.ravel()):
+        exact = -mpmath.mpf(float(a)) / mpmath.mpf(float(b)) / unit
+        assert ulp_error(actual, exact, dtype) <= 2
+
+
+@pytest.mark.parametrize("name", INFORMATION)
+def test_information_gradient_edges(name):
+    # 0 where p = 0, even at q = 0; -inf where p > 0 = q; no warnings.
+    p = np.array([[0.5, 0.0, 0.5], [1.0, 0.0, 0.0]])
+    q = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
+    with raise_on_warning():
+        g = getattr(grad, name)(p, q)
+    np.testing.assert_array_equal(g, [[-0.5, 0, -np.inf], [-2, 0, 0]])
+
+
+def positive_distributions(k):
+    raw = hnp.arrays(np.float64, (3, k), elements=st.floats(2.0**-20, 1.0))
+    return raw.map(lambda a: a / a.sum(axis=-1, keepdims=True))
+
+
+@given(st.integers(2, 6).flatmap(lambda k: st.tuples(distributions(k, batch=(3,)), positive_distributions(k))))
+def test_q_times_the_gradient_is_minus_one(pair):
+    # H(p, c q) = H(p, q) - log c, so the derivative along q itself,
+    # d/dc H(p, c q) at c = 1, is -sum(p) = -1.
+    p, q = pair
+    with raise_on_warning():
+        g = grad.cross_entropy(p, q)
+    np.testing.assert_allclose(np.sum(q * g, axis=-1), -1, rtol=0, atol=1e-13)

@@ -53,6 +53,8 @@ True
 """
 
 from xentref._binary_cross_entropy import binary_cross_entropy_grad as binary_cross_entropy
+from xentref._information import cross_entropy_grad as cross_entropy
+from xentref._information import kl_divergence_grad as kl_divergence
 from xentref._nll_loss import nll_loss_grad as nll_loss
 from xentref._sigmoid_binary_cross_entropy import (
     sigmoid_binary_cross_entropy_grad as sigmoid_binary_cross_entropy,
@@ -60,6 +62,8 @@ from xentref._sigmoid_binary_cross_entropy import (
 from xentref._softmax_cross_entropy import softmax_cross_entropy_grad as softmax_cross_entropy
 
 __all__ = [
+    "cross_entropy",
+    "kl_divergence",
     "softmax_cross_entropy",
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
