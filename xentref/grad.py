@@ -53,8 +53,8 @@ True
 """
 
 from xentref._binary_cross_entropy import binary_cross_entropy_grad as binary_cross_entropy
-from xentref._information import cross_entropy_grad as cross_entropy
-from xentref._information import kl_divergence_grad as kl_divergence
+from xentref._information_grad import cross_entropy_grad as cross_entropy
+from xentref._information_grad import kl_divergence_grad as kl_divergence
 from xentref._nll_loss import nll_loss_grad as nll_loss
 from xentref._sigmoid_binary_cross_entropy import (
     sigmoid_binary_cross_entropy_grad as sigmoid_binary_cross_entropy,
