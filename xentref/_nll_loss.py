@@ -33,8 +33,9 @@ def _checked(log_probs, labels, axis, reduction):
     check.finite_or_minus_inf(log_probs, "log_probs")
     check.reduction_name(reduction)
     _log_distribution(log_probs, log_probs_axis, "log_probs")
-    batch_shape = log_probs.shape[:log_probs_axis] + log_probs.shape[log_probs_axis + 1:]
-    labels = check.class_labels(np.asarray(labels), batch_shape, log_probs.shape[log_probs_axis], "labels")
+    shape = log_probs.shape
+    batch_shape = shape[:log_probs_axis] + shape[log_probs_axis + 1:]
+    labels = check.class_labels(np.asarray(labels), batch_shape, shape[log_probs_axis], "labels")
     return log_probs, np.expand_dims(labels, log_probs_axis), log_probs_axis
 
 
@@ -111,10 +112,11 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     >>> xentref.nll_loss([[2.0, 1.0]], [0])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: `log_probs` must hold log-probabilities: ... got 2.3132... at batch index (0,). Pass log_softmax(logits), ...
+    ValueError: `log_probs` must hold log-probabilities: ... got 2.3132... at batch index (0,). ...
     """
     log_probs, labels, log_probs_axis = _checked(log_probs, labels, axis, reduction)
-    picked = np.squeeze(np.take_along_axis(log_probs, labels, axis=log_probs_axis), axis=log_probs_axis)
+    picked = np.take_along_axis(log_probs, labels, axis=log_probs_axis)
+    picked = np.squeeze(picked, axis=log_probs_axis)
     # Adding 0.0 turns a -0.0 loss into +0.0 and changes nothing else.
     losses = -picked + 0.0
     return apply_reduction(losses, reduction)

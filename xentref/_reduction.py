@@ -58,7 +58,7 @@ def apply_weight(values, weight):
 
 
 def scale_gradient(grad, weight, divisor):
-    """``weight * grad / divisor``, as :func:`apply_weight` and :func:`reduction_divisor` define them."""
+    """``weight * grad / divisor``, as in :func:`apply_weight` and :func:`reduction_divisor`."""
     with np.errstate(under="ignore"):
         # A gradient below the normal range rounds to a subnormal or 0.
         return apply_weight(grad, weight) / divisor

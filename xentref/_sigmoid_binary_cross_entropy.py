@@ -17,7 +17,9 @@ def _checked(logits, targets, pos_weight, weight, reduction):
     check.unit_interval(targets, "targets")
     targets = check.in_dtype(targets, logits.dtype)
     if pos_weight is not None:
-        pos_weight = check.weights(pos_weight, logits.shape, logits.dtype, "pos_weight", "logits")
+        pos_weight = check.weights(
+            pos_weight, logits.shape, logits.dtype, "pos_weight", "logits"
+        )
     if weight is not None:
         weight = check.weights(weight, logits.shape, logits.dtype, "weight", "logits")
     return logits, targets, pos_weight, weight
@@ -33,7 +35,9 @@ def _coefficients(targets, pos_weight):
         return pos_weight * targets, 1 - targets
 
 
-def sigmoid_binary_cross_entropy(logits, targets, *, pos_weight=None, weight=None, reduction="mean"):
+def sigmoid_binary_cross_entropy(
+    logits, targets, *, pos_weight=None, weight=None, reduction="mean"
+):
     r"""Binary cross-entropy of targets under the sigmoid of logits.
 
     Parameters
@@ -133,14 +137,16 @@ def sigmoid_binary_cross_entropy(logits, targets, *, pos_weight=None, weight=Non
         # A loss beyond the float range rounds to inf, a tiny product to 0.
         # Where a coefficient is 0 the softplus is taken at a harmless
         # stand-in, so 0 * softplus(+-inf) is 0, not NaN.
-        losses = positive * _softplus(-np.where(positive > 0, logits, 0)) + negative * _softplus(
-            np.where(negative > 0, logits, 0)
-        )
+        positive_term = positive * _softplus(-np.where(positive > 0, logits, 0))
+        negative_term = negative * _softplus(np.where(negative > 0, logits, 0))
+        losses = positive_term + negative_term
     return apply_reduction(apply_weight(losses, weight), reduction)
 
 
-def sigmoid_binary_cross_entropy_grad(logits, targets, *, pos_weight=None, weight=None, reduction="mean"):
-    r"""Gradient of :func:`xentref.sigmoid_binary_cross_entropy` with respect to `logits`.
+def sigmoid_binary_cross_entropy_grad(
+    logits, targets, *, pos_weight=None, weight=None, reduction="mean"
+):
+    r"""Gradient of :func:`xentref.sigmoid_binary_cross_entropy` with respect to the logits.
 
     Parameters
     ----------

@@ -216,7 +216,9 @@ def weights(weight, shape, dtype, name, other):
     if bad.any():
         index = _first_index(bad)
         value = original[index].item()
-        overflow = f", which overflows {np.dtype(dtype)}" if np.isfinite(value) and value > 0 else ""
+        overflow = ""
+        if np.isfinite(value) and value > 0:
+            overflow = f", which overflows {np.dtype(dtype)}"
         raise ValueError(
             f"`{name}` must be finite and non-negative; got {value!r} at index "
             f"{index}{overflow}"

@@ -128,7 +128,8 @@ def binary_cross_entropy(p, y):
 
 
 def sigmoid_binary_cross_entropy(z, y, pos_weight=1):
-    r""":math:`-[w_+ y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))]`, :math:`w_+` = `pos_weight`."""
+    r""":math:`-[w_+ y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))]`, with :math:`w_+`
+    = `pos_weight`."""
     return -(pos_weight * y * sp.log(sigmoid(z)) + (1 - y) * sp.log(1 - sigmoid(z)))
 
 
