@@ -5,6 +5,8 @@ digits, far beyond float64, so their error is negligible next to the
 tolerances used.
 """
 
+import math
+
 import mpmath
 import numpy as np
 from hypothesis import strategies as st
@@ -63,9 +65,99 @@ def mp_log_softmax(x):
         return [v - lse for v in mp(x)]
 
 
+def mp_softplus(x):
+    """log(1 + e^x) of the exact value of the float `x`."""
+    return mpmath.log1p(mpmath.exp(mpmath.mpf(float(x))))
+
+
+def mp_log_sigmoid(x):
+    return -mp_softplus(-float(x))
+
+
+def mp_sigmoid(x):
+    return 1 / (1 + mpmath.exp(-mpmath.mpf(float(x))))
+
+
+def mp_binary_cross_entropy(p, y):
+    """-[y log p + (1 - y) log(1 - p)] at the exact float values, 0 log 0 = 0.
+
+    log(1 - p) is taken as log1p(-p): at 50 digits 1 - p would lose a p
+    below 1e-50.
+    """
+    p, y = mpmath.mpf(float(p)), mpmath.mpf(float(y))
+    total = mpmath.mpf(0)
+    if y > 0:
+        total += y * (mpmath.log(p) if p > 0 else -mpmath.inf)
+    if y < 1:
+        total += (1 - y) * (mpmath.log1p(-p) if p < 1 else -mpmath.inf)
+    return -total
+
+
+def mp_sigmoid_binary_cross_entropy(z, y, pos_weight=1):
+    """-[w+ y log sigma(z) + (1 - y) log sigma(-z)] at the exact float values."""
+    y, pos_weight = mpmath.mpf(float(y)), mpmath.mpf(float(pos_weight))
+    return -(pos_weight * y * mp_log_sigmoid(z) + (1 - y) * mp_log_sigmoid(-float(z)))
+
+
+def mp_binary_cross_entropy_grad(p, y):
+    """d/dp of -[y log p + (1 - y) log(1 - p)], term by term, at the exact floats.
+
+    A term whose coefficient is 0 is identically 0 and contributes nothing.
+    """
+    p, y = mpmath.mpf(float(p)), mpmath.mpf(float(y))
+    total = mpmath.mpf(0)
+    if y > 0:
+        total -= y / p if p > 0 else mpmath.inf
+    if y < 1:
+        total += (1 - y) / (1 - p) if p < 1 else mpmath.inf
+    return total
+
+
+def mp_sigmoid_binary_cross_entropy_grad(z, y, pos_weight=1):
+    """(1 + (w+ - 1) y) sigma(z) - w+ y, written (1 - y) sigma(z) - w+ y sigma(-z).
+
+    The two forms are equal since 1 - sigma(z) = sigma(-z); the second needs
+    no digits beyond 50 to resolve sigma(z) - 1 for large z.
+    """
+    y, pos_weight = mpmath.mpf(float(y)), mpmath.mpf(float(pos_weight))
+    return (1 - y) * mp_sigmoid(z) - pos_weight * y * mp_sigmoid(-float(z))
+
+
+def central_difference(f, x, step):
+    """Central finite-difference gradient of the scalar function `f` at `x`.
+
+    `step` is an array of steps, one per entry of `x`. The difference is
+    divided by the distance actually stepped, (x + h) - (x - h), which is
+    exact in floating point, rather than by 2h.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    grad = np.empty_like(x)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += step[index]
+        down[index] -= step[index]
+        grad[index] = (f(up) - f(down)) / (up[index] - down[index])
+    return grad
+
+
 def relative_error(actual, exact):
     """|actual - exact| / |exact|, computed in mpmath."""
     return float(abs(mpmath.mpf(float(actual)) - exact) / abs(exact))
+
+
+def ulp_error(actual, exact, dtype):
+    """|actual - exact| in units of the last place of `exact` in `dtype`.
+
+    Below the smallest normal float the unit is that of the subnormals, so a
+    value that underflows to 0 has an error below one unit when the exact
+    value is below the smallest subnormal. Infinite `exact` values must be
+    matched exactly.
+    """
+    if mpmath.isinf(exact):
+        return 0.0 if float(actual) == exact else math.inf
+    info = np.finfo(dtype)
+    unit = max(abs(exact), mpmath.mpf(float(info.tiny))) * mpmath.mpf(float(info.eps))
+    return float(abs(mpmath.mpf(float(actual)) - exact) / unit)
 
 
 def ulps(dtype):
@@ -90,4 +182,13 @@ def logits(k, batch=(), bound=1e3, dtype=np.float64):
         dtype,
         (*batch, k),
         elements=st.floats(-bound, bound, width=np.finfo(dtype).bits),
+    )
+
+
+def weights(shape, bound=1e3):
+    """Non-negative weights, including 0 and the smallest subnormal."""
+    return hnp.arrays(
+        np.float64,
+        shape,
+        elements=st.one_of(st.sampled_from([0.0, 5e-324, 1.0]), st.floats(0, bound)),
     )

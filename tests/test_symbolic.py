@@ -45,3 +45,29 @@ def test_surprisal_adds_over_independent_events():
     a, b = sp.symbols("a b", positive=True)
     total = symbolic.surprisal(a * b) - symbolic.surprisal(a) - symbolic.surprisal(b)
     assert sp.expand_log(total) == 0
+
+
+def test_sigmoid_identities():
+    z = sp.symbols("z", real=True)
+    assert sp.simplify(1 - symbolic.sigmoid(z) - symbolic.sigmoid(-z)) == 0
+    assert sp.simplify(sp.diff(symbolic.softplus(z), z) - symbolic.sigmoid(z)) == 0
+    assert sp.simplify(symbolic.log_sigmoid(z) + symbolic.softplus(-z)) == 0
+
+
+def test_binary_losses_agree():
+    p, y, w = sp.symbols("p y w", positive=True)
+    z = sp.symbols("z", real=True)
+    two_class = symbolic.cross_entropy([y, 1 - y], [p, 1 - p])
+    assert sp.simplify(symbolic.binary_cross_entropy(p, y) - two_class) == 0
+    on_sigmoid = symbolic.binary_cross_entropy(symbolic.sigmoid(z), y)
+    assert sp.simplify(symbolic.sigmoid_binary_cross_entropy(z, y) - on_sigmoid) == 0
+    # pos_weight multiplies the positive term only.
+    gap = symbolic.sigmoid_binary_cross_entropy(z, y, w) - symbolic.sigmoid_binary_cross_entropy(z, y)
+    assert sp.simplify(gap - (w - 1) * y * symbolic.softplus(-z)) == 0
+
+
+def test_nll_loss_of_log_softmax_is_softmax_cross_entropy():
+    z = sp.symbols("z1:4", real=True)
+    for k in range(3):
+        gap = symbolic.nll_loss(symbolic.log_softmax(z), k) - symbolic.softmax_cross_entropy(z, k)
+        assert sp.simplify(gap) == 0

@@ -3,11 +3,17 @@
 Probabilities or logits, along a class axis that defaults to the last one.
 Every function checks its input and raises ``TypeError`` or ``ValueError``
 with the argument's name rather than clipping or renormalising.
+:mod:`xentref.grad` holds the analytic gradient of each loss.
 """
 
+from xentref import grad
+from xentref._binary_cross_entropy import binary_cross_entropy
 from xentref._information import cross_entropy, entropy, kl_divergence
 from xentref._logsumexp import log_softmax, logsumexp, softmax
+from xentref._nll_loss import nll_loss
+from xentref._sigmoid_binary_cross_entropy import sigmoid_binary_cross_entropy
 from xentref._softmax_cross_entropy import softmax_cross_entropy
+from xentref._softplus import log_sigmoid, softplus
 
 __version__ = "0.1.0"
 
@@ -19,4 +25,10 @@ __all__ = [
     "log_softmax",
     "softmax",
     "softmax_cross_entropy",
+    "softplus",
+    "log_sigmoid",
+    "binary_cross_entropy",
+    "sigmoid_binary_cross_entropy",
+    "nll_loss",
+    "grad",
 ]

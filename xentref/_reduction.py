@@ -1,6 +1,13 @@
-"""The ``reduction`` option shared by every loss."""
+"""The ``reduction`` and ``weight`` options shared by every loss."""
 
 import numpy as np
+
+
+def _empty_mean():
+    return ValueError(
+        "`reduction='mean'` is undefined for an empty batch (0 losses); "
+        "use 'sum' or 'none'"
+    )
 
 
 def apply_reduction(losses, reduction):
@@ -15,8 +22,43 @@ def apply_reduction(losses, reduction):
     if reduction == "sum":
         return np.sum(losses)
     if losses.size == 0:
-        raise ValueError(
-            "`reduction='mean'` is undefined for an empty batch (0 losses); "
-            "use 'sum' or 'none'"
-        )
-    return np.sum(losses) / losses.size
+        raise _empty_mean()
+    with np.errstate(under="ignore"):
+        # A mean below the normal range rounds to a subnormal or 0, as it must.
+        return np.sum(losses) / losses.size
+
+
+def reduction_divisor(n_losses, reduction):
+    """What the gradient of the summed losses is divided by under ``reduction``.
+
+    The count of losses for ``"mean"``, 1 otherwise: ``"none"`` asks for the
+    gradient of each loss with respect to its own inputs, which is the
+    gradient of the sum. An empty batch with ``"mean"`` is refused, as in
+    :func:`apply_reduction`.
+    """
+    if reduction != "mean":
+        return 1
+    if n_losses == 0:
+        raise _empty_mean()
+    return n_losses
+
+
+def apply_weight(values, weight):
+    """``weight * values``, with a zero weight giving 0 even where a value is inf.
+
+    A zero weight removes an element from the loss, so an infinite loss or
+    gradient there must not turn into NaN.
+    """
+    if weight is None:
+        return values
+    with np.errstate(over="ignore", under="ignore"):
+        # A product beyond the float range rounds to inf, one below it to 0,
+        # as IEEE arithmetic should.
+        return weight * np.where(weight == 0, 0, values)
+
+
+def scale_gradient(grad, weight, divisor):
+    """``weight * grad / divisor``, as in :func:`apply_weight` and :func:`reduction_divisor`."""
+    with np.errstate(under="ignore"):
+        # A gradient below the normal range rounds to a subnormal or 0.
+        return apply_weight(grad, weight) / divisor

@@ -3,30 +3,39 @@
 import numpy as np
 
 from xentref import _validation as check
-from xentref._logsumexp import _checked_logits, neg_log_softmax
-from xentref._reduction import apply_reduction
+from xentref._logsumexp import _checked_logits, _shift, neg_log_softmax
+from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
 
 
-def class_labels(targets, batch_shape, n_classes, name):
-    """Validate integer class labels of shape `batch_shape` in [0, n_classes)."""
-    if targets.dtype.kind not in "iu":
-        raise TypeError(
-            f"`{name}` of shape {targets.shape} holds class labels and must "
-            f"have an integer dtype; got {targets.dtype}"
-        )
-    if targets.shape != batch_shape:
-        raise ValueError(
-            f"`{name}` as class labels must have shape {batch_shape}; got "
-            f"{targets.shape}"
-        )
-    outside = (targets < 0) | (targets >= n_classes)
-    if np.any(outside):
-        index = tuple(int(i) for i in np.argwhere(outside)[0])
-        raise ValueError(
-            f"`{name}` must be class labels in [0, {n_classes}); got "
-            f"{targets[index].item()!r} at index {index}"
-        )
-    return targets
+def _checked(logits, targets, axis, reduction):
+    """Validate the loss's arguments.
+
+    Returns the logits, the class axis index, and the targets either as
+    probabilities with the shape of `logits` (then labels is None) or as
+    integer labels with the class axis kept at size 1 (then probabilities
+    is None).
+    """
+    logits, logits_axis = _checked_logits(logits, axis)
+    check.reduction_name(reduction)
+    targets = np.asarray(targets)
+    batch_shape = logits.shape[:logits_axis] + logits.shape[logits_axis + 1:]
+    n_classes = logits.shape[logits_axis]
+    if targets.ndim == logits.ndim:
+        targets = check.float_array(targets, "targets")
+        if targets.shape != logits.shape:
+            raise ValueError(
+                f"`targets` as probabilities must have the shape of `logits` "
+                f"{logits.shape}; got {targets.shape}"
+            )
+        check.distribution(targets, logits_axis, "targets")
+        return logits, logits_axis, targets, None
+    if targets.ndim == logits.ndim - 1:
+        labels = check.class_labels(targets, batch_shape, n_classes, "targets")
+        return logits, logits_axis, None, np.expand_dims(labels, logits_axis)
+    raise ValueError(
+        f"`targets` must be class labels of shape {batch_shape} or "
+        f"probabilities of shape {logits.shape}; got shape {targets.shape}"
+    )
 
 
 def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
@@ -107,32 +116,106 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     >>> float(xentref.softmax_cross_entropy([30.0, 0.0], 0))
     9.357622968839737e-14
     """
-    logits, logits_axis = _checked_logits(logits, axis)
-    check.reduction_name(reduction)
-    targets = np.asarray(targets)
-    batch_shape = logits.shape[:logits_axis] + logits.shape[logits_axis + 1:]
-    n_classes = logits.shape[logits_axis]
+    logits, logits_axis, probabilities, labels = _checked(logits, targets, axis, reduction)
     losses_per_class = neg_log_softmax(logits, logits_axis)
-    if targets.ndim == logits.ndim:
-        targets = check.float_array(targets, "targets")
-        if targets.shape != logits.shape:
-            raise ValueError(
-                f"`targets` as probabilities must have the shape of `logits` "
-                f"{logits.shape}; got {targets.shape}"
-            )
-        check.distribution(targets, logits_axis, "targets")
+    if labels is None:
         # A zero target contributes 0, even against a -inf logit.
-        terms = targets * np.where(targets > 0, losses_per_class, 0)
+        terms = probabilities * np.where(probabilities > 0, losses_per_class, 0)
         losses = np.sum(terms, axis=logits_axis)
-    elif targets.ndim == logits.ndim - 1:
-        labels = class_labels(targets, batch_shape, n_classes, "targets")
-        picked = np.take_along_axis(
-            losses_per_class, np.expand_dims(labels, logits_axis), axis=logits_axis
-        )
-        losses = np.squeeze(picked, axis=logits_axis)
     else:
-        raise ValueError(
-            f"`targets` must be class labels of shape {batch_shape} or "
-            f"probabilities of shape {logits.shape}; got shape {targets.shape}"
-        )
+        picked = np.take_along_axis(losses_per_class, labels, axis=logits_axis)
+        losses = np.squeeze(picked, axis=logits_axis)
     return apply_reduction(losses, reduction)
+
+
+def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
+    r"""Gradient of :func:`xentref.softmax_cross_entropy` with respect to `logits`.
+
+    Parameters
+    ----------
+    logits, targets, axis, reduction
+        As for :func:`xentref.softmax_cross_entropy`, with the same checks.
+
+    Returns
+    -------
+    grad : ndarray, shape (..., K)
+        The shape and dtype of `logits`: the derivative of the reduced loss
+        with respect to each logit (of each example's own loss for
+        ``"none"``). Finite for all valid logits.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`xentref.softmax_cross_entropy`.
+
+    See Also
+    --------
+    xentref.softmax_cross_entropy
+    xentref.grad.nll_loss : the gradient with respect to log-probabilities.
+
+    Notes
+    -----
+    With :math:`\operatorname{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}`,
+
+    .. math:: \frac{\partial \ell}{\partial z_k}
+              = \operatorname{softmax}(z)_k \sum_j t_j - t_k,
+
+    which for a label :math:`y` (or a one-hot target) is
+    :math:`\operatorname{softmax}(z) - \operatorname{onehot}(y)`; divided by
+    the number of examples for ``"mean"``. At the largest logit, index
+    :math:`m`, the softmax is :math:`1/(1 + s)` with
+    :math:`s = \sum_{j \ne m} e^{z_j - z_m}`, within rounding of 1 when the
+    prediction is confident, so that entry is formed as
+
+    .. math:: \frac{\sum_{j \ne m} t_j - t_m s}{1 + s},
+
+    which for a label at :math:`m` is :math:`-s/(1 + s)`, minus the sum of
+    the other probabilities, with all its digits. A -inf logit has softmax
+    0, so its entry is :math:`-t_k`. Labels and the equivalent one-hot
+    targets give identical gradients.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
+       Press, 2016, section 6.2.2.3.
+    .. [2] C. M. Bishop, *Pattern Recognition and Machine Learning*,
+       Springer, 2006, section 4.3.4.
+    .. [3] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
+       the log-sum-exp and softmax functions", IMA Journal of Numerical
+       Analysis 41 (2021), 2311-2330. https://doi.org/10.1093/imanum/draa038
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xentref import grad
+    >>> g = grad.softmax_cross_entropy(np.log([[0.7, 0.2, 0.1]]), [0])
+    >>> print(np.round(g, 4))  # softmax - onehot
+    [[-0.3  0.2  0.1]]
+
+    A confident, correct prediction has a tiny gradient that keeps its digits:
+
+    >>> g = grad.softmax_cross_entropy([40.0, 0.0], 0)
+    >>> print(f"{g[0]:.4e} {g[1]:.4e}")
+    -4.2484e-18 4.2484e-18
+    """
+    logits, logits_axis, probabilities, labels = _checked(logits, targets, axis, reduction)
+    divisor = reduction_divisor(logits.size // logits.shape[logits_axis], reduction)
+    if labels is None:
+        targets = check.in_dtype(probabilities, logits.dtype)
+    else:
+        targets = np.zeros_like(logits)
+        np.put_along_axis(targets, labels, 1, axis=logits_axis)
+    top = np.argmax(logits, axis=logits_axis, keepdims=True)
+    _, exps, rest = _shift(logits, logits_axis)
+    total = np.sum(targets, axis=logits_axis, keepdims=True)
+    others = targets.copy()
+    np.put_along_axis(others, top, 0, axis=logits_axis)
+    others = np.sum(others, axis=logits_axis, keepdims=True)
+    at_top = np.take_along_axis(targets, top, axis=logits_axis)
+    with np.errstate(under="ignore"):
+        # Softmax entries, and their products with targets, below the normal
+        # range round toward 0, as they should.
+        grad = exps / (1 + rest) * total - targets
+        # softmax_m T - t_m, with the difference taken before dividing.
+        np.put_along_axis(grad, top, (others - at_top * rest) / (1 + rest), axis=logits_axis)
+    return scale_gradient(grad, None, divisor)

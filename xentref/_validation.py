@@ -163,6 +163,91 @@ def same_classes(p, q, axis, p_name, q_name):
     return p, q, p.ndim - from_end
 
 
+def unit_interval(array, name):
+    """Refuse NaN and values outside [0, 1] (probabilities, binary targets)."""
+    no_nan(array, name)
+    outside = (array < 0) | (array > 1)
+    if outside.any():
+        index = _first_index(outside)
+        raise ValueError(
+            f"`{name}` must be in [0, 1]; got {array[index].item()!r} at index {index}"
+        )
+
+
+def same_shape(array, shape, name, other):
+    """Refuse `array` unless it has exactly `shape`, the shape of `other`."""
+    if array.shape != shape:
+        raise ValueError(
+            f"`{name}` must have the shape of `{other}` {shape}; got {array.shape}"
+        )
+
+
+def in_dtype(array, dtype):
+    """`array` in `dtype`, the dtype of the predictions it is combined with.
+
+    A result keeps the dtype of the predictions even when targets or weights
+    arrive as Python numbers (float64).
+    """
+    with np.errstate(under="ignore", over="ignore"):
+        # A float64 value below the float32 range becomes 0, one beyond it inf
+        # (which the weight check then refuses).
+        return array.astype(dtype, copy=False)
+
+
+def weights(weight, shape, dtype, name, other):
+    """Validate per-element weights; return them in `dtype`.
+
+    `weight` must broadcast to `shape` (the shape of `other`) without
+    enlarging it, and be finite and non-negative in `dtype`.
+    """
+    original = float_array(weight, name)
+    try:
+        fits = np.broadcast_shapes(original.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"`{name}` of shape {original.shape} must broadcast to the shape "
+            f"of `{other}` {shape}"
+        )
+    no_nan(original, name)
+    converted = in_dtype(original, dtype)
+    bad = (converted < 0) | np.isinf(converted)
+    if bad.any():
+        index = _first_index(bad)
+        value = original[index].item()
+        overflow = ""
+        if np.isfinite(value) and value > 0:
+            overflow = f", which overflows {np.dtype(dtype)}"
+        raise ValueError(
+            f"`{name}` must be finite and non-negative; got {value!r} at index "
+            f"{index}{overflow}"
+        )
+    return converted
+
+
+def class_labels(labels, batch_shape, n_classes, name):
+    """Validate integer class labels of shape `batch_shape` in [0, n_classes)."""
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"`{name}` of shape {labels.shape} holds class labels and must "
+            f"have an integer dtype; got {labels.dtype}"
+        )
+    if labels.shape != batch_shape:
+        raise ValueError(
+            f"`{name}` as class labels must have shape {batch_shape}; got "
+            f"{labels.shape}"
+        )
+    outside = (labels < 0) | (labels >= n_classes)
+    if np.any(outside):
+        index = _first_index(outside)
+        raise ValueError(
+            f"`{name}` must be class labels in [0, {n_classes}); got "
+            f"{labels[index].item()!r} at index {index}"
+        )
+    return labels
+
+
 def base_log(base):
     """Natural log of ``base``, the divisor that converts nats to that unit."""
     if base is None:

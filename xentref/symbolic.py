@@ -4,7 +4,8 @@ These are the textbook formulas, written once. The chapters derive identities
 from them and the tests evaluate them, with ``lambdify`` or at high precision
 with mpmath, as an independent reference for the numerical code. They take
 sequences of SymPy expressions (one per class) and return an expression, or a
-list of expressions for the vector-valued maps.
+list of expressions for the vector-valued maps; the binary and elementwise
+ones take single expressions.
 
 They are the plain formulas: :math:`0 \log 0` evaluates to NaN here, not to
 the limit 0 that the numerical functions use, so evaluate them at positive
@@ -34,6 +35,12 @@ __all__ = [
     "log_softmax",
     "softmax",
     "softmax_cross_entropy",
+    "sigmoid",
+    "log_sigmoid",
+    "softplus",
+    "binary_cross_entropy",
+    "sigmoid_binary_cross_entropy",
+    "nll_loss",
 ]
 
 
@@ -98,3 +105,34 @@ def softmax_cross_entropy(z, target):
     if isinstance(target, int):
         return logsumexp(z) - z[target]
     return -sp.Add(*[tk * lk for tk, lk in zip(target, log_softmax(z), strict=True)])
+
+
+def sigmoid(z):
+    r"""The logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`."""
+    return 1 / (1 + sp.exp(-z))
+
+
+def log_sigmoid(z):
+    r""":math:`\log \sigma(z)`."""
+    return sp.log(sigmoid(z))
+
+
+def softplus(z):
+    r""":math:`\log(1 + e^z)`."""
+    return sp.log(1 + sp.exp(z))
+
+
+def binary_cross_entropy(p, y):
+    r""":math:`-[y \log p + (1 - y) \log(1 - p)]` for a prediction `p` of target `y`."""
+    return -(y * sp.log(p) + (1 - y) * sp.log(1 - p))
+
+
+def sigmoid_binary_cross_entropy(z, y, pos_weight=1):
+    r""":math:`-[w_+ y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))]`, with :math:`w_+`
+    = `pos_weight`."""
+    return -(pos_weight * y * sp.log(sigmoid(z)) + (1 - y) * sp.log(1 - sigmoid(z)))
+
+
+def nll_loss(log_probs, label):
+    r""":math:`-\log p_y`, the entry of `log_probs` at class index `label`, negated."""
+    return -log_probs[label]

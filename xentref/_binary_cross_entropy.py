@@ -1,0 +1,189 @@
+"""Binary cross-entropy of targets in [0, 1] under predicted probabilities."""
+
+import numpy as np
+
+from xentref import _validation as check
+from xentref._reduction import apply_reduction, apply_weight, reduction_divisor, scale_gradient
+
+
+def _checked(probs, targets, weight, reduction):
+    """Validate the loss's arguments; targets and weight take the dtype of `probs`."""
+    probs = check.float_array(probs, "probs")
+    check.unit_interval(probs, "probs")
+    check.reduction_name(reduction)
+    targets = check.float_array(targets, "targets")
+    check.same_shape(targets, probs.shape, "targets", "probs")
+    check.unit_interval(targets, "targets")
+    targets = check.in_dtype(targets, probs.dtype)
+    if weight is not None:
+        weight = check.weights(weight, probs.shape, probs.dtype, "weight", "probs")
+    return probs, targets, weight
+
+
+def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
+    r"""Binary cross-entropy of targets under predicted probabilities.
+
+    Parameters
+    ----------
+    probs : array_like
+        Predicted probabilities of the positive outcome, in [0, 1], any
+        shape. There is no class axis: each element is its own loss.
+    targets : array_like
+        Target probabilities in [0, 1] with the shape of `probs`: 0 or 1 for
+        hard labels, anything between for soft ones.
+    weight : array_like, optional
+        A rescaling weight for each element, broadcast to the shape of
+        `probs`: finite and non-negative. A zero weight removes an element,
+        even one whose loss is infinite.
+    reduction : {"mean", "sum", "none"}, optional
+        ``"none"`` returns one loss per element; ``"sum"`` their sum;
+        ``"mean"`` (default) their sum divided by the number of elements.
+
+    Returns
+    -------
+    loss : ndarray
+        A scalar for ``"mean"`` and ``"sum"``, the shape of `probs` for
+        ``"none"``, in the dtype of `probs`.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not real-valued float32/float64 data.
+    ValueError
+        If `probs` or `targets` is NaN or outside [0, 1], their shapes
+        differ, `weight` is NaN, negative, infinite or does not broadcast,
+        `reduction` is unknown, or the mean of no elements is asked for.
+
+    See Also
+    --------
+    sigmoid_binary_cross_entropy : the same loss from logits, more accurate
+        near 0 and 1.
+    cross_entropy : the loss for more than two classes.
+    xentref.grad.binary_cross_entropy : its gradient.
+
+    Notes
+    -----
+    .. math:: \ell(p, y) = -w \big[\, y \log p + (1 - y) \log(1 - p) \,\big]
+
+    with :math:`\log(1 - p)` computed as :math:`\operatorname{log1p}(-p)`
+    and the convention :math:`0 \log 0 = 0`: ``p = y = 1`` and ``p = y = 0``
+    both cost exactly 0, and a target on a prediction of exactly 0 or 1 that
+    denies it costs :math:`+\infty`. Nothing is clipped. PyTorch's
+    ``binary_cross_entropy`` clamps each log at -100, so a certain wrong
+    prediction costs 100 there; Keras clips `probs` to
+    :math:`[10^{-7}, 1 - 10^{-7}]` and caps the loss near 16.1.
+
+    As in PyTorch, ``"mean"`` divides by the number of elements, not by the
+    sum of the weights. A probability carries no digits beyond its rounding,
+    so a loss near 0 or 1 is only as accurate as `probs`: use
+    :func:`sigmoid_binary_cross_entropy` when logits are available.
+
+    References
+    ----------
+    .. [1] D. R. Cox, "The regression analysis of binary sequences", Journal
+       of the Royal Statistical Society B 20 (1958), 215-242.
+       https://doi.org/10.1111/j.2517-6161.1958.tb00292.x
+    .. [2] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
+       Press, 2016, section 6.2.2.2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> loss = xentref.binary_cross_entropy([0.9, 0.2], [1, 0], reduction="none")
+    >>> print(np.round(loss, 4))  # -log 0.9, -log 0.8
+    [0.1054 0.2231]
+
+    A certain, correct prediction costs nothing; a certain, wrong one costs
+    infinitely much (PyTorch reports 100):
+
+    >>> print(xentref.binary_cross_entropy([1.0, 0.0, 0.0], [1, 0, 1], reduction="none"))
+    [ 0.  0. inf]
+    """
+    probs, targets, weight = _checked(probs, targets, weight, reduction)
+    with np.errstate(divide="ignore", under="ignore"):
+        # log(0) = -inf is the intended value where a positive target meets
+        # p = 0 (or 1 - y > 0 meets p = 1); a product with a subnormal
+        # target may round to 0. Where a coefficient is 0 the log is taken
+        # of a harmless stand-in, so 0 * log 0 is 0, not NaN.
+        positive = targets * np.log(np.where(targets > 0, probs, 1))
+        negative = (1 - targets) * np.log1p(-np.where(targets < 1, probs, 0))
+    # Adding 0.0 turns a -0.0 loss into +0.0 and changes nothing else.
+    losses = -(positive + negative) + 0.0
+    return apply_reduction(apply_weight(losses, weight), reduction)
+
+
+def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean"):
+    r"""Gradient of :func:`xentref.binary_cross_entropy` with respect to `probs`.
+
+    Parameters
+    ----------
+    probs, targets, weight, reduction
+        As for :func:`xentref.binary_cross_entropy`, with the same checks.
+
+    Returns
+    -------
+    grad : ndarray
+        The shape and dtype of `probs`: the derivative of the reduced loss
+        with respect to each probability (of each element's own loss for
+        ``"none"``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`xentref.binary_cross_entropy`.
+
+    See Also
+    --------
+    xentref.binary_cross_entropy
+    xentref.grad.sigmoid_binary_cross_entropy : the gradient with respect to
+        logits, finite everywhere.
+
+    Notes
+    -----
+    .. math:: \frac{\partial \ell}{\partial p}
+              = -w \left[\frac{y}{p} - \frac{1 - y}{1 - p}\right]
+              = w \, \frac{p - y}{p (1 - p)}
+
+    divided by the number of elements for ``"mean"``. The second form is
+    used for soft targets (:math:`p - y` is exact when :math:`p \approx y`,
+    so a small gradient keeps its digits); hard targets use
+    :math:`-w / p` for :math:`y = 1` and :math:`w / (1 - p)` for
+    :math:`y = 0`. At the edges:
+
+    - :math:`-\infty` where :math:`p = 0 < y` and :math:`+\infty` where
+      :math:`p = 1 > y`, the points where the loss is infinite;
+    - :math:`w` at :math:`p = y = 0` and :math:`-w` at :math:`p = y = 1`,
+      the one-sided derivatives of :math:`-\log(1 - p)` and
+      :math:`-\log p` there (the other term is identically 0);
+    - 0 where the weight is 0.
+
+    PyTorch's backward divides by :math:`\max(p(1 - p), 10^{-12})`, so it
+    is finite where this one is infinite, and it does not match its clamped
+    forward loss.
+
+    References
+    ----------
+    .. [1] C. M. Bishop, *Pattern Recognition and Machine Learning*,
+       Springer, 2006, section 4.3.2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xentref import grad
+    >>> g = grad.binary_cross_entropy([0.8, 0.0, 0.0], [1, 0, 1], reduction="sum")
+    >>> print(np.round(g, 4))  # -1/0.8, then 1/(1 - 0) and -1/0
+    [-1.25  1.    -inf]
+    """
+    probs, targets, weight = _checked(probs, targets, weight, reduction)
+    divisor = reduction_divisor(probs.size, reduction)
+    one, zero = targets == 1, targets == 0
+    soft_probs = np.where(one | zero, 0.5, probs)
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        # Division by p = 0 or by 1 - p = 0 gives the intended infinities,
+        # and a quotient beyond the float range rounds to them.
+        soft = (soft_probs - targets) / (soft_probs * (1 - soft_probs))
+        hard_one = -1 / np.where(one, probs, 1)
+        hard_zero = 1 / (1 - np.where(zero, probs, 0))
+    grad = np.where(one, hard_one, np.where(zero, hard_zero, soft))
+    return scale_gradient(grad, weight, divisor)
