@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import citation  # noqa: E402
 import verification_status as status  # noqa: E402
 
-PUBLIC = {"entropy", "cross_entropy", "symbolic.entropy"}
+PUBLIC = {"entropy", "cross_entropy", "symbolic.entropy", "grad.entropy"}
 
 
 def parse(*sources):
@@ -31,7 +31,7 @@ def test_xentref_names_follows_imports_and_aliases():
         "xentref.entropy([1.0])\nsymbolic.entropy(p)\nxr.cross_entropy(p, q)\nnp.entropy(p)",
     )
     aliases = status._aliases(trees)
-    assert status.xentref_names(trees, aliases, PUBLIC) == PUBLIC
+    assert status.xentref_names(trees, aliases, PUBLIC) == PUBLIC - {"grad.entropy"}
 
 
 def test_tests_by_function_follows_module_level_names(tmp_path):
@@ -48,6 +48,21 @@ def test_tests_by_function_follows_module_level_names(tmp_path):
         "cross_entropy": {"test_example.py": ["test_direct"]},
         "entropy": {"test_example.py": ["test_through_a_list"]},
     }
+
+
+def test_tests_by_function_follows_getattr_over_listed_names(tmp_path):
+    test_file = tmp_path / "test_lookup.py"
+    test_file.write_text(
+        "import pytest\n"
+        "from xentref import grad\n"
+        "NAMES = ['entropy', 'not_public']\n"
+        "@pytest.mark.parametrize('name', NAMES)\n"
+        "def test_listed(name):\n    getattr(grad, name)\n"
+        "@pytest.mark.parametrize('name', ['cross_entropy'])\n"
+        "def test_unlisted_module(name):\n    getattr(grad, name)\n"
+    )
+    coverage = status.tests_by_function([test_file], PUBLIC)
+    assert coverage == {"grad.entropy": {"test_lookup.py": ["test_listed"]}}
 
 
 def test_direct_pins_stop_at_the_first_blank_line(tmp_path):

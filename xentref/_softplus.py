@@ -88,7 +88,7 @@ def softplus(x):
 
     References
     ----------
-    .. [1] M. Mächler, "Accurately computing log(1 - exp(-|a|)), assessed by
+    .. [1] M. Mächler, "Accurately computing log(1 - exp(-\|a\|)), assessed by
        the Rmpfr package", 2012.
        https://cran.r-project.org/package=Rmpfr/vignettes/log1mexp-note.pdf
     .. [2] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
@@ -148,7 +148,7 @@ def log_sigmoid(x):
 
     References
     ----------
-    .. [1] M. Mächler, "Accurately computing log(1 - exp(-|a|)), assessed by
+    .. [1] M. Mächler, "Accurately computing log(1 - exp(-\|a\|)), assessed by
        the Rmpfr package", 2012.
        https://cran.r-project.org/package=Rmpfr/vignettes/log1mexp-note.pdf
     .. [2] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT

@@ -28,9 +28,7 @@ logit, up to :math:`\pm 10^{300}` and beyond. With respect to
 probabilities the gradient is infinite where the loss is; each function's
 Notes give its values at the edges.
 
-Examples
---------
-The gradient of the mean binary cross-entropy from logits is
+For example, the gradient of the mean binary cross-entropy from logits is
 :math:`(\sigma(z) - y) / n`:
 
 >>> import numpy as np

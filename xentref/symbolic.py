@@ -11,8 +11,8 @@ They are the plain formulas: :math:`0 \log 0` evaluates to NaN here, not to
 the limit 0 that the numerical functions use, so evaluate them at positive
 probabilities.
 
-Examples
---------
+For example, cross-entropy is entropy plus KL divergence:
+
 >>> import sympy as sp
 >>> from xentref import symbolic
 >>> p = symbolic.probabilities("p", 2)

@@ -114,29 +114,54 @@ def public_names():
     return names
 
 
+def _strings(node):
+    return {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def _looked_up(function, aliases, strings, public):
+    """Names reached as ``getattr(module, name)``, with `name` among `strings`."""
+    found = set()
+    for call in ast.walk(function):
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "getattr"
+            and isinstance(call.args[0], ast.Name)
+            and call.args[0].id in aliases
+        ):
+            prefix = aliases[call.args[0].id]
+            found |= {f"{prefix}.{s}" if prefix else s for s in strings} & public
+    return found
+
+
 def tests_by_function(test_files, public):
     """``{function: {test file: [test names]}}`` for the given test files.
 
-    A test covers a function when its body or decorators mention it, directly or
-    through a module-level name such as a list of functions to parametrize over.
+    A test covers a function when its body or decorators mention it, directly,
+    through a module-level name such as a list of functions to parametrize
+    over, or as ``getattr(module, name)`` with `name` drawn from the strings of
+    its decorators and of the module-level names it uses.
     """
     coverage = {}
     for path in test_files:
         tree = ast.parse(Path(path).read_text())
         aliases = _aliases([tree])
-        module_level = {}
+        module_names, module_strings = {}, {}
         for node in tree.body:
             if isinstance(node, ast.Assign):
-                names = xentref_names([node.value], aliases, public)
                 for target in node.targets:
                     if isinstance(target, ast.Name):
-                        module_level[target.id] = names
+                        module_names[target.id] = xentref_names([node.value], aliases, public)
+                        module_strings[target.id] = _strings(node.value)
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
                 covered = set(xentref_names([node], aliases, public))
+                strings = set().union(*(_strings(d) for d in node.decorator_list))
                 for used in ast.walk(node):
-                    if isinstance(used, ast.Name) and used.id in module_level:
-                        covered |= module_level[used.id]
+                    if isinstance(used, ast.Name) and used.id in module_names:
+                        covered |= module_names[used.id]
+                        strings |= module_strings[used.id]
+                covered |= _looked_up(node, aliases, strings, public)
                 for name in covered:
                     coverage.setdefault(name, {}).setdefault(Path(path).name, []).append(node.name)
     return coverage
