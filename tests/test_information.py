@@ -403,3 +403,10 @@ def test_no_floating_point_warning_at_the_edges(p, q):
         xentref.kl_divergence(p, q)
     finally:
         np.seterr(**previous)
+
+
+def test_a_single_distribution_has_no_batch_index_in_its_message():
+    with pytest.raises(ValueError, match=r"got a sum of 0.9$"):
+        xentref.entropy([0.5, 0.4])
+    with pytest.raises(ValueError, match=r"got a sum of 0.9 at batch index \(1,\)$"):
+        xentref.entropy([[0.5, 0.5], [0.5, 0.4]])

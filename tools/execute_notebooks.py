@@ -2,8 +2,10 @@
 
 Usage: python tools/execute_notebooks.py book/*.ipynb
 
-Outputs and execution counts are replaced; no timing metadata is written, so a
-re-run that changes nothing leaves the files unchanged.
+Outputs and execution counts are replaced; no timing metadata is written, and
+consecutive writes to the same stream are stored as one output (the kernel
+splits them depending on timing), so a re-run that changes nothing leaves the
+files unchanged.
 """
 
 import sys
@@ -11,6 +13,22 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+
+def merge_streams(outputs):
+    """Join consecutive stream outputs of the same stream into one."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and output.output_type == "stream" == previous.output_type
+            and output.name == previous.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def execute(path):
@@ -23,6 +41,9 @@ def execute(path):
         resources={"metadata": {"path": str(Path(path).parent)}},
     )
     client.execute()
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     nbformat.write(notebook, path)
 
 

@@ -21,7 +21,7 @@ def _log_distribution(log_p, axis, name):
         raise ValueError(
             f"`{name}` must hold log-probabilities: their logsumexp along axis "
             f"{axis} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
-            f"got {totals[index].item()!r} at batch index {index}. Pass "
+            f"got {totals[index].item()!r}{check.at_batch_index(index)}. Pass "
             f"log_softmax(logits), or use softmax_cross_entropy on logits"
         )
 

@@ -65,6 +65,11 @@ def _first_index(mask):
     return tuple(int(i) for i in np.argwhere(mask)[0])
 
 
+def at_batch_index(index):
+    """Where in the batch a per-slice problem is: nothing for a single slice."""
+    return f" at batch index {index}" if index else ""
+
+
 def no_nan(array, name):
     """Refuse NaN anywhere in ``array``."""
     nan = np.isnan(array)
@@ -96,7 +101,7 @@ def some_finite(logits, axis, name):
     if np.any(empty):
         raise ValueError(
             f"`{name}` must have at least one entry above -inf along axis "
-            f"{axis}; every entry is -inf at batch index {_first_index(empty)}"
+            f"{axis}; every entry is -inf{at_batch_index(_first_index(empty))}"
         )
 
 
@@ -127,7 +132,7 @@ def distribution(p, axis, name):
         raise ValueError(
             f"`{name}` must sum to 1 along axis {axis} (tolerance "
             f"{tolerance:.2g} for {p.dtype}); got a sum of "
-            f"{np.asarray(totals)[index].item()!r} at batch index {index}"
+            f"{np.asarray(totals)[index].item()!r}{at_batch_index(index)}"
         )
 
 
