@@ -13,7 +13,7 @@ from xentref._logsumexp import log_softmax, logsumexp, softmax
 from xentref._nll_loss import nll_loss
 from xentref._sigmoid_binary_cross_entropy import sigmoid_binary_cross_entropy
 from xentref._softmax_cross_entropy import softmax_cross_entropy
-from xentref._softplus import log_sigmoid, softplus
+from xentref._sigmoid import log_sigmoid, sigmoid, softplus
 
 __version__ = "0.1.0"
 
@@ -25,8 +25,9 @@ __all__ = [
     "log_softmax",
     "softmax",
     "softmax_cross_entropy",
-    "softplus",
+    "sigmoid",
     "log_sigmoid",
+    "softplus",
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
     "nll_loss",

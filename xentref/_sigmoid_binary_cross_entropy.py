@@ -4,7 +4,7 @@ import numpy as np
 
 from xentref import _validation as check
 from xentref._reduction import apply_reduction, apply_weight, reduction_divisor, scale_gradient
-from xentref._softplus import _sigmoid, _softplus
+from xentref._sigmoid import _sigmoid, _softplus
 
 
 def _checked(logits, targets, pos_weight, weight, reduction):

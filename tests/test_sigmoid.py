@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import xentref
 from xentref import symbolic
-from helpers import mp_log_sigmoid, mp_softplus, ulp_error
+from helpers import mp_log_sigmoid, mp_sigmoid, mp_softplus, ulp_error
 
 SEED = 20261121
 
@@ -60,6 +60,14 @@ def test_below_the_float_range_softplus_underflows_to_zero():
 def test_infinities():
     np.testing.assert_array_equal(xentref.softplus([-np.inf, np.inf]), [0, np.inf])
     np.testing.assert_array_equal(xentref.log_sigmoid([-np.inf, np.inf]), [-np.inf, 0])
+    np.testing.assert_array_equal(xentref.sigmoid([-np.inf, np.inf]), [0, 1])
+
+
+def test_sigmoid_of_zero_is_one_half_and_tiny_values_keep_their_digits():
+    assert xentref.sigmoid(0.0) == 0.5
+    # sigma(-40) = e^-40 / (1 + e^-40); 1 - sigma(40) would be exactly 0.
+    assert ulp_error(xentref.sigmoid(-40.0), mp_sigmoid(-40.0), np.float64) <= 2
+    assert xentref.sigmoid(-1e300) == 0 and xentref.sigmoid(1e300) == 1
 
 
 # Accuracy against mpmath (50 digits) --------------------------------------
@@ -72,9 +80,12 @@ def test_matches_mpmath_at_every_magnitude(dtype, sign):
     softplus = xentref.softplus(x)
     log_sigmoid = xentref.log_sigmoid(x)
     assert softplus.dtype == dtype and log_sigmoid.dtype == dtype
-    for v, s, l in zip(x, softplus, log_sigmoid):
+    sigmoid = xentref.sigmoid(x)
+    assert sigmoid.dtype == dtype
+    for v, s, l, g in zip(x, softplus, log_sigmoid, sigmoid):
         assert ulp_error(s, mp_softplus(v), dtype) <= 2
         assert ulp_error(l, mp_log_sigmoid(v), dtype) <= 2
+        assert ulp_error(g, mp_sigmoid(v), dtype) <= 2
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -82,6 +93,7 @@ def test_random_inputs_match_mpmath(dtype):
     rng = np.random.default_rng(SEED)
     x = (rng.choice([-1, 1], 300) * 10 ** rng.uniform(-12, 3, 300)).astype(dtype)
     errors = [ulp_error(s, mp_softplus(v), dtype) for v, s in zip(x, xentref.softplus(x))]
+    errors += [ulp_error(g, mp_sigmoid(v), dtype) for v, g in zip(x, xentref.sigmoid(x))]
     assert max(errors) <= 2
 
 
@@ -92,11 +104,13 @@ def test_agrees_with_symbolic_definitions():
     z = sp.symbols("z", real=True)
     softplus = sp.lambdify(z, symbolic.softplus(z))
     log_sigmoid = sp.lambdify(z, symbolic.log_sigmoid(z))
+    sigmoid = sp.lambdify(z, symbolic.sigmoid(z))
     # The textbook formulas overflow beyond moderate |z|, and they round
     # 1 + e^z, so their own error is about eps in absolute terms: hence atol.
     x = np.linspace(-30, 30, 121)
     np.testing.assert_allclose(xentref.softplus(x), softplus(x), rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(xentref.log_sigmoid(x), log_sigmoid(x), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(xentref.sigmoid(x), sigmoid(x), rtol=1e-14, atol=0)
 
 
 # Properties -----------------------------------------------------------------
@@ -105,6 +119,18 @@ def test_agrees_with_symbolic_definitions():
 @given(hnp.arrays(np.float64, 5, elements=st.floats(-1e300, 1e300)))
 def test_log_sigmoid_is_minus_softplus_of_minus_x(x):
     np.testing.assert_array_equal(xentref.log_sigmoid(x), -xentref.softplus(-x))
+
+
+@given(hnp.arrays(np.float64, 5, elements=st.floats(-1e300, 1e300)))
+def test_sigmoid_is_exp_of_log_sigmoid_and_symmetric(x):
+    np.testing.assert_allclose(xentref.sigmoid(x), np.exp(xentref.log_sigmoid(x)), rtol=4e-16, atol=0)
+    np.testing.assert_allclose(xentref.sigmoid(x) + xentref.sigmoid(-x), 1, rtol=0, atol=2.3e-16)
+
+
+@given(hnp.arrays(np.float64, 5, elements=st.floats(-700, 700)))
+def test_sigmoid_is_the_two_class_softmax(x):
+    pairs = np.stack([np.zeros_like(x), x], axis=-1)
+    np.testing.assert_allclose(xentref.sigmoid(x), xentref.softmax(pairs)[:, 1], rtol=4e-16, atol=0)
 
 
 @given(st.floats(-700, 700))
@@ -128,6 +154,7 @@ def test_no_floating_point_warning_for_finite_input(x):
     try:
         xentref.softplus(x)
         xentref.log_sigmoid(x)
+        xentref.sigmoid(x)
     finally:
         np.seterr(**previous)
 
@@ -135,7 +162,7 @@ def test_no_floating_point_warning_for_finite_input(x):
 # Shapes and dtypes -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("function", [xentref.softplus, xentref.log_sigmoid])
+@pytest.mark.parametrize("function", [xentref.sigmoid, xentref.softplus, xentref.log_sigmoid])
 def test_shape_and_dtype_are_kept(function):
     x = np.zeros((2, 3), dtype=np.float32)
     assert function(x).shape == (2, 3) and function(x).dtype == np.float32
@@ -146,13 +173,13 @@ def test_shape_and_dtype_are_kept(function):
 # Bad input ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("function", [xentref.softplus, xentref.log_sigmoid])
+@pytest.mark.parametrize("function", [xentref.sigmoid, xentref.softplus, xentref.log_sigmoid])
 def test_nan_is_refused(function):
     with pytest.raises(ValueError, match=r"`x` must not contain NaN; found NaN at index \(1,\)"):
         function([0.0, np.nan])
 
 
-@pytest.mark.parametrize("function", [xentref.softplus, xentref.log_sigmoid])
+@pytest.mark.parametrize("function", [xentref.sigmoid, xentref.softplus, xentref.log_sigmoid])
 def test_complex_is_refused(function):
     with pytest.raises(TypeError, match=r"`x` must hold real numbers of dtype float32 or float64; got dtype complex128"):
         function(np.array([1j]))

@@ -1,6 +1,7 @@
-r"""softplus and log-sigmoid, accurate to a few ulps for every real input.
+r"""The logistic sigmoid, its logarithm and softplus, accurate for every input.
 
-Both rest on one form that never overflows and keeps a tiny result's digits:
+The sigmoid is formed as a quotient of terms that cannot overflow. The other
+two rest on one form that never overflows and keeps a tiny result's digits:
 
 .. math::
 
@@ -35,6 +36,65 @@ def _sigmoid(x):
         # e^{-|x|} and e/(1 + e) below the float range round to 0.
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid(x):
+    r"""The logistic sigmoid :math:`\sigma(x) = 1 / (1 + e^{-x})`.
+
+    Parameters
+    ----------
+    x : array_like
+        Real values (logits) of any shape; -inf and +inf are allowed, NaN is
+        not.
+
+    Returns
+    -------
+    p : ndarray or scalar
+        :math:`\sigma(x)` elementwise, in the dtype of `x`: the probability of
+        the positive class for the logit `x`. Exactly 0 and 1 only where the
+        true value rounds to them.
+
+    Raises
+    ------
+    TypeError
+        If `x` is not real-valued float32/float64 data.
+    ValueError
+        If `x` contains NaN.
+
+    See Also
+    --------
+    log_sigmoid : :math:`\log \sigma(x)`, which keeps its digits where
+        :math:`\sigma(x)` rounds to 1.
+    softmax : the multi-class generalisation;
+        :math:`\operatorname{softmax}(0, x)_1 = \sigma(x)`.
+
+    Notes
+    -----
+    With :math:`e = e^{-|x|} \le 1`,
+
+    .. math:: \sigma(x) = \begin{cases} 1 / (1 + e), & x \ge 0, \\
+              e / (1 + e), & x < 0, \end{cases}
+
+    so :math:`e^{-x}` never overflows and a tiny :math:`\sigma(x)` is a
+    quotient, with full relative precision, rather than a difference. The
+    identity :math:`1 - \sigma(x) = \sigma(-x)` is the accurate way to get
+    the probability of the negative class.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
+       Press, 2016, section 3.10.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> print(xentref.sigmoid(np.array([-1e300, 0.0, 1e300])))
+    [0.  0.5 1. ]
+    >>> print(f"{xentref.sigmoid(-40.0):.6e}")  # e^-40 / (1 + e^-40)
+    4.248354e-18
+    """
+    return _sigmoid(_checked(x))[()]
 
 
 def _checked(x):
