@@ -7,11 +7,15 @@ tolerances used.
 
 import math
 
+from pathlib import Path
+
 import mpmath
 import numpy as np
+import yaml
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+ROOT = Path(__file__).resolve().parent.parent
 DIGITS = 50
 mpmath.mp.dps = DIGITS
 
@@ -192,3 +196,18 @@ def weights(shape, bound=1e3):
         shape,
         elements=st.one_of(st.sampled_from([0.0, 5e-324, 1.0]), st.floats(0, bound)),
     )
+
+
+def toc_documents():
+    """Every document of _toc.yml, root first, in reading order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    names = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries:
+            if "file" in entry:
+                names.append(entry["file"])
+            walk(entry.get("chapters", []) + entry.get("sections", []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return names

@@ -6,13 +6,12 @@ tests catch that, and the habits that make stored outputs unreliable.
 """
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT, toc_documents
+
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 
 
@@ -21,30 +20,18 @@ def code_cells(path):
     return [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()]
 
 
-def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    entries = [toc["root"]]
-    pending = list(toc.get("chapters", [])) + list(toc.get("parts", []))
-    while pending:
-        entry = pending.pop()
-        if "file" in entry:
-            entries.append(entry["file"])
-        pending.extend(entry.get("chapters", []) + entry.get("sections", []))
-    return entries
-
-
 def test_there_are_chapters():
     assert len(CHAPTERS) >= 3
 
 
 def test_every_chapter_is_in_the_table_of_contents():
-    listed = set(toc_files())
+    listed = set(toc_documents())
     for path in CHAPTERS:
         assert f"book/{path.stem}" in listed, f"{path.name} is missing from _toc.yml"
 
 
 def test_every_toc_entry_exists():
-    for entry in toc_files():
+    for entry in toc_documents():
         candidates = [ROOT / f"{entry}{suffix}" for suffix in (".md", ".ipynb")]
         assert any(c.exists() for c in candidates), f"_toc.yml lists {entry}, which does not exist"
 

@@ -15,8 +15,8 @@ import yaml
 
 import xentref
 from xentref import grad, symbolic
+from helpers import ROOT, toc_documents
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class Page(HTMLParser):
@@ -45,20 +45,6 @@ def text_of(path):
 
 def pages(site):
     return [p for p in sorted(site.rglob("*.html")) if "_static" not in p.relative_to(site).parts]
-
-
-def toc_documents():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    names = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries:
-            if "file" in entry:
-                names.append(entry["file"])
-            walk(entry.get("chapters", []) + entry.get("sections", []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    return names
 
 
 def test_every_toc_document_is_a_page(site):
