@@ -284,3 +284,12 @@ def test_no_floating_point_warning_for_valid_input(z, t):
         xentref.softmax_cross_entropy(z, [0, 3])
     finally:
         np.seterr(**previous)
+
+
+def test_probability_targets_take_the_dtype_of_the_logits():
+    z = np.array([[1.0, 2.0, 3.0]], dtype=np.float32)
+    t = np.array([[0.2, 0.3, 0.5]])  # float64
+    loss = xentref.softmax_cross_entropy(z, t)
+    assert loss.dtype == np.float32
+    assert xentref.grad.softmax_cross_entropy(z, t).dtype == np.float32
+    assert loss == pytest.approx(xentref.softmax_cross_entropy(z.astype(np.float64), t), rel=1e-6)

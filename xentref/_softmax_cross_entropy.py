@@ -21,7 +21,7 @@ def _checked(logits, targets, axis, reduction):
     batch_shape = logits.shape[:logits_axis] + logits.shape[logits_axis + 1:]
     n_classes = logits.shape[logits_axis]
     if targets.ndim == logits.ndim:
-        targets = check.float_array(targets, "targets")
+        targets = check.in_dtype(check.float_array(targets, "targets"), logits.dtype)
         if targets.shape != logits.shape:
             raise ValueError(
                 f"`targets` as probabilities must have the shape of `logits` "
@@ -50,7 +50,7 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
         Either integer class labels in [0, K), with the shape of `logits`
         without the class axis, or probability vectors with the shape of
         `logits` (non-negative, each summing to 1 along `axis` within the
-        square root of machine epsilon).
+        square root of machine epsilon), used in the dtype of `logits`.
     axis : int, optional
         The class axis. Default -1 (PyTorch uses 1).
     reduction : {"mean", "sum", "none"}, optional
