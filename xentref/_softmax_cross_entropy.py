@@ -201,7 +201,7 @@ def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
     logits, logits_axis, probabilities, labels = _checked(logits, targets, axis, reduction)
     divisor = reduction_divisor(logits.size // logits.shape[logits_axis], reduction)
     if labels is None:
-        targets = check.in_dtype(probabilities, logits.dtype)
+        targets = probabilities
     else:
         targets = np.zeros_like(logits)
         np.put_along_axis(targets, labels, 1, axis=logits_axis)
