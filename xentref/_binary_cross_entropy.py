@@ -2,24 +2,20 @@
 
 import numpy as np
 
-from xentref import _validation as check
+from xentref import _check as check
+from xentref._docs import fill
 from xentref._reduction import apply_reduction, apply_weight, reduction_divisor, scale_gradient
 
 
 def _checked(probs, targets, weight, reduction):
-    """Validate the loss's arguments; targets and weight take the dtype of `probs`."""
-    probs = check.float_array(probs, "probs")
-    check.unit_interval(probs, "probs")
-    check.reduction_name(reduction)
-    targets = check.float_array(targets, "targets")
-    check.same_shape(targets, probs.shape, "targets", "probs")
-    check.unit_interval(targets, "targets")
-    targets = check.in_dtype(targets, probs.dtype)
-    if weight is not None:
-        weight = check.weights(weight, probs.shape, probs.dtype, "weight", "probs")
+    probs = check.unit_interval(probs, "probs")
+    check.reduction(reduction)
+    targets = check.unit_interval(targets, "targets", like=probs, like_name="probs")
+    weight = check.weights(weight, probs, "weight", "probs")
     return probs, targets, weight
 
 
+@fill()
 def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
     r"""Binary cross-entropy of targets under predicted probabilities.
 
@@ -31,13 +27,8 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
     targets : array_like
         Target probabilities in [0, 1] with the shape of `probs`: 0 or 1 for
         hard labels, anything between for soft ones.
-    weight : array_like, optional
-        A rescaling weight for each element, broadcast to the shape of
-        `probs`: finite and non-negative. A zero weight removes an element,
-        even one whose loss is infinite.
-    reduction : {"mean", "sum", "none"}, optional
-        ``"none"`` returns one loss per element; ``"sum"`` their sum;
-        ``"mean"`` (default) their sum divided by the number of elements.
+    %(weight_elements)s
+    %(reduction_elements)s
 
     Returns
     -------
@@ -68,23 +59,17 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
     with :math:`\log(1 - p)` computed as :math:`\operatorname{log1p}(-p)`
     and the convention :math:`0 \log 0 = 0`: ``p = y = 1`` and ``p = y = 0``
     both cost exactly 0, and a target on a prediction of exactly 0 or 1 that
-    denies it costs :math:`+\infty`. Nothing is clipped. PyTorch's
-    ``binary_cross_entropy`` clamps each log at -100, so a certain wrong
-    prediction costs 100 there; Keras clips `probs` to
-    :math:`[10^{-7}, 1 - 10^{-7}]` and caps the loss near 16.1.
+    denies it costs :math:`+\infty`. Nothing is clipped.
 
-    As in PyTorch, ``"mean"`` divides by the number of elements, not by the
-    sum of the weights. A probability carries no digits beyond its rounding,
+    ``"mean"`` divides by the number of elements, not by the sum of the
+    weights. A probability carries no digits beyond its rounding,
     so a loss near 0 or 1 is only as accurate as `probs`: use
     :func:`sigmoid_binary_cross_entropy` when logits are available.
 
     References
     ----------
-    .. [1] D. R. Cox, "The regression analysis of binary sequences", Journal
-       of the Royal Statistical Society B 20 (1958), 215-242.
-       https://doi.org/10.1111/j.2517-6161.1958.tb00292.x
-    .. [2] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
-       Press, 2016, section 6.2.2.2.
+    .. [1] %(cox)s
+    .. [2] %(goodfellow)s, section 6.2.2.2.
 
     Examples
     --------
@@ -95,7 +80,7 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
     [0.1054 0.2231]
 
     A certain, correct prediction costs nothing; a certain, wrong one costs
-    infinitely much (PyTorch reports 100):
+    infinitely much:
 
     >>> print(xentref.binary_cross_entropy([1.0, 0.0, 0.0], [1, 0, 1], reduction="none"))
     [ 0.  0. inf]
@@ -113,13 +98,13 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
     return apply_reduction(apply_weight(losses, weight), reduction)
 
 
+@fill(of=binary_cross_entropy)
 def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean"):
-    r"""Gradient of :func:`xentref.binary_cross_entropy` with respect to `probs`.
+    r"""Gradient of %(loss)s with respect to `probs`.
 
     Parameters
     ----------
-    probs, targets, weight, reduction
-        As for :func:`xentref.binary_cross_entropy`, with the same checks.
+    %(same_parameters)s
 
     Returns
     -------
@@ -130,8 +115,7 @@ def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean"):
 
     Raises
     ------
-    TypeError, ValueError
-        As :func:`xentref.binary_cross_entropy`.
+    %(same_raises)s
 
     See Also
     --------
@@ -158,14 +142,9 @@ def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean"):
       :math:`-\log p` there (the other term is identically 0);
     - 0 where the weight is 0.
 
-    PyTorch's backward divides by :math:`\max(p(1 - p), 10^{-12})`, so it
-    is finite where this one is infinite, and it does not match its clamped
-    forward loss.
-
     References
     ----------
-    .. [1] C. M. Bishop, *Pattern Recognition and Machine Learning*,
-       Springer, 2006, section 4.3.2.
+    .. [1] %(bishop)s, section 4.3.2.
 
     Examples
     --------

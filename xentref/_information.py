@@ -1,16 +1,15 @@
-"""Entropy, cross-entropy and KL divergence of discrete distributions."""
+"""Entropy, cross-entropy and KL divergence of discrete distributions, and gradients."""
 
 import numpy as np
 
-from xentref import _validation as check
+from xentref import _check as check
+from xentref._docs import fill
 
 
-def _distributions(p, q, axis):
+def distribution_pair(p, q, axis):
     """Validate two distributions and broadcast them against each other."""
-    p = check.float_array(p, "p")
-    q = check.float_array(q, "q")
-    check.distribution(p, check.class_axis(p, axis, "p"), "p")
-    check.distribution(q, check.class_axis(q, axis, "q"), "q")
+    p, _ = check.distribution(p, axis, "p")
+    q, _ = check.distribution(q, axis, "q")
     return check.same_classes(p, q, axis, "p", "q")
 
 
@@ -20,7 +19,7 @@ def _subnormal_terms():
     return np.errstate(under="ignore")
 
 
-def _in_unit(total, log_base):
+def in_unit(total, log_base):
     # Adding 0.0 turns a -0.0 total into +0.0 and changes nothing else.
     total = total + 0.0
     return total if log_base is None else total / log_base
@@ -41,19 +40,16 @@ def _log_ratio(p, q):
     return np.where(q == 0, np.inf, out)
 
 
+@fill()
 def entropy(p, *, axis=-1, base=None):
     r"""Shannon entropy of a discrete distribution.
 
     Parameters
     ----------
-    p : array_like, shape (..., K)
-        Probabilities along `axis`: non-negative, summing to 1 within the
-        square root of machine epsilon (about 1.5e-8 in float64, 3.5e-4 in
-        float32). Integers and lists become float64.
+    %(distribution_p)s
     axis : int, optional
         The class axis. Default -1 (SciPy's ``stats.entropy`` uses 0).
-    base : float, optional
-        Logarithm base of the unit: None for nats, 2 for bits.
+    %(base)s
 
     Returns
     -------
@@ -82,11 +78,8 @@ def entropy(p, *, axis=-1, base=None):
 
     References
     ----------
-    .. [1] C. E. Shannon, "A mathematical theory of communication", Bell
-       System Technical Journal 27 (1948), 379-423.
-       https://doi.org/10.1002/j.1538-7305.1948.tb01338.x
-    .. [2] T. M. Cover and J. A. Thomas, *Elements of Information Theory*,
-       2nd ed., Wiley, 2006, section 2.1.
+    .. [1] %(shannon)s
+    .. [2] %(cover_thomas)s, section 2.1.
 
     Examples
     --------
@@ -104,32 +97,28 @@ def entropy(p, *, axis=-1, base=None):
     >>> bool(np.isclose(xentref.entropy(np.full(4, 0.25)), np.log(4)))
     True
     """
-    p = check.float_array(p, "p")
-    p_axis = check.class_axis(p, axis, "p")
-    check.distribution(p, p_axis, "p")
-    log_base = check.base_log(base)
+    p, p_axis = check.distribution(p, axis, "p")
+    log_base = check.base(base)
     positive = p > 0
     # log is taken only where p > 0; the other terms are 0 by convention.
     with _subnormal_terms():
         terms = np.where(positive, p * np.log(np.where(positive, p, 1)), 0)
-    return _in_unit(-np.sum(terms, axis=p_axis), log_base)
+    return in_unit(-np.sum(terms, axis=p_axis), log_base)
 
 
+@fill()
 def cross_entropy(p, q, *, axis=-1, base=None):
     r"""Cross-entropy of a distribution `q` relative to a distribution `p`.
 
     Parameters
     ----------
-    p : array_like, shape (..., K)
-        The reference (true) distribution along `axis`.
+    %(distribution_p)s
     q : array_like, shape (..., K)
         The model (predicted) distribution along `axis`. Batch dimensions of
         `p` and `q` broadcast, so one `p` of shape (K,) can be compared with a
         batch of predictions; the class axis must have the same length.
-    axis : int, optional
-        The class axis. Default -1.
-    base : float, optional
-        Logarithm base of the unit: None for nats, 2 for bits.
+    %(axis)s
+    %(base)s
 
     Returns
     -------
@@ -161,10 +150,8 @@ def cross_entropy(p, q, *, axis=-1, base=None):
 
     References
     ----------
-    .. [1] T. M. Cover and J. A. Thomas, *Elements of Information Theory*,
-       2nd ed., Wiley, 2006, sections 2.3 and 5.4.
-    .. [2] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
-       Press, 2016, section 3.13.
+    .. [1] %(cover_thomas)s, sections 2.3 and 5.4.
+    .. [2] %(goodfellow)s, section 3.13.
 
     Examples
     --------
@@ -182,31 +169,29 @@ def cross_entropy(p, q, *, axis=-1, base=None):
     >>> bool(np.isclose(xentref.cross_entropy(p, q), h))
     True
     """
-    p, q, p_axis = _distributions(p, q, axis)
-    log_base = check.base_log(base)
+    p, q, p_axis = distribution_pair(p, q, axis)
+    log_base = check.base(base)
     positive = p > 0
     with np.errstate(divide="ignore"):
         # log(0) = -inf is the intended value where p > 0 and q == 0.
         log_q = np.log(np.where(positive, q, 1))
     with _subnormal_terms():
         terms = np.where(positive, p * log_q, 0)
-    return _in_unit(-np.sum(terms, axis=p_axis), log_base)
+    return in_unit(-np.sum(terms, axis=p_axis), log_base)
 
 
+@fill()
 def kl_divergence(p, q, *, axis=-1, base=None):
     r"""Kullback-Leibler divergence of `q` from `p`.
 
     Parameters
     ----------
-    p : array_like, shape (..., K)
-        The reference (true) distribution along `axis`.
+    %(distribution_p)s
     q : array_like, shape (..., K)
         The approximating distribution along `axis`. Batch dimensions
         broadcast; the class axis must have the same length.
-    axis : int, optional
-        The class axis. Default -1.
-    base : float, optional
-        Logarithm base of the unit: None for nats, 2 for bits.
+    %(axis)s
+    %(base)s
 
     Returns
     -------
@@ -238,11 +223,8 @@ def kl_divergence(p, q, *, axis=-1, base=None):
 
     References
     ----------
-    .. [1] S. Kullback and R. A. Leibler, "On information and sufficiency",
-       Annals of Mathematical Statistics 22 (1951), 79-86.
-       https://doi.org/10.1214/aoms/1177729694
-    .. [2] T. M. Cover and J. A. Thomas, *Elements of Information Theory*,
-       2nd ed., Wiley, 2006, sections 2.3 and 2.6.
+    .. [1] %(kullback)s
+    .. [2] %(cover_thomas)s, sections 2.3 and 2.6.
 
     Examples
     --------
@@ -255,10 +237,133 @@ def kl_divergence(p, q, *, axis=-1, base=None):
     >>> float(xentref.kl_divergence([0.5, 0.5], [1.0, 0.0]))
     inf
     """
-    p, q, p_axis = _distributions(p, q, axis)
-    log_base = check.base_log(base)
+    p, q, p_axis = distribution_pair(p, q, axis)
+    log_base = check.base(base)
     positive = p > 0
     log_ratio = _log_ratio(np.where(positive, p, 1), np.where(positive, q, 1))
     with _subnormal_terms():
         terms = np.where(positive, p * log_ratio, 0)
-    return _in_unit(np.sum(terms, axis=p_axis), log_base)
+    return in_unit(np.sum(terms, axis=p_axis), log_base)
+
+
+def _sum_to_shape(grad, shape):
+    """Sum `grad` over the dimensions that broadcasting added to `shape`."""
+    grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape))))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    return np.sum(grad, axis=stretched, keepdims=True)
+
+
+def _minus_p_over_q(p, q, axis, base):
+    """-p/q (divided by log base) for validated arguments; 0 where p = 0."""
+    q_shape = np.shape(q)
+    p, q, _ = distribution_pair(p, q, axis)
+    log_base = check.base(base)
+    p = check.in_dtype(p, q.dtype)
+    positive = p > 0
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        # -p/q is -inf where q = 0 < p (the loss is +inf there); a quotient
+        # beyond (below) the float range rounds to -inf (0), as it should.
+        grad = np.where(positive, -p / np.where(positive, q, 1), 0)
+        grad = in_unit(grad, log_base)
+    return _sum_to_shape(grad, q_shape)
+
+
+@fill(of=cross_entropy)
+def cross_entropy_grad(p, q, *, axis=-1, base=None):
+    r"""Gradient of %(loss)s with respect to `q`.
+
+    Parameters
+    ----------
+    %(same_parameters)s
+
+    Returns
+    -------
+    grad : ndarray
+        The shape and dtype of `q`: the derivative of the sum of the
+        returned cross-entropies (one per pair of distributions) with
+        respect to each entry of `q`. Where `q` was broadcast against `p`,
+        the contributions are summed.
+
+    Raises
+    ------
+    %(same_raises)s
+
+    See Also
+    --------
+    xentref.cross_entropy
+    xentref.grad.kl_divergence : the same gradient.
+
+    Notes
+    -----
+    .. math:: \frac{\partial H(p, q)}{\partial q_k} = -\frac{p_k}{q_k}
+              \quad (\div \log b \text{ for } \texttt{base} = b)
+
+    with each :math:`q_k` an independent variable, not constrained to the
+    simplex. It is 0 where :math:`p_k = 0`, whatever :math:`q_k`, and
+    :math:`-\infty` where :math:`p_k > 0 = q_k`, the entries that make the
+    cross-entropy infinite; a quotient beyond the float range (a subnormal
+    :math:`q_k`) rounds to :math:`-\infty` too.
+
+    References
+    ----------
+    .. [1] %(cover_thomas)s, section 2.3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xentref import grad
+    >>> print(np.round(grad.cross_entropy([0.5, 0.5, 0.0], [0.25, 0.5, 0.25]), 4))
+    [-2. -1.  0.]
+    >>> print(grad.cross_entropy([0.5, 0.5], [1.0, 0.0]))
+    [-0.5 -inf]
+    """
+    return _minus_p_over_q(p, q, axis, base)
+
+
+@fill(of=kl_divergence)
+def kl_divergence_grad(p, q, *, axis=-1, base=None):
+    r"""Gradient of %(loss)s with respect to `q`.
+
+    Parameters
+    ----------
+    %(same_parameters)s
+
+    Returns
+    -------
+    grad : ndarray
+        The shape and dtype of `q`: the derivative of the sum of the
+        returned divergences with respect to each entry of `q`, summed over
+        the dimensions along which `q` was broadcast.
+
+    Raises
+    ------
+    %(same_raises)s
+
+    See Also
+    --------
+    xentref.kl_divergence
+    xentref.grad.cross_entropy : the same gradient.
+
+    Notes
+    -----
+    .. math:: \frac{\partial D_{KL}(p \,\|\, q)}{\partial q_k}
+              = -\frac{p_k}{q_k} \quad (\div \log b \text{ for } \texttt{base} = b)
+
+    the gradient of the cross-entropy, since
+    :math:`D_{KL}(p \| q) = H(p, q) - H(p)` and :math:`H(p)` does not
+    depend on :math:`q`. Each :math:`q_k` is an independent variable; the
+    entry is 0 where :math:`p_k = 0` and :math:`-\infty` where
+    :math:`p_k > 0 = q_k`.
+
+    References
+    ----------
+    .. [1] %(cover_thomas)s, section 2.3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xentref import grad
+    >>> print(grad.kl_divergence([0.5, 0.5], [0.5, 0.5], base=2))  # -1/ln 2
+    [-1.44269504 -1.44269504]
+    """
+    return _minus_p_over_q(p, q, axis, base)

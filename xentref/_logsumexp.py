@@ -15,10 +15,11 @@ Leaving the largest term out of :math:`s` is what keeps a tiny
 
 import numpy as np
 
-from xentref import _validation as check
+from xentref import _check as check
+from xentref._docs import fill
 
 
-def _shift(x, axis):
+def shift(x, axis):
     """Return ``x - a``, ``exp(x - a)`` and ``s``, keeping `axis`.
 
     `x` must have a finite maximum along `axis`.
@@ -34,25 +35,17 @@ def _shift(x, axis):
     return shifted, exps, np.sum(rest, axis=axis, keepdims=True)
 
 
-def _checked_logits(logits, axis, name="logits"):
-    """Validate logits for a softmax: finite or -inf, not all -inf."""
-    logits = check.float_array(logits, name)
-    logits_axis = check.class_axis(logits, axis, name)
-    check.finite_or_minus_inf(logits, name)
-    check.some_finite(logits, logits_axis, name)
-    return logits, logits_axis
-
-
 def neg_log_softmax(logits, axis):
     """``-log_softmax(logits)`` for validated logits.
 
     Integer-label and one-hot cross-entropy both pick entries of this array,
     so the two agree to the last bit.
     """
-    shifted, _, rest = _shift(logits, axis)
+    shifted, _, rest = shift(logits, axis)
     return np.log1p(rest) - shifted
 
 
+@fill()
 def logsumexp(x, *, axis=-1):
     r"""Logarithm of the sum of exponentials, without overflow or underflow.
 
@@ -92,9 +85,7 @@ def logsumexp(x, *, axis=-1):
 
     References
     ----------
-    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
-       the log-sum-exp and softmax functions", IMA Journal of Numerical
-       Analysis 41 (2021), 2311-2330. https://doi.org/10.1093/imanum/draa038
+    .. [1] %(bhh)s
 
     Examples
     --------
@@ -104,27 +95,25 @@ def logsumexp(x, *, axis=-1):
     >>> float(xentref.logsumexp([0.0, -40.0]))  # log1p(exp(-40))
     4.248354255291589e-18
     """
-    x = check.float_array(x, "x")
+    x = check.floats(x, "x")
     x_axis = check.class_axis(x, axis, "x")
     check.no_nan(x, "x")
     top = np.max(x, axis=x_axis, keepdims=True)
     finite_top = np.isfinite(top)
     # Rows whose maximum is infinite are answered by that maximum; shift the
     # others by their finite maximum.
-    safe = np.where(finite_top, x, 0)
-    _, _, rest = _shift(safe, x_axis)
+    _, _, rest = shift(np.where(finite_top, x, 0), x_axis)
     lse = np.where(finite_top, top + np.log1p(rest), top)
     return np.squeeze(lse, axis=x_axis)[()]
 
 
+@fill()
 def log_softmax(logits, *, axis=-1):
     r"""Logarithm of the softmax, computed without forming the softmax.
 
     Parameters
     ----------
-    logits : array_like, shape (..., K)
-        Unnormalised log-probabilities: finite or -inf (probability zero),
-        with at least one entry above -inf along `axis`.
+    %(logits)s
     axis : int, optional
         The class axis. Default -1 (SciPy's ``special.log_softmax`` uses all
         axes by default).
@@ -159,9 +148,7 @@ def log_softmax(logits, *, axis=-1):
 
     References
     ----------
-    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
-       the log-sum-exp and softmax functions", IMA Journal of Numerical
-       Analysis 41 (2021), 2311-2330. https://doi.org/10.1093/imanum/draa038
+    .. [1] %(bhh)s
 
     Examples
     --------
@@ -176,19 +163,18 @@ def log_softmax(logits, *, axis=-1):
     ...     print(np.log(xentref.softmax(z)))
     [  0. -inf]
     """
-    logits, logits_axis = _checked_logits(logits, axis)
-    shifted, _, rest = _shift(logits, logits_axis)
+    logits, logits_axis = check.logits(logits, axis)
+    shifted, _, rest = shift(logits, logits_axis)
     return shifted - np.log1p(rest)
 
 
+@fill()
 def softmax(logits, *, axis=-1):
     r"""Normalised exponentials of the logits: a probability distribution.
 
     Parameters
     ----------
-    logits : array_like, shape (..., K)
-        Unnormalised log-probabilities: finite or -inf (probability zero),
-        with at least one entry above -inf along `axis`.
+    %(logits)s
     axis : int, optional
         The class axis. Default -1 (SciPy's ``special.softmax`` uses all
         axes by default).
@@ -222,9 +208,7 @@ def softmax(logits, *, axis=-1):
 
     References
     ----------
-    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
-       the log-sum-exp and softmax functions", IMA Journal of Numerical
-       Analysis 41 (2021), 2311-2330. https://doi.org/10.1093/imanum/draa038
+    .. [1] %(bhh)s
 
     Examples
     --------
@@ -234,6 +218,6 @@ def softmax(logits, *, axis=-1):
     >>> print(p)
     [0.5 0.5 0. ]
     """
-    logits, logits_axis = _checked_logits(logits, axis)
-    _, exps, rest = _shift(logits, logits_axis)
+    logits, logits_axis = check.logits(logits, axis)
+    _, exps, rest = shift(logits, logits_axis)
     return exps / (1 + rest)

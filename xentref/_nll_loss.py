@@ -2,43 +2,19 @@
 
 import numpy as np
 
-from xentref import _validation as check
-from xentref._logsumexp import logsumexp
+from xentref import _check as check
+from xentref._docs import fill
 from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
 
 
-def _log_distribution(log_p, axis, name):
-    """Refuse `log_p` unless each slice along `axis` is a log-distribution.
-
-    Its logsumexp must be 0 within :func:`_validation.sum_tolerance`, the
-    tolerance on a probability sum; unnormalised logits fail this.
-    """
-    tolerance = check.sum_tolerance(log_p.dtype)
-    totals = np.asarray(logsumexp(log_p, axis=axis))
-    off = np.abs(totals) > tolerance
-    if np.any(off):
-        index = tuple(int(i) for i in np.argwhere(off)[0])
-        raise ValueError(
-            f"`{name}` must hold log-probabilities: their logsumexp along axis "
-            f"{axis} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
-            f"got {totals[index].item()!r}{check.at_batch_index(index)}. Pass "
-            f"log_softmax(logits), or use softmax_cross_entropy on logits"
-        )
-
-
 def _checked(log_probs, labels, axis, reduction):
-    """Validate the loss's arguments; return them with the class axis index."""
-    log_probs = check.float_array(log_probs, "log_probs")
-    log_probs_axis = check.class_axis(log_probs, axis, "log_probs")
-    check.finite_or_minus_inf(log_probs, "log_probs")
-    check.reduction_name(reduction)
-    _log_distribution(log_probs, log_probs_axis, "log_probs")
-    shape = log_probs.shape
-    batch_shape = shape[:log_probs_axis] + shape[log_probs_axis + 1:]
-    labels = check.class_labels(np.asarray(labels), batch_shape, shape[log_probs_axis], "labels")
-    return log_probs, np.expand_dims(labels, log_probs_axis), log_probs_axis
+    log_probs, axis = check.log_distribution(log_probs, axis, "log_probs")
+    check.reduction(reduction)
+    labels = check.labels(labels, log_probs, axis, "labels")
+    return log_probs, labels, axis
 
 
+@fill()
 def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     r"""Negative log-likelihood of class labels under log-probabilities.
 
@@ -52,22 +28,16 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     labels : array_like of int, shape (...)
         Class labels in [0, K), with the shape of `log_probs` without the
         class axis.
-    axis : int, optional
-        The class axis. Default -1 (PyTorch uses 1).
-    reduction : {"mean", "sum", "none"}, optional
-        ``"none"`` returns one loss per example, shape (...); ``"sum"`` their
-        sum; ``"mean"`` (default) their sum divided by their count.
+    %(axis)s
+    %(reduction)s
 
     Returns
     -------
-    loss : ndarray
-        A scalar for ``"mean"`` and ``"sum"``, shape (...) for ``"none"``, in
-        the dtype of `log_probs`.
+    %(loss_returns)s
 
     Raises
     ------
-    TypeError
-        If `log_probs` is not float data, or `labels` are not integers.
+    %(type_error)s
     ValueError
         If `log_probs` contains NaN or +inf, a slice is not a
         log-distribution (raw logits, say), the class axis is empty, a label
@@ -78,7 +48,6 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     --------
     softmax_cross_entropy : the same loss from logits.
     log_softmax
-    xentref.grad.nll_loss : its gradient.
 
     Notes
     -----
@@ -87,17 +56,13 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     the negative log-likelihood of the label, which is the cross-entropy of
     a one-hot target. On ``log_softmax(z)`` it equals
     ``softmax_cross_entropy(z, labels)`` to the last bit. An entry of -inf at
-    the label costs :math:`+\infty`.
-
-    This is PyTorch's ``nll_loss`` without its ``weight`` and
-    ``ignore_index`` options. PyTorch accepts any scores; here the input is
-    refused unless it is normalised, so logits passed by mistake raise an
-    error instead of giving a meaningless, possibly negative, loss.
+    the label costs :math:`+\infty`. The input is refused unless it is
+    normalised, so logits passed by mistake raise an error instead of giving
+    a meaningless, possibly negative, loss.
 
     References
     ----------
-    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
-       Press, 2016, section 6.2.1.1.
+    .. [1] %(goodfellow)s, section 6.2.1.1.
 
     Examples
     --------
@@ -114,21 +79,19 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     ...
     ValueError: `log_probs` must hold log-probabilities: ... got 2.3132... at batch index (0,). ...
     """
-    log_probs, labels, log_probs_axis = _checked(log_probs, labels, axis, reduction)
-    picked = np.take_along_axis(log_probs, labels, axis=log_probs_axis)
-    picked = np.squeeze(picked, axis=log_probs_axis)
+    log_probs, labels, axis = _checked(log_probs, labels, axis, reduction)
+    picked = np.squeeze(np.take_along_axis(log_probs, labels, axis=axis), axis=axis)
     # Adding 0.0 turns a -0.0 loss into +0.0 and changes nothing else.
-    losses = -picked + 0.0
-    return apply_reduction(losses, reduction)
+    return apply_reduction(-picked + 0.0, reduction)
 
 
+@fill(of=nll_loss)
 def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean"):
-    r"""Gradient of :func:`xentref.nll_loss` with respect to `log_probs`.
+    r"""Gradient of %(loss)s with respect to `log_probs`.
 
     Parameters
     ----------
-    log_probs, labels, axis, reduction
-        As for :func:`xentref.nll_loss`, with the same checks.
+    %(same_parameters)s
 
     Returns
     -------
@@ -138,8 +101,7 @@ def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean"):
 
     Raises
     ------
-    TypeError, ValueError
-        As :func:`xentref.nll_loss`.
+    %(same_raises)s
 
     See Also
     --------
@@ -156,8 +118,7 @@ def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean"):
 
     References
     ----------
-    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
-       Press, 2016, section 6.2.1.1.
+    .. [1] %(goodfellow)s, section 6.2.1.1.
 
     Examples
     --------
@@ -168,8 +129,8 @@ def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean"):
     [[-0.5  0.   0. ]
      [ 0.   0.  -0.5]]
     """
-    log_probs, labels, log_probs_axis = _checked(log_probs, labels, axis, reduction)
-    divisor = reduction_divisor(log_probs.size // log_probs.shape[log_probs_axis], reduction)
+    log_probs, labels, axis = _checked(log_probs, labels, axis, reduction)
+    divisor = reduction_divisor(log_probs.size // log_probs.shape[axis], reduction)
     grad = np.zeros_like(log_probs)
-    np.put_along_axis(grad, labels, -1, axis=log_probs_axis)
+    np.put_along_axis(grad, labels, -1, axis=axis)
     return scale_gradient(grad, None, divisor)

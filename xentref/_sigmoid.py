@@ -14,10 +14,11 @@ The two terms on the right are never of opposite sign, so nothing cancels.
 
 import numpy as np
 
-from xentref import _validation as check
+from xentref import _check as check
+from xentref._docs import fill
 
 
-def _softplus(x):
+def softplus_unchecked(x):
     """softplus of a float array without NaN; +-inf give inf and 0."""
     with np.errstate(under="ignore"):
         # exp(-|x|) below the float range is 0, and log1p(0) = 0 is then the
@@ -25,7 +26,7 @@ def _softplus(x):
         return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
-def _sigmoid(x):
+def sigmoid_unchecked(x):
     r""":math:`\sigma(x) = 1 / (1 + e^{-x})` to a few ulps, for the gradients.
 
     With :math:`e = e^{-|x|} \le 1` it is :math:`1/(1 + e)` for
@@ -38,6 +39,7 @@ def _sigmoid(x):
         return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+@fill()
 def sigmoid(x):
     r"""The logistic sigmoid :math:`\sigma(x) = 1 / (1 + e^{-x})`.
 
@@ -82,8 +84,7 @@ def sigmoid(x):
 
     References
     ----------
-    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
-       Press, 2016, section 3.10.
+    .. [1] %(goodfellow)s, section 3.10.
 
     Examples
     --------
@@ -94,15 +95,10 @@ def sigmoid(x):
     >>> print(f"{xentref.sigmoid(-40.0):.6e}")  # e^-40 / (1 + e^-40)
     4.248354e-18
     """
-    return _sigmoid(_checked(x))[()]
+    return sigmoid_unchecked(check.values(x, "x"))[()]
 
 
-def _checked(x):
-    x = check.float_array(x, "x")
-    check.no_nan(x, "x")
-    return x
-
-
+@fill()
 def softplus(x):
     r"""The softplus function :math:`\log(1 + e^x)`, a smooth :math:`\max(x, 0)`.
 
@@ -138,21 +134,13 @@ def softplus(x):
     Both terms are non-negative, so their sum is accurate to a few ulps, and
     :math:`e^{-|x|} \le 1` cannot overflow: ``softplus(1e300)`` is ``1e300``
     and ``softplus(-30)`` is :math:`\operatorname{log1p}(e^{-30})` with all
-    its digits, where ``log(1 + exp(-30))`` would lose about three. This is
-    the form TensorFlow documents for ``sigmoid_cross_entropy_with_logits``
-    and JAX's ``logaddexp(x, 0)``; Mächler's piecewise ``log1pexp`` gives the
-    same values. PyTorch's ``softplus`` returns `x` itself above its
-    ``threshold=20``, dropping a correction that float64 resolves:
-    :math:`e^{-21} \approx 7.6 \times 10^{-10}` is about
-    :math:`2 \times 10^5` ulps of 21.
+    its digits, where ``log(1 + exp(-30))`` would lose about three.
+    Mächler [1]_ analyses the rounding of :math:`\log(1 + e^x)` in detail.
 
     References
     ----------
-    .. [1] M. Mächler, "Accurately computing log(1 - exp(-\|a\|)), assessed by
-       the Rmpfr package", 2012.
-       https://cran.r-project.org/package=Rmpfr/vignettes/log1mexp-note.pdf
-    .. [2] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
-       Press, 2016, section 3.10.
+    .. [1] %(machler)s
+    .. [2] %(goodfellow)s, section 3.10.
 
     Examples
     --------
@@ -163,9 +151,10 @@ def softplus(x):
     >>> print(f"{xentref.softplus(-30.0):.6e}")  # e^-30 - e^-60/2 + ...
     9.357623e-14
     """
-    return _softplus(_checked(x))[()]
+    return softplus_unchecked(check.values(x, "x"))[()]
 
 
+@fill()
 def log_sigmoid(x):
     r"""Logarithm of the logistic sigmoid, :math:`\log \sigma(x) = -\log(1 + e^{-x})`.
 
@@ -208,11 +197,8 @@ def log_sigmoid(x):
 
     References
     ----------
-    .. [1] M. Mächler, "Accurately computing log(1 - exp(-\|a\|)), assessed by
-       the Rmpfr package", 2012.
-       https://cran.r-project.org/package=Rmpfr/vignettes/log1mexp-note.pdf
-    .. [2] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
-       Press, 2016, section 3.10.
+    .. [1] %(machler)s
+    .. [2] %(goodfellow)s, section 3.10.
 
     Examples
     --------
@@ -229,4 +215,4 @@ def log_sigmoid(x):
     >>> bool(np.allclose(np.exp(xentref.log_sigmoid(x)) + np.exp(xentref.log_sigmoid(-x)), 1))
     True
     """
-    return (-_softplus(-_checked(x)))[()]
+    return (-softplus_unchecked(-check.values(x, "x")))[()]

@@ -2,26 +2,18 @@
 
 import numpy as np
 
-from xentref import _validation as check
+from xentref import _check as check
+from xentref._docs import fill
 from xentref._reduction import apply_reduction, apply_weight, reduction_divisor, scale_gradient
-from xentref._sigmoid import _sigmoid, _softplus
+from xentref._sigmoid import sigmoid_unchecked, softplus_unchecked
 
 
 def _checked(logits, targets, pos_weight, weight, reduction):
-    """Validate the loss's arguments; the others take the dtype of `logits`."""
-    logits = check.float_array(logits, "logits")
-    check.no_nan(logits, "logits")
-    check.reduction_name(reduction)
-    targets = check.float_array(targets, "targets")
-    check.same_shape(targets, logits.shape, "targets", "logits")
-    check.unit_interval(targets, "targets")
-    targets = check.in_dtype(targets, logits.dtype)
-    if pos_weight is not None:
-        pos_weight = check.weights(
-            pos_weight, logits.shape, logits.dtype, "pos_weight", "logits"
-        )
-    if weight is not None:
-        weight = check.weights(weight, logits.shape, logits.dtype, "weight", "logits")
+    logits = check.values(logits, "logits")
+    check.reduction(reduction)
+    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits")
+    pos_weight = check.weights(pos_weight, logits, "pos_weight", "logits")
+    weight = check.weights(weight, logits, "weight", "logits")
     return logits, targets, pos_weight, weight
 
 
@@ -35,6 +27,7 @@ def _coefficients(targets, pos_weight):
         return pos_weight * targets, 1 - targets
 
 
+@fill()
 def sigmoid_binary_cross_entropy(
     logits, targets, *, pos_weight=None, weight=None, reduction="mean"
 ):
@@ -49,14 +42,10 @@ def sigmoid_binary_cross_entropy(
         Target probabilities in [0, 1] with the shape of `logits`.
     pos_weight : array_like, optional
         A weight on the positive term, broadcast to the shape of `logits`;
-        shape (C,) gives one per class along the last axis, as in PyTorch.
+        shape (C,) gives one per class along the last axis.
         Finite and non-negative; default 1.
-    weight : array_like, optional
-        A rescaling weight for each element, broadcast to the shape of
-        `logits`: finite and non-negative. A zero weight removes an element.
-    reduction : {"mean", "sum", "none"}, optional
-        ``"none"`` returns one loss per element; ``"sum"`` their sum;
-        ``"mean"`` (default) their sum divided by the number of elements.
+    %(weight_elements)s
+    %(reduction_elements)s
 
     Returns
     -------
@@ -97,23 +86,14 @@ def sigmoid_binary_cross_entropy(
     finite losses. A zero coefficient contributes 0 even where the other
     factor is infinite, so :math:`z = +\infty, y = 1` costs 0.
 
-    These are the semantics of PyTorch's ``binary_cross_entropy_with_logits``
-    (and TensorFlow's ``weighted_cross_entropy_with_logits`` for
-    `pos_weight`). `pos_weight` scales only the positive term, so with soft
-    targets it is not a rescaling of the whole loss. ``"mean"`` divides by
-    the number of elements, not by a sum of weights. Optax's function of
-    the same name has no weights and returns the unreduced losses; Keras's
-    ``BinaryCrossentropy`` also averages over the last axis.
+    `pos_weight` scales only the positive term, so with soft targets it is
+    not a rescaling of the whole loss. ``"mean"`` divides by the number of
+    elements, not by a sum of weights.
 
     References
     ----------
-    .. [1] D. R. Cox, "The regression analysis of binary sequences", Journal
-       of the Royal Statistical Society B 20 (1958), 215-242.
-       https://doi.org/10.1111/j.2517-6161.1958.tb00292.x
-    .. [2] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
-       Press, 2016, section 6.2.2.2.
-    .. [3] PyTorch, ``torch.nn.BCEWithLogitsLoss``.
-       https://docs.pytorch.org/docs/stable/generated/torch.nn.BCEWithLogitsLoss.html
+    .. [1] %(cox)s
+    .. [2] %(goodfellow)s, section 6.2.2.2.
 
     Examples
     --------
@@ -137,22 +117,21 @@ def sigmoid_binary_cross_entropy(
         # A loss beyond the float range rounds to inf, a tiny product to 0.
         # Where a coefficient is 0 the softplus is taken at a harmless
         # stand-in, so 0 * softplus(+-inf) is 0, not NaN.
-        positive_term = positive * _softplus(-np.where(positive > 0, logits, 0))
-        negative_term = negative * _softplus(np.where(negative > 0, logits, 0))
+        positive_term = positive * softplus_unchecked(-np.where(positive > 0, logits, 0))
+        negative_term = negative * softplus_unchecked(np.where(negative > 0, logits, 0))
         losses = positive_term + negative_term
     return apply_reduction(apply_weight(losses, weight), reduction)
 
 
+@fill(of=sigmoid_binary_cross_entropy)
 def sigmoid_binary_cross_entropy_grad(
     logits, targets, *, pos_weight=None, weight=None, reduction="mean"
 ):
-    r"""Gradient of :func:`xentref.sigmoid_binary_cross_entropy` with respect to the logits.
+    r"""Gradient of %(loss)s with respect to the logits.
 
     Parameters
     ----------
-    logits, targets, pos_weight, weight, reduction
-        As for :func:`xentref.sigmoid_binary_cross_entropy`, with the same
-        checks.
+    %(same_parameters)s
 
     Returns
     -------
@@ -163,8 +142,7 @@ def sigmoid_binary_cross_entropy_grad(
 
     Raises
     ------
-    TypeError, ValueError
-        As :func:`xentref.sigmoid_binary_cross_entropy`.
+    %(same_raises)s
 
     See Also
     --------
@@ -186,8 +164,7 @@ def sigmoid_binary_cross_entropy_grad(
 
     References
     ----------
-    .. [1] C. M. Bishop, *Pattern Recognition and Machine Learning*,
-       Springer, 2006, section 4.3.2.
+    .. [1] %(bishop)s, section 4.3.2.
 
     Examples
     --------
@@ -203,5 +180,5 @@ def sigmoid_binary_cross_entropy_grad(
     positive, negative = _coefficients(targets, pos_weight)
     with np.errstate(under="ignore"):
         # Products with a tiny sigmoid round toward 0, as they should.
-        grad = negative * _sigmoid(logits) - positive * _sigmoid(-logits)
+        grad = negative * sigmoid_unchecked(logits) - positive * sigmoid_unchecked(-logits)
     return scale_gradient(grad, weight, divisor)

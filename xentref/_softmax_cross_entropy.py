@@ -2,70 +2,41 @@
 
 import numpy as np
 
-from xentref import _validation as check
-from xentref._logsumexp import _checked_logits, _shift, neg_log_softmax
+from xentref import _check as check
+from xentref._docs import fill
+from xentref._logsumexp import neg_log_softmax, shift
 from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
 
 
 def _checked(logits, targets, axis, reduction):
-    """Validate the loss's arguments.
-
-    Returns the logits, the class axis index, and the targets either as
-    probabilities with the shape of `logits` (then labels is None) or as
-    integer labels with the class axis kept at size 1 (then probabilities
-    is None).
-    """
-    logits, logits_axis = _checked_logits(logits, axis)
-    check.reduction_name(reduction)
-    targets = np.asarray(targets)
-    batch_shape = logits.shape[:logits_axis] + logits.shape[logits_axis + 1:]
-    n_classes = logits.shape[logits_axis]
-    if targets.ndim == logits.ndim:
-        targets = check.in_dtype(check.float_array(targets, "targets"), logits.dtype)
-        if targets.shape != logits.shape:
-            raise ValueError(
-                f"`targets` as probabilities must have the shape of `logits` "
-                f"{logits.shape}; got {targets.shape}"
-            )
-        check.distribution(targets, logits_axis, "targets")
-        return logits, logits_axis, targets, None
-    if targets.ndim == logits.ndim - 1:
-        labels = check.class_labels(targets, batch_shape, n_classes, "targets")
-        return logits, logits_axis, None, np.expand_dims(labels, logits_axis)
-    raise ValueError(
-        f"`targets` must be class labels of shape {batch_shape} or "
-        f"probabilities of shape {logits.shape}; got shape {targets.shape}"
-    )
+    logits, axis = check.logits(logits, axis)
+    check.reduction(reduction)
+    probabilities, labels = check.targets(targets, logits, axis)
+    return logits, axis, probabilities, labels
 
 
+@fill()
 def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     r"""Cross-entropy loss of targets under the softmax of logits.
 
     Parameters
     ----------
-    logits : array_like, shape (..., K)
-        Unnormalised log-probabilities: finite or -inf (probability zero),
-        with at least one entry above -inf along `axis`.
+    %(logits)s
     targets : array_like, shape (...) or (..., K)
         Either integer class labels in [0, K), with the shape of `logits`
         without the class axis, or probability vectors with the shape of
         `logits` (non-negative, each summing to 1 along `axis` within the
         square root of machine epsilon), used in the dtype of `logits`.
-    axis : int, optional
-        The class axis. Default -1 (PyTorch uses 1).
-    reduction : {"mean", "sum", "none"}, optional
-        ``"none"`` returns one loss per example, shape (...); ``"sum"`` their
-        sum; ``"mean"`` (default) their sum divided by their count.
+    %(axis)s
+    %(reduction)s
 
     Returns
     -------
-    loss : ndarray
-        A scalar for ``"mean"`` and ``"sum"``, shape (...) for ``"none"``.
+    %(loss_returns)s
 
     Raises
     ------
-    TypeError
-        If `logits` is not float data, or labels are not integers.
+    %(type_error)s
     ValueError
         If `logits` contains NaN or +inf or an all -inf slice, the class axis
         is empty, a label is out of range, probability targets are not
@@ -96,11 +67,8 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
 
     References
     ----------
-    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
-       Press, 2016, section 6.2.2.3.
-    .. [2] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
-       the log-sum-exp and softmax functions", IMA Journal of Numerical
-       Analysis 41 (2021), 2311-2330. https://doi.org/10.1093/imanum/draa038
+    .. [1] %(goodfellow)s, section 6.2.2.3.
+    .. [2] %(bhh)s
 
     Examples
     --------
@@ -116,25 +84,24 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     >>> float(xentref.softmax_cross_entropy([30.0, 0.0], 0))
     9.357622968839737e-14
     """
-    logits, logits_axis, probabilities, labels = _checked(logits, targets, axis, reduction)
-    losses_per_class = neg_log_softmax(logits, logits_axis)
+    logits, axis, probabilities, labels = _checked(logits, targets, axis, reduction)
+    losses_per_class = neg_log_softmax(logits, axis)
     if labels is None:
         # A zero target contributes 0, even against a -inf logit.
         terms = probabilities * np.where(probabilities > 0, losses_per_class, 0)
-        losses = np.sum(terms, axis=logits_axis)
+        losses = np.sum(terms, axis=axis)
     else:
-        picked = np.take_along_axis(losses_per_class, labels, axis=logits_axis)
-        losses = np.squeeze(picked, axis=logits_axis)
+        losses = np.squeeze(np.take_along_axis(losses_per_class, labels, axis=axis), axis=axis)
     return apply_reduction(losses, reduction)
 
 
+@fill(of=softmax_cross_entropy)
 def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
-    r"""Gradient of :func:`xentref.softmax_cross_entropy` with respect to `logits`.
+    r"""Gradient of %(loss)s with respect to `logits`.
 
     Parameters
     ----------
-    logits, targets, axis, reduction
-        As for :func:`xentref.softmax_cross_entropy`, with the same checks.
+    %(same_parameters)s
 
     Returns
     -------
@@ -145,8 +112,7 @@ def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
 
     Raises
     ------
-    TypeError, ValueError
-        As :func:`xentref.softmax_cross_entropy`.
+    %(same_raises)s
 
     See Also
     --------
@@ -176,13 +142,9 @@ def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
 
     References
     ----------
-    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
-       Press, 2016, section 6.2.2.3.
-    .. [2] C. M. Bishop, *Pattern Recognition and Machine Learning*,
-       Springer, 2006, section 4.3.4.
-    .. [3] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
-       the log-sum-exp and softmax functions", IMA Journal of Numerical
-       Analysis 41 (2021), 2311-2330. https://doi.org/10.1093/imanum/draa038
+    .. [1] %(goodfellow)s, section 6.2.2.3.
+    .. [2] %(bishop)s, section 4.3.4.
+    .. [3] %(bhh)s
 
     Examples
     --------
@@ -198,24 +160,22 @@ def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
     >>> print(f"{g[0]:.4e} {g[1]:.4e}")
     -4.2484e-18 4.2484e-18
     """
-    logits, logits_axis, probabilities, labels = _checked(logits, targets, axis, reduction)
-    divisor = reduction_divisor(logits.size // logits.shape[logits_axis], reduction)
-    if labels is None:
-        targets = probabilities
-    else:
+    logits, axis, targets, labels = _checked(logits, targets, axis, reduction)
+    divisor = reduction_divisor(logits.size // logits.shape[axis], reduction)
+    if labels is not None:
         targets = np.zeros_like(logits)
-        np.put_along_axis(targets, labels, 1, axis=logits_axis)
-    top = np.argmax(logits, axis=logits_axis, keepdims=True)
-    _, exps, rest = _shift(logits, logits_axis)
-    total = np.sum(targets, axis=logits_axis, keepdims=True)
+        np.put_along_axis(targets, labels, 1, axis=axis)
+    top = np.argmax(logits, axis=axis, keepdims=True)
+    _, exps, rest = shift(logits, axis)
+    total = np.sum(targets, axis=axis, keepdims=True)
     others = targets.copy()
-    np.put_along_axis(others, top, 0, axis=logits_axis)
-    others = np.sum(others, axis=logits_axis, keepdims=True)
-    at_top = np.take_along_axis(targets, top, axis=logits_axis)
+    np.put_along_axis(others, top, 0, axis=axis)
+    others = np.sum(others, axis=axis, keepdims=True)
+    at_top = np.take_along_axis(targets, top, axis=axis)
     with np.errstate(under="ignore"):
         # Softmax entries, and their products with targets, below the normal
         # range round toward 0, as they should.
         grad = exps / (1 + rest) * total - targets
         # softmax_m T - t_m, with the difference taken before dividing.
-        np.put_along_axis(grad, top, (others - at_top * rest) / (1 + rest), axis=logits_axis)
+        np.put_along_axis(grad, top, (others - at_top * rest) / (1 + rest), axis=axis)
     return scale_gradient(grad, None, divisor)

@@ -50,20 +50,16 @@ Through ``log_softmax`` the gradient of :func:`nll_loss` becomes that of
 True
 """
 
-from xentref._binary_cross_entropy import binary_cross_entropy_grad as binary_cross_entropy
-from xentref._information_grad import cross_entropy_grad as cross_entropy
-from xentref._information_grad import kl_divergence_grad as kl_divergence
-from xentref._nll_loss import nll_loss_grad as nll_loss
-from xentref._sigmoid_binary_cross_entropy import (
-    sigmoid_binary_cross_entropy_grad as sigmoid_binary_cross_entropy,
-)
-from xentref._softmax_cross_entropy import softmax_cross_entropy_grad as softmax_cross_entropy
+import sys
 
-__all__ = [
-    "cross_entropy",
-    "kl_divergence",
-    "softmax_cross_entropy",
-    "binary_cross_entropy",
-    "sigmoid_binary_cross_entropy",
-    "nll_loss",
-]
+import xentref
+
+__all__ = []
+
+# The gradient of a public loss ``f`` is ``f_grad`` in the module that
+# defines ``f``; every loss is listed here under its own name.
+for _name in xentref.__all__:
+    _gradient = getattr(sys.modules[getattr(xentref, _name).__module__], f"{_name}_grad", None)
+    if _gradient is not None:
+        globals()[_name] = _gradient
+        __all__.append(_name)

@@ -1,0 +1,362 @@
+"""Input checks: one named step per argument, each returning it validated.
+
+A loss opens with a short list of these steps. Each raises ``TypeError`` or
+``ValueError`` with a message that names the argument, says what was expected
+and shows what arrived. A step makes at most one cheap pass over its argument
+and locates the offending entry only once it knows there is one.
+"""
+
+import numpy as np
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def sum_tolerance(dtype):
+    """Tolerance on ``|sum(p) - 1|`` for a distribution of the given dtype.
+
+    The square root of machine epsilon: about 1.5e-8 for float64 and 3.5e-4
+    for float32. Rounding in a K-class vector that was normalised in that
+    dtype stays far below it, while a vector that is not a distribution at all
+    (unnormalised scores, a forgotten softmax) is caught.
+    """
+    return float(np.sqrt(np.finfo(dtype).eps))
+
+
+def first_index(mask):
+    """The index of the first True entry of `mask`, as a tuple of ints."""
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
+def at_batch_index(index):
+    """Where in the batch a per-slice problem is: nothing for a single slice."""
+    return f" at batch index {index}" if index else ""
+
+
+def array(x, name):
+    """``np.asarray(x)``, refusing a ragged nested sequence by name."""
+    try:
+        return np.asarray(x)
+    except ValueError:
+        raise ValueError(
+            f"`{name}` must be a rectangular array; got a nested sequence "
+            f"whose rows have different lengths"
+        ) from None
+
+
+def floats(x, name):
+    """``x`` as a float32 or float64 array.
+
+    Python numbers, booleans and integer arrays become float64, as in NumPy.
+    Other dtypes (float16, longdouble, complex, object, strings) are refused
+    rather than converted, so that no precision is lost or invented silently.
+    """
+    x = array(x, name)
+    if x.dtype.kind in "biu":
+        return x.astype(np.float64)
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(
+            f"`{name}` must hold real numbers of dtype float32 or float64; "
+            f"got dtype {x.dtype}"
+        )
+    return x
+
+
+def in_dtype(x, dtype):
+    """`x` in `dtype`, the dtype of the predictions it is combined with.
+
+    A result keeps the dtype of the predictions even when targets or weights
+    arrive as Python numbers (float64).
+    """
+    with np.errstate(under="ignore", over="ignore"):
+        # A float64 value below the float32 range becomes 0, one beyond it inf
+        # (which the weight check then refuses).
+        return x.astype(dtype, copy=False)
+
+
+def class_axis(x, axis, name):
+    """Validate ``axis`` for ``x`` and return it as a non-negative index."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"`axis` must be an integer; got {axis!r}")
+    if x.ndim == 0:
+        raise ValueError(
+            f"`{name}` must have at least one dimension (the class axis); "
+            f"got a scalar"
+        )
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(
+            f"`axis` {axis} is out of range for `{name}` with {x.ndim} dimension(s)"
+        )
+    index = int(axis) % x.ndim
+    if x.shape[index] == 0:
+        raise ValueError(
+            f"`{name}` has an empty class axis: axis {axis} of shape {x.shape} "
+            f"has size 0"
+        )
+    return index
+
+
+def no_nan(x, name):
+    """Refuse NaN anywhere in ``x``."""
+    nan = np.isnan(x)
+    if nan.any():
+        raise ValueError(
+            f"`{name}` must not contain NaN; found NaN at index {first_index(nan)}"
+        )
+
+
+def values(x, name):
+    """Real values of any shape: float data without NaN; +-inf allowed."""
+    x = floats(x, name)
+    no_nan(x, name)
+    return x
+
+
+def logits(x, axis, name="logits"):
+    """Logits along a class axis; return them with the axis index.
+
+    Entries must be finite or -inf (probability zero), with at least one
+    entry above -inf in every slice along the axis. The slices' maxima show
+    all three faults (NaN propagates, +inf and an all -inf slice are
+    extreme), so the entries are searched only when one is there.
+    """
+    x = floats(x, name)
+    index = class_axis(x, axis, name)
+    top = np.max(x, axis=index)
+    if np.all(np.isfinite(top)):
+        return x, index
+    no_nan(x, name)
+    plus_inf = np.isposinf(x)
+    if plus_inf.any():
+        raise ValueError(
+            f"`{name}` must be finite or -inf; found +inf at index "
+            f"{first_index(plus_inf)}"
+        )
+    raise ValueError(
+        f"`{name}` must have at least one entry above -inf along axis {index}; "
+        f"every entry is -inf{at_batch_index(first_index(np.isneginf(top)))}"
+    )
+
+
+def distribution(p, axis, name):
+    """Probability vectors along a class axis; return them with the axis index.
+
+    Entries must be non-negative and finite, and each slice along ``axis``
+    must sum to one within :func:`sum_tolerance`. Nothing is renormalised.
+    """
+    p = floats(p, name)
+    index = class_axis(p, axis, name)
+    no_nan(p, name)
+    negative = p < 0
+    if negative.any():
+        at = first_index(negative)
+        raise ValueError(f"`{name}` must be non-negative; got {p[at].item()!r} at index {at}")
+    infinite = np.isinf(p)
+    if infinite.any():
+        at = first_index(infinite)
+        raise ValueError(f"`{name}` must be finite; got {p[at].item()!r} at index {at}")
+    tolerance = sum_tolerance(p.dtype)
+    totals = np.sum(p, axis=index)
+    off = np.abs(totals - 1) > tolerance
+    if np.any(off):
+        at = first_index(off)
+        raise ValueError(
+            f"`{name}` must sum to 1 along axis {index} (tolerance "
+            f"{tolerance:.2g} for {p.dtype}); got a sum of "
+            f"{np.asarray(totals)[at].item()!r}{at_batch_index(at)}"
+        )
+    return p, index
+
+
+def log_distribution(log_p, axis, name):
+    """Log-probabilities along a class axis; return them with the axis index.
+
+    Entries must be finite or -inf, and each slice's logsumexp must be 0
+    within :func:`sum_tolerance`, the tolerance on a probability sum;
+    unnormalised logits fail this.
+    """
+    log_p = floats(log_p, name)
+    index = class_axis(log_p, axis, name)
+    no_nan(log_p, name)
+    plus_inf = np.isposinf(log_p)
+    if plus_inf.any():
+        raise ValueError(
+            f"`{name}` must be finite or -inf; found +inf at index "
+            f"{first_index(plus_inf)}"
+        )
+    tolerance = sum_tolerance(log_p.dtype)
+    top = np.max(log_p, axis=index, keepdims=True)
+    finite = np.isfinite(top)
+    with np.errstate(under="ignore", divide="ignore"):
+        # Shifted by the slice's maximum, exp cannot overflow; an all -inf
+        # slice sums to 0, whose log is the -inf it deserves.
+        total = np.sum(np.exp(log_p - np.where(finite, top, 0)), axis=index, keepdims=True)
+        totals = np.squeeze(np.where(finite, top + np.log(total), top), axis=index)
+    off = ~(np.abs(totals) <= tolerance)
+    if np.any(off):
+        at = first_index(off)
+        raise ValueError(
+            f"`{name}` must hold log-probabilities: their logsumexp along axis "
+            f"{index} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
+            f"got {np.asarray(totals)[at].item()!r}{at_batch_index(at)}. Pass "
+            f"log_softmax(logits), or use softmax_cross_entropy on logits"
+        )
+    return log_p, index
+
+
+def same_classes(p, q, axis, p_name, q_name):
+    """Broadcast two class-axis arrays; return them with the class axis index.
+
+    Batch dimensions broadcast as in NumPy, so ``p`` of shape (K,) pairs with
+    ``q`` of shape (N, K). The class axis must be the same dimension of both
+    arrays, counted from the end, and have the same length in both: stretching
+    a distribution over more classes is never meant.
+    """
+    p_axis = class_axis(p, axis, p_name)
+    q_axis = class_axis(q, axis, q_name)
+    if p.ndim - p_axis != q.ndim - q_axis:
+        raise ValueError(
+            f"`axis` {axis} names different dimensions of `{p_name}` {p.shape} "
+            f"and `{q_name}` {q.shape} once they broadcast; count it from the "
+            f"end (a negative axis) when their ranks differ"
+        )
+    if p.shape[p_axis] != q.shape[q_axis]:
+        raise ValueError(
+            f"`{p_name}` and `{q_name}` must have the same number of classes "
+            f"along axis {axis}; got {p.shape[p_axis]} and {q.shape[q_axis]}"
+        )
+    from_end = q.ndim - q_axis
+    try:
+        p, q = np.broadcast_arrays(p, q)
+    except ValueError:
+        raise ValueError(
+            f"the shapes of `{p_name}` {p.shape} and `{q_name}` {q.shape} "
+            f"do not broadcast"
+        ) from None
+    return p, q, p.ndim - from_end
+
+
+def unit_interval(x, name, like=None, like_name=None):
+    """Values in [0, 1] (probabilities, binary targets), float, without NaN.
+
+    With `like`, `x` must have its shape and is returned in its dtype.
+    """
+    x = floats(x, name)
+    if like is not None and x.shape != like.shape:
+        raise ValueError(
+            f"`{name}` must have the shape of `{like_name}` {like.shape}; got {x.shape}"
+        )
+    no_nan(x, name)
+    outside = (x < 0) | (x > 1)
+    if outside.any():
+        at = first_index(outside)
+        raise ValueError(f"`{name}` must be in [0, 1]; got {x[at].item()!r} at index {at}")
+    return x if like is None else in_dtype(x, like.dtype)
+
+
+def weights(weight, like, name, like_name):
+    """Non-negative finite weights that broadcast to `like`, in its dtype.
+
+    None stays None. `weight` must broadcast to the shape of `like` without
+    enlarging it, and be finite and non-negative once in the dtype of `like`.
+    """
+    if weight is None:
+        return None
+    original = floats(weight, name)
+    try:
+        fits = np.broadcast_shapes(original.shape, like.shape) == like.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"`{name}` of shape {original.shape} must broadcast to the shape "
+            f"of `{like_name}` {like.shape}"
+        )
+    no_nan(original, name)
+    converted = in_dtype(original, like.dtype)
+    bad = (converted < 0) | np.isinf(converted)
+    if bad.any():
+        at = first_index(bad)
+        value = original[at].item()
+        overflow = ""
+        if np.isfinite(value) and value > 0:
+            overflow = f", which overflows {like.dtype}"
+        raise ValueError(
+            f"`{name}` must be finite and non-negative; got {value!r} at index "
+            f"{at}{overflow}"
+        )
+    return converted
+
+
+def labels(labels, like, axis, name):
+    """Integer class labels for `like`, whose class axis is `axis` (an index).
+
+    The labels have the shape of `like` without its class axis and lie in
+    [0, K). They are returned with that axis kept at size 1, ready for
+    ``take_along_axis``.
+    """
+    labels = array(labels, name)
+    batch_shape = like.shape[:axis] + like.shape[axis + 1:]
+    n_classes = like.shape[axis]
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"`{name}` of shape {labels.shape} holds class labels and must "
+            f"have an integer dtype; got {labels.dtype}"
+        )
+    if labels.shape != batch_shape:
+        raise ValueError(
+            f"`{name}` as class labels must have shape {batch_shape}; got {labels.shape}"
+        )
+    outside = (labels < 0) | (labels >= n_classes)
+    if np.any(outside):
+        at = first_index(outside)
+        raise ValueError(
+            f"`{name}` must be class labels in [0, {n_classes}); got "
+            f"{labels[at].item()!r} at index {at}"
+        )
+    return np.expand_dims(labels, axis)
+
+
+def targets(targets, logits, axis):
+    """Labels or probability targets for `logits` with class axis `axis`.
+
+    Returns ``(probabilities, None)`` for probability vectors with the shape
+    of `logits`, in its dtype, or ``(None, labels)`` for integer labels with
+    the class axis kept at size 1.
+    """
+    targets = array(targets, "targets")
+    if targets.ndim == logits.ndim:
+        targets = in_dtype(floats(targets, "targets"), logits.dtype)
+        if targets.shape != logits.shape:
+            raise ValueError(
+                f"`targets` as probabilities must have the shape of `logits` "
+                f"{logits.shape}; got {targets.shape}"
+            )
+        probabilities, _ = distribution(targets, axis, "targets")
+        return probabilities, None
+    if targets.ndim == logits.ndim - 1:
+        return None, labels(targets, logits, axis, "targets")
+    batch_shape = logits.shape[:axis] + logits.shape[axis + 1:]
+    raise ValueError(
+        f"`targets` must be class labels of shape {batch_shape} or "
+        f"probabilities of shape {logits.shape}; got shape {targets.shape}"
+    )
+
+
+def base(base):
+    """Natural log of ``base``, the divisor that converts nats to that unit."""
+    if base is None:
+        return None
+    if isinstance(base, bool) or not isinstance(base, (int, float, np.integer, np.floating)):
+        raise TypeError(f"`base` must be a real number or None; got {base!r}")
+    if not (np.isfinite(base) and base > 0 and base != 1):
+        raise ValueError(f"`base` must be a finite positive number other than 1; got {base!r}")
+    return float(np.log(base))
+
+
+def reduction(reduction):
+    """Refuse anything but ``"mean"``, ``"sum"`` or ``"none"``."""
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(
+            f"`reduction` must be one of 'mean', 'sum' or 'none'; got {reduction!r}"
+        )
+    return reduction
