@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
-NOTEBOOKS := $(wildcard book/*.ipynb)
+# Chapters for `make notebooks`, by name (`make notebooks CHAPTERS="entropy softmax"`); empty: all.
+CHAPTERS ?=
 
 .PHONY: book test notebooks clean
 
@@ -18,7 +19,7 @@ test: $(READY)
 	$(BIN)/python -m pytest
 
 notebooks: $(READY)
-	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis *.egg-info
