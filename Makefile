@@ -12,7 +12,7 @@ CHAPTERS ?=
 
 book: $(READY)
 	rm -rf _build/html
-	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(BIN)/python tools/build_book.py
 	@echo "Open _build/html/index.html"
 
 test: $(READY)
