@@ -91,7 +91,7 @@ def test_every_notebook_has_its_source_and_every_source_its_notebook():
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_notebook_is_in_sync_with_its_source(path):
     assert source_of(path).exists(), f"{path.name} has no source book/chapters/{path.stem}.md"
-    source = jupytext.read(source_of(path))
+    source = jupytext.read(source_of(path), fmt="md:myst")
     stored = nbformat.read(path, as_version=4)
     for name, notebook in ((f"chapters/{path.stem}.md", source), (path.name, stored)):
         formats = notebook.metadata.get("jupytext", {}).get("formats")
@@ -108,7 +108,7 @@ def test_notebook_is_in_sync_with_its_source(path):
     ["edit a source", "add a tag", "change a cell type", "swap two cells", "drop the last cell"],
 )
 def test_sync_check_sees_each_kind_of_change(change):
-    source = jupytext.read(source_of(CHAPTERS[0]))
+    source = jupytext.read(source_of(CHAPTERS[0]), fmt="md:myst")
     stored = nbformat.read(CHAPTERS[0], as_version=4)
     assert first_difference(source, stored) is None
     cells = stored.cells

@@ -44,7 +44,7 @@ def merge_streams(outputs):
 
 def read_source(name):
     """The chapter `name` as a notebook without outputs, as it will be stored."""
-    notebook = jupytext.read(SOURCES / f"{name}.md")
+    notebook = jupytext.read(SOURCES / f"{name}.md", fmt="md:myst")
     for index, cell in enumerate(notebook.cells):
         cell.id = f"{name.replace('_', '-')}-{index:02d}"
     # The pairing stays; the rest of jupytext's header describes the .md only.
