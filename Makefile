@@ -5,20 +5,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
-NOTEBOOKS := $(wildcard book/*.ipynb)
+# Chapters for `make notebooks`, by name (`make notebooks CHAPTERS="entropy softmax"`); empty: all.
+CHAPTERS ?=
 
 .PHONY: book test notebooks clean
 
 book: $(READY)
 	rm -rf _build/html
-	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(BIN)/python tools/build_book.py
 	@echo "Open _build/html/index.html"
 
 test: $(READY)
 	$(BIN)/python -m pytest
 
 notebooks: $(READY)
-	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis *.egg-info

@@ -17,10 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def site(tmp_path_factory):
     """The book built strictly, as `make book` builds it, into a fresh folder."""
     output = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jupyter_book), "build", str(ROOT), "--path-output", str(output)]
-    result = subprocess.run(
-        [*command, "--all", "-W", "-n", "--keep-going"], capture_output=True, text=True
-    )
+    command = [sys.executable, str(ROOT / "tools" / "build_book.py"), "--path-output", str(output)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"the book does not build:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     return output / "_build" / "html"

@@ -1,16 +1,21 @@
 """The Sphinx extensions in book/_ext count and cite what they claim to."""
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from sphinx.errors import ExtensionError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
 import citation  # noqa: E402
+import stored_outputs  # noqa: E402
 import verification_status as status  # noqa: E402
 
 PUBLIC = {"entropy", "cross_entropy", "symbolic.entropy", "grad.entropy"}
@@ -106,3 +111,63 @@ def test_citation_metadata_refuses_a_stale_version(tmp_path):
     (tmp_path / "CITATION.cff").write_text("version: 0.0.0\n")
     with pytest.raises(ExtensionError, match="CITATION.cff gives version 0.0.0 but xentref.__version__ is"):
         citation.citation_metadata(tmp_path)
+
+
+FINE = new_output("stream", name="stdout", text="checked\n")
+ERROR = new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=["ZeroDivisionError"])
+STDERR = new_output("stream", name="stderr", text="RuntimeWarning: overflow encountered in exp\n")
+
+
+def chapter(*outputs, tags=()):
+    cell = new_code_cell("x", execution_count=1, outputs=list(outputs), metadata={"tags": list(tags)})
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return new_notebook(cells=[new_markdown_cell("# A chapter"), cell], metadata={"kernelspec": kernelspec})
+
+
+def test_stored_problems_names_each_error_and_stderr_output():
+    assert stored_outputs.stored_problems(chapter(FINE)) == []
+    problems = stored_outputs.stored_problems(chapter(FINE, STDERR, ERROR))
+    assert problems == [
+        "cell 2 stored a write to stderr: 'RuntimeWarning: overflow encountered in exp\\n'",
+        "cell 2 stored an error, ZeroDivisionError: division by zero",
+    ]
+
+
+def build(tmp_path, notebook):
+    """A strict Sphinx build of one stored notebook, as the book's build reads chapters."""
+    source = tmp_path / "source"
+    source.mkdir()
+    # stderr is shown, not reported, by myst-nb here: only stored_outputs can fail the build.
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
+        "extensions = ['myst_nb', 'stored_outputs']\n"
+        "nb_execution_mode = 'off'\n"
+        "nb_output_stderr = 'show'\n"
+    )
+    nbformat.write(notebook, source / "index.ipynb")
+    command = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", str(source), str(tmp_path / "html")]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize(
+    ("notebook", "message"),
+    [
+        (chapter(FINE, ERROR), "cell 2 stored an error"),
+        (chapter(FINE, STDERR), "cell 2 stored a write to stderr"),
+        (chapter(STDERR, tags=["remove-stderr"]), "cell 2 stored a write to stderr"),
+    ],
+    ids=["error", "stderr", "stderr tagged remove-stderr"],
+)
+def test_a_stored_error_or_stderr_fails_the_strict_build(tmp_path, notebook, message):
+    result = build(tmp_path, notebook)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
+def test_a_chapter_without_them_builds(tmp_path):
+    result = build(tmp_path, chapter(FINE))
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_book_checks_its_stored_outputs():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["sphinx"]["local_extensions"].get("stored_outputs") == "book/_ext/"

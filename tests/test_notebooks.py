@@ -1,18 +1,27 @@
-"""The stored chapters are executed, in order, and follow the book's rules.
+"""The stored chapters match their sources, are executed in order, and follow the book's rules.
 
-nbval compares only cells that carry a stored execution, so a chapter saved
-without running it, or run out of order, would pass nbval silently. These
-tests catch that, and the habits that make stored outputs unreliable.
+Each chapter is written in book/chapters/<name>.md and stored, executed, in
+book/<name>.ipynb, which nbval re-checks and the site shows. A notebook that
+no longer matches its source would show readers, and verify, text nobody
+wrote. nbval compares only cells that carry a stored execution, so a chapter
+saved without running it, or run out of order, would pass nbval silently.
+These tests catch both, and the habits that make stored outputs unreliable.
 """
 
 import re
+from itertools import zip_longest
 
+import jupytext
 import nbformat
 import pytest
 
 from helpers import ROOT, toc_documents
 
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+SOURCES = sorted((ROOT / "book" / "chapters").glob("*.md"))
+PAIRING = "ipynb,chapters//md:myst"
+# State of the Jupyter interface, which jupytext keeps out of the text.
+EDITOR_STATE = {"autoscroll", "collapsed", "scrolled", "trusted", "execution", "ExecuteTime"}
 
 
 def code_cells(path):
@@ -34,6 +43,99 @@ def test_every_toc_entry_exists():
     for entry in toc_documents():
         candidates = [ROOT / f"{entry}{suffix}" for suffix in (".md", ".ipynb")]
         assert any(c.exists() for c in candidates), f"_toc.yml lists {entry}, which does not exist"
+
+
+def source_of(path):
+    return path.parent / "chapters" / f"{path.stem}.md"
+
+
+def cell_contents(notebook):
+    """Type, source and metadata of each cell: what the text source holds."""
+    return [
+        (cell.cell_type, cell.source, {k: v for k, v in cell.metadata.items() if k not in EDITOR_STATE})
+        for cell in notebook.cells
+    ]
+
+
+def first_line_apart(a, b):
+    lines = list(zip_longest(a.split("\n"), b.split("\n")))
+    return next((number, x, y) for number, (x, y) in enumerate(lines, start=1) if x != y)
+
+
+def first_difference(source, stored):
+    """Where the stored notebook's cells first differ from the source's, or None."""
+    expected, actual = cell_contents(source), cell_contents(stored)
+    for number, ((kind, text, metadata), (kind_stored, text_stored, metadata_stored)) in enumerate(
+        zip(expected, actual), start=1
+    ):
+        if kind != kind_stored:
+            return f"cell {number} is a {kind} cell in the .md, a {kind_stored} cell in the notebook"
+        if text != text_stored:
+            line, a, b = first_line_apart(text, text_stored)
+            return f"cell {number}, line {line}: the .md has {a!r}, the notebook {b!r}"
+        if metadata != metadata_stored:
+            return f"cell {number} has metadata {metadata!r} in the .md, {metadata_stored!r} in the notebook"
+    if len(expected) != len(actual):
+        return f"the .md has {len(expected)} cells, the notebook {len(actual)}"
+    return None
+
+
+def test_every_notebook_has_its_source_and_every_source_its_notebook():
+    notebooks, sources = {p.stem for p in CHAPTERS}, {p.stem for p in SOURCES}
+    assert not notebooks - sources, f"no book/chapters/<name>.md for {sorted(notebooks - sources)}: a chapter is written there"
+    assert not sources - notebooks, (
+        f"book/chapters/ has {sorted(sources - notebooks)} without a notebook; run `make notebooks CHAPTERS=<name>`"
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_notebook_is_in_sync_with_its_source(path):
+    assert source_of(path).exists(), f"{path.name} has no source book/chapters/{path.stem}.md"
+    source = jupytext.read(source_of(path), fmt="md:myst")
+    stored = nbformat.read(path, as_version=4)
+    for name, notebook in ((f"chapters/{path.stem}.md", source), (path.name, stored)):
+        formats = notebook.metadata.get("jupytext", {}).get("formats")
+        assert formats == PAIRING, f"{name} is paired as {formats!r}, not {PAIRING!r}"
+    difference = first_difference(source, stored)
+    assert difference is None, (
+        f"{path.name} is out of sync with chapters/{path.stem}.md: {difference}; "
+        f"run `make notebooks CHAPTERS={path.stem}` to execute the source into the notebook"
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["edit a source", "add a tag", "change a cell type", "swap two cells", "drop the last cell"],
+)
+def test_sync_check_sees_each_kind_of_change(change):
+    source = jupytext.read(source_of(CHAPTERS[0]), fmt="md:myst")
+    stored = nbformat.read(CHAPTERS[0], as_version=4)
+    assert first_difference(source, stored) is None
+    cells = stored.cells
+    if change == "edit a source":
+        cells[1].source += "\n"
+    elif change == "add a tag":
+        cells[1].metadata["tags"] = [*cells[1].metadata.get("tags", []), "sync-check"]
+    elif change == "change a cell type":
+        cells[0].cell_type = "raw"
+    elif change == "swap two cells":
+        cells[0], cells[1] = cells[1], cells[0]
+    else:
+        cells.pop()
+    assert first_difference(source, stored) is not None
+
+
+def test_tags_and_metadata_survive_the_text_format():
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Title", metadata={"tags": ["intro"]}),
+            nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["hide-input", "remove-output"]}),
+            nbformat.v4.new_code_cell("x", metadata={"mystnb": {"number_source_lines": True}}),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    again = jupytext.reads(jupytext.writes(notebook, fmt="md:myst"), fmt="md:myst")
+    assert cell_contents(again) == cell_contents(notebook)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)

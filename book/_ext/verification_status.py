@@ -263,7 +263,7 @@ class VerificationStatus(SphinxDirective):
         environment_rows.append(("xentref", "", importlib.import_module("xentref").__version__))
 
         summary = nodes.paragraph(
-            text=f"{len(chapter_rows)} chapters run {total} assert statements in this build."
+            text=f"The {len(chapter_rows)} chapters run {total} assert statements."
         )
         return [
             summary,
