@@ -808,6 +808,19 @@ def test_float32_mean_is_rounded_once():
     assert result.dtype == np.float32 and result == correct
 
 
+@pytest.mark.parametrize("dtype", [F64, F32], ids=["float64", "float32"])
+def test_float_mean_of_losses_whose_sum_overflows(dtype):
+    # Two losses of 2**(emax) sum beyond the float range; their mean over
+    # four examples, 2**(emax - 1), does not, and xentref's float mean must
+    # agree with the exact one rather than overflow.
+    huge = float(2.0 ** (np.finfo(dtype).maxexp - 1))
+    log_probs = np.array([[-huge, 0.0], [-huge, 0.0], [0.0, -huge], [0.0, -huge]], dtype)
+    expected = exact.nll_loss(log_probs, [0, 0, 0, 0])
+    assert expected == huge / 2
+    with np.errstate(all="raise"):
+        assert exact.ulp_distance(xentref.nll_loss(log_probs, [0, 0, 0, 0]), expected) == 0
+
+
 # Refusals -------------------------------------------------------------------
 
 LOGITS_2x3 = np.zeros((2, 3))
