@@ -23,9 +23,17 @@ def apply_reduction(losses, reduction):
         return np.sum(losses)
     if losses.size == 0:
         raise _empty_mean()
-    with np.errstate(under="ignore"):
+    with np.errstate(under="ignore", over="ignore"):
         # A mean below the normal range rounds to a subnormal or 0, as it must.
-        return np.sum(losses) / losses.size
+        total = np.sum(losses)
+        if np.isinf(total) and np.isfinite(losses).all():
+            # Finite losses whose sum leaves the float range have a finite
+            # mean: sum them scaled down by a power of two above their count
+            # (exactly, but for losses too small to change the sum) and
+            # scale the mean back up.
+            scale = 2.0 ** losses.size.bit_length()
+            return np.sum(losses / scale) / losses.size * scale
+        return total / losses.size
 
 
 def reduction_divisor(n_losses, reduction):
