@@ -10,9 +10,9 @@ from xentref._binary_cross_entropy import binary_cross_entropy
 from xentref._information import cross_entropy, entropy, kl_divergence
 from xentref._logsumexp import log_softmax, logsumexp, softmax
 from xentref._nll_loss import nll_loss
+from xentref._sigmoid import log_sigmoid, sigmoid, softplus
 from xentref._sigmoid_binary_cross_entropy import sigmoid_binary_cross_entropy
 from xentref._softmax_cross_entropy import softmax_cross_entropy
-from xentref._sigmoid import log_sigmoid, sigmoid, softplus
 
 __version__ = "0.1.0"
 
@@ -32,5 +32,5 @@ __all__ = [
     "nll_loss",
 ]
 
-from xentref import grad  # noqa: E402  (it lists the gradients of the names above)
+from xentref import grad as grad  # noqa: E402  (it lists the gradients of the names above)
 

@@ -7,10 +7,16 @@ from xentref._docs import fill
 
 
 def distribution_pair(p, q, axis):
-    """Validate two distributions and broadcast them against each other."""
+    """Validate two distributions and broadcast them against each other.
+
+    Returns them with the class axis index and the shape `q` arrived in;
+    `p`, the target, is read in the dtype of `q`, the prediction.
+    """
     p, _ = check.distribution(p, axis, "p")
     q, _ = check.distribution(q, axis, "q")
-    return check.same_classes(p, q, axis, "p", "q")
+    q_shape = q.shape
+    p, q, index = check.same_classes(check.in_dtype(p, q.dtype), q, axis, "p", "q")
+    return p, q, index, q_shape
 
 
 def _subnormal_terms():
@@ -169,7 +175,7 @@ def cross_entropy(p, q, *, axis=-1, base=None):
     >>> bool(np.isclose(xentref.cross_entropy(p, q), h))
     True
     """
-    p, q, p_axis = distribution_pair(p, q, axis)
+    p, q, p_axis, _ = distribution_pair(p, q, axis)
     log_base = check.base(base)
     positive = p > 0
     with np.errstate(divide="ignore"):
@@ -237,7 +243,7 @@ def kl_divergence(p, q, *, axis=-1, base=None):
     >>> float(xentref.kl_divergence([0.5, 0.5], [1.0, 0.0]))
     inf
     """
-    p, q, p_axis = distribution_pair(p, q, axis)
+    p, q, p_axis, _ = distribution_pair(p, q, axis)
     log_base = check.base(base)
     positive = p > 0
     log_ratio = _log_ratio(np.where(positive, p, 1), np.where(positive, q, 1))
@@ -255,10 +261,8 @@ def _sum_to_shape(grad, shape):
 
 def _minus_p_over_q(p, q, axis, base):
     """-p/q (divided by log base) for validated arguments; 0 where p = 0."""
-    q_shape = np.shape(q)
-    p, q, _ = distribution_pair(p, q, axis)
+    p, q, _, q_shape = distribution_pair(p, q, axis)
     log_base = check.base(base)
-    p = check.in_dtype(p, q.dtype)
     positive = p > 0
     with np.errstate(divide="ignore", over="ignore", under="ignore"):
         # -p/q is -inf where q = 0 < p (the loss is +inf there); a quotient

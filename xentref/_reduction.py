@@ -20,7 +20,9 @@ def apply_reduction(losses, reduction):
     if reduction == "none":
         return losses
     if reduction == "sum":
-        return np.sum(losses)
+        with np.errstate(over="ignore"):
+            # A sum beyond the float range rounds to inf, as IEEE overflow does.
+            return np.sum(losses)
     if losses.size == 0:
         raise _empty_mean()
     with np.errstate(under="ignore", over="ignore"):

@@ -4,7 +4,12 @@ import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._reduction import apply_reduction, apply_weight, reduction_divisor, scale_gradient
+from xentref._reduction import (
+    apply_reduction,
+    apply_weight,
+    reduction_divisor,
+    scale_gradient,
+)
 from xentref._sigmoid import sigmoid_unchecked, softplus_unchecked
 
 

@@ -24,24 +24,11 @@ For example, cross-entropy is entropy plus KL divergence:
 
 import sympy as sp
 
-__all__ = [
-    "probabilities",
-    "surprisal",
-    "entropy",
-    "binary_entropy",
-    "cross_entropy",
-    "kl_divergence",
-    "logsumexp",
-    "log_softmax",
-    "softmax",
-    "softmax_cross_entropy",
-    "sigmoid",
-    "log_sigmoid",
-    "softplus",
-    "binary_cross_entropy",
-    "sigmoid_binary_cross_entropy",
-    "nll_loss",
-]
+import xentref
+
+# The textbook formula of every public function, under its name, and the
+# helpers that build the symbols.
+__all__ = ["probabilities", "surprisal", "binary_entropy", *xentref.__all__]
 
 
 def _in_unit(expression, base):

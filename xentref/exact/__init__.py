@@ -71,33 +71,25 @@ except ImportError as missing:
         'xentref.exact needs python-flint; install it with: pip install "xentref[exact]"'
     ) from missing
 
-from xentref.exact import grad
-from xentref.exact._binary import binary_cross_entropy, sigmoid_binary_cross_entropy
-from xentref.exact._information import cross_entropy, entropy, kl_divergence
-from xentref.exact._sigmoid import log_sigmoid, sigmoid, softplus
-from xentref.exact._softmax import (
-    log_softmax,
-    logsumexp,
-    nll_loss,
-    softmax,
-    softmax_cross_entropy,
-)
+import importlib
+
+import xentref
 from xentref.exact._ulp import ulp_distance
 
-__all__ = [
-    "entropy",
-    "cross_entropy",
-    "kl_divergence",
-    "logsumexp",
-    "log_softmax",
-    "softmax",
-    "softmax_cross_entropy",
-    "sigmoid",
-    "log_sigmoid",
-    "softplus",
-    "binary_cross_entropy",
-    "sigmoid_binary_cross_entropy",
-    "nll_loss",
-    "ulp_distance",
-    "grad",
-]
+
+def mirror(name, suffix=""):
+    """The exact form of ``xentref.<name>`` (with `suffix` "_grad", of its gradient).
+
+    It is the function of that name in the module of :mod:`xentref.exact`
+    named as the module that defines ``xentref.<name>``.
+    """
+    module = getattr(xentref, name).__module__.replace("xentref.", "xentref.exact.", 1)
+    return getattr(importlib.import_module(module), name + suffix)
+
+
+for _name in xentref.__all__:
+    globals()[_name] = mirror(_name)
+
+__all__ = [*xentref.__all__, "ulp_distance"]
+
+from xentref.exact import grad as grad  # noqa: E402  (it needs mirror, defined above)

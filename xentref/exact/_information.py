@@ -58,8 +58,12 @@ def _infinity(base):
 
 
 def _pairs(p, q, axis):
-    """Rows of `p` and `q` along the class axis, after broadcasting them."""
-    p, q = floats(p), floats(q)
+    """Rows of `p` and `q` along the class axis, after broadcasting them.
+
+    `p` is read in the dtype of `q`, as the float functions read it.
+    """
+    q = floats(q)
+    p = in_dtype(p, q.dtype)
     from_end = q.ndim - axis % q.ndim
     p, q = np.broadcast_arrays(p, q)
     class_axis = p.ndim - from_end

@@ -14,20 +14,10 @@ a weight is 0.
 -4.248354255291589e-18
 """
 
-from xentref.exact._binary import binary_cross_entropy_grad as binary_cross_entropy
-from xentref.exact._binary import (
-    sigmoid_binary_cross_entropy_grad as sigmoid_binary_cross_entropy,
-)
-from xentref.exact._information import cross_entropy_grad as cross_entropy
-from xentref.exact._information import kl_divergence_grad as kl_divergence
-from xentref.exact._softmax import nll_loss_grad as nll_loss
-from xentref.exact._softmax import softmax_cross_entropy_grad as softmax_cross_entropy
+from xentref import grad as _float_grad
+from xentref.exact import mirror
 
-__all__ = [
-    "cross_entropy",
-    "kl_divergence",
-    "softmax_cross_entropy",
-    "binary_cross_entropy",
-    "sigmoid_binary_cross_entropy",
-    "nll_loss",
-]
+__all__ = list(_float_grad.__all__)
+
+for _name in __all__:
+    globals()[_name] = mirror(_name, "_grad")

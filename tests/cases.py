@@ -1,0 +1,285 @@
+"""The case registry: one entry per public function, read by tests/test_contract.py.
+
+A case says how to draw valid arguments for a function and what its contract
+needs to know: which kind of function it is (what it reduces over, which
+argument has the class axis, which argument its gradient is taken with
+respect to), its textbook formula for one example as a SymPy expression, and
+how far from :mod:`xentref.exact` it may be, in ulps.
+
+Kinds:
+
+- ``"map"``: elementwise, no reduction (``sigmoid``);
+- ``"rows"``: along a class axis, no reduction (``softmax``, ``entropy``);
+- ``"pairs"``: two distributions along a class axis, broadcast against each
+  other, gradient with respect to the second (``cross_entropy``);
+- ``"examples"``: a loss per example along a class axis, then ``reduction``;
+- ``"elements"``: a loss per element, then ``reduction``.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import xentref
+from xentref import symbolic
+
+REDUCED = ("examples", "elements")
+CLASS_AXIS = ("rows", "pairs", "examples")
+
+
+class Draw:
+    """Random arrays in `dtype`, from a seeded NumPy generator or from hypothesis's `data`.
+
+    The same case generators serve the seeded corpora and the property tests.
+    """
+
+    def __init__(self, rng=None, data=None, dtype=np.float64, interior=False):
+        # `interior`: no probability exactly 0 or 1, where textbook formulas
+        # meet 0 log 0 and finite differences leave the domain.
+        self.rng, self.data, self.dtype = rng, data, np.dtype(dtype)
+        self.interior = interior
+
+    def _floats(self, shape, **bounds):
+        elements = st.floats(**bounds, width=8 * self.dtype.itemsize)
+        return self.data.draw(hnp.arrays(self.dtype, shape, elements=elements))
+
+    def uniform(self, shape, low, high):
+        if self.data is not None:
+            return self._floats(shape, min_value=low, max_value=high)
+        return self.rng.uniform(low, high, shape).astype(self.dtype)
+
+    def normal(self, shape, scale):
+        if self.data is not None:
+            return self._floats(shape, min_value=-4 * scale, max_value=4 * scale)
+        return (scale * self.rng.standard_normal(shape)).astype(self.dtype)
+
+    def integers(self, shape, high):
+        if self.data is not None:
+            return self.data.draw(hnp.arrays(np.int64, shape, elements=st.integers(0, high - 1)))
+        return self.rng.integers(0, high, shape)
+
+    def real(self, shape):
+        """Any finite float, from subnormals to the largest, of either sign."""
+        if self.data is not None:
+            return self._floats(shape, allow_nan=False, allow_infinity=False)
+        info = np.finfo(self.dtype)
+        exponents = self.rng.uniform(np.log10(info.smallest_subnormal), np.log10(info.max), shape)
+        magnitude = np.minimum(10.0**exponents, float(info.max)).astype(self.dtype)
+        return np.where(self.rng.uniform(size=shape) < 0.5, -magnitude, magnitude)
+
+    def unit(self, shape):
+        """Probabilities in [0, 1], often exactly 0 or 1."""
+        if self.data is not None:
+            choices = st.one_of(st.sampled_from([0.0, 1.0, 0.5]), st.floats(0, 1, width=8 * self.dtype.itemsize))
+            return self.data.draw(hnp.arrays(self.dtype, shape, elements=choices))
+        values = self.rng.uniform(0, 1, shape)
+        edge = self.rng.uniform(0.2 if self.interior else 0, 1, shape)
+        return np.where(edge < 0.1, 0.0, np.where(edge < 0.2, 1.0, values)).astype(self.dtype)
+
+    def distributions(self, shape):
+        """Distributions along the last axis, normalised in `dtype`, some entries 0."""
+        if self.data is not None:
+            tiny = float(np.finfo(self.dtype).tiny)
+            raw = self._floats(shape, min_value=0.0, max_value=1.0).astype(np.float64)
+            raw = np.where(raw < tiny, 0.0, raw)
+        else:
+            raw = self.rng.gamma(1.0, size=shape) * (self.rng.uniform(size=shape) > 0.2)
+            raw = raw + self.interior
+        raw[..., 0] += raw.sum(axis=-1) == 0
+        return (raw / raw.sum(axis=-1, keepdims=True)).astype(self.dtype)
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to call one public function, and what its contract needs to know."""
+
+    name: str
+    kind: str
+    make: Callable  # make(draw, batch, extreme) -> (args, kwargs), float64 arrays
+    formula: Callable  # formula(symbols, args, kwargs) -> SymPy expression of one example
+    ulps: float  # largest error on the seeded corpora, in ulps of max(|exact|, scale)
+    variant: str = ""
+    differentiate: int = 0  # the argument the gradient is taken with respect to
+    axis_args: tuple = (0,)  # the arguments whose class axis `axis` names
+    refuses_plus_inf: bool = True
+    scale: Callable | None = None  # the size of the terms a value is formed from
+    grad_ulps: float = 4  # largest distance of the gradient to xentref.exact.grad
+    grad_scale: Callable | None = None  # the size of the terms a gradient entry is formed from
+    bad: list = field(default_factory=list)  # arguments the function must refuse
+
+    @property
+    def id(self):
+        return f"{self.name}[{self.variant}]" if self.variant else self.name
+
+    @property
+    def function(self):
+        return getattr(xentref, self.name)
+
+    @property
+    def gradient(self):
+        return getattr(xentref.grad, self.name, None)
+
+    @property
+    def prediction(self):
+        return self.function.__code__.co_varnames[self.differentiate]
+
+    def count(self, args):
+        """What ``"mean"`` divides by: the number of examples, or of elements."""
+        prediction = np.asarray(args[self.differentiate])
+        if self.kind == "elements":
+            return prediction.size
+        return prediction.size // prediction.shape[-1]
+
+
+def _numbers(values):
+    return [sp.Float(float(v), 30) for v in np.ravel(values)]
+
+
+# Generators ----------------------------------------------------------------
+
+
+def _logits(draw, shape, extreme):
+    return draw.real(shape) if extreme else draw.normal(shape, 3.0)
+
+
+def _map(draw, batch, extreme):
+    return (_logits(draw, (*batch, 3), extreme),), {}
+
+
+def _rows_of_logits(draw, batch, extreme):
+    return (_logits(draw, (*batch, 4), extreme),), {}
+
+
+def _entropy(draw, batch, extreme, base=None):
+    return (draw.distributions((*batch, 4)),), {"base": base}
+
+
+def _pair(draw, batch, extreme, base=None):
+    p = draw.distributions((*batch, 4))
+    q = draw.distributions((*batch, 4)) if extreme else draw.uniform((*batch, 4), 0.05, 1.0)
+    if not extreme:
+        q = q / q.sum(axis=-1, keepdims=True)
+    return (p, q), {"base": base}
+
+
+def _labels(draw, batch, extreme):
+    return (_logits(draw, (*batch, 5), extreme), draw.integers(batch, 5)), {}
+
+
+def _probability_targets(draw, batch, extreme):
+    return (_logits(draw, (*batch, 5), extreme), draw.distributions((*batch, 5))), {}
+
+
+def _log_probs(draw, batch, extreme):
+    logits = _logits(draw, (*batch, 5), extreme)
+    return (xentref.log_softmax(logits), draw.integers(batch, 5)), {}
+
+
+def _binary(draw, batch, extreme):
+    shape = (*batch, 3)
+    probs = draw.unit(shape) if extreme else draw.uniform(shape, 0.05, 0.95)
+    targets = draw.unit(shape)
+    return (probs, targets), {"weight": draw.uniform((3,), 0, 2)}
+
+
+def _sigmoid_binary(draw, batch, extreme):
+    shape = (*batch, 3)
+    weights = {"pos_weight": draw.uniform((3,), 0, 3), "weight": draw.uniform(shape, 0, 2)}
+    return (_logits(draw, shape, extreme), draw.unit(shape)), weights
+
+
+# Formulas of one example ------------------------------------------------------
+
+
+def _class_formula(f):
+    def formula(symbols, args, kwargs):
+        return f(symbols, *args[1:], **kwargs)
+    return formula
+
+
+def _softmax_cross_entropy(symbols, targets):
+    if np.ndim(targets) == 0:
+        return symbolic.softmax_cross_entropy(symbols, int(targets))
+    return symbolic.softmax_cross_entropy(symbols, _numbers(targets))
+
+
+def _pair_formula(f):
+    def formula(symbols, args, kwargs):
+        return f(_numbers(args[0]), symbols, base=kwargs.get("base"))
+    return formula
+
+
+def _binary_formula(symbols, args, kwargs):
+    (p,), (y,), (w,) = symbols, _numbers(args[1]), _numbers(kwargs["weight"])
+    return w * symbolic.binary_cross_entropy(p, y)
+
+
+def _sigmoid_binary_formula(symbols, args, kwargs):
+    (z,), (y,) = symbols, _numbers(args[1])
+    (pos_weight,), (w,) = _numbers(kwargs["pos_weight"]), _numbers(kwargs["weight"])
+    return w * symbolic.sigmoid_binary_cross_entropy(z, y, pos_weight=pos_weight)
+
+
+def _kl_scale(args, kwargs):
+    """Sum of |p_k log(p_k / q_k)|: the terms of a KL divergence have both signs."""
+    p, q = (np.asarray(a, dtype=np.float64) for a in args)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(p / q), 0)
+    unit = 1 if kwargs.get("base") is None else np.log(kwargs["base"])
+    return np.sum(np.abs(terms), axis=-1) / unit
+
+
+def _logsumexp_scale(args, kwargs):
+    """max |x|: log-sum-exp is that maximum plus a correction, which may cancel it."""
+    return np.max(np.abs(args[0]), axis=-1)
+
+
+def _softmax_grad_scale(args, kwargs):
+    """softmax_k sum(t) + t_k: a gradient entry is their difference."""
+    logits, targets = args
+    if np.ndim(targets) == np.ndim(logits) - 1:
+        targets = np.eye(logits.shape[-1])[targets]
+    return xentref.softmax(logits) * targets.sum(axis=-1, keepdims=True) + targets
+
+
+def _sigmoid_grad_scale(args, kwargs):
+    """(1 - y) sigma(z) + w+ y sigma(-z), times the weight."""
+    logits, targets = args
+    terms = (1 - targets) * xentref.sigmoid(logits) + kwargs["pos_weight"] * targets * xentref.sigmoid(-logits)
+    return kwargs["weight"] * terms
+
+
+# The registry -------------------------------------------------------------------
+
+CASES = [
+    Case("entropy", "rows", _entropy, lambda s, a, k: symbolic.entropy(s, base=k["base"]), ulps=2),
+    Case("entropy", "rows", lambda d, b, e: _entropy(d, b, e, base=2), variant="bits",
+         formula=lambda s, a, k: symbolic.entropy(s, base=k["base"]), ulps=2),
+    Case("cross_entropy", "pairs", _pair, _pair_formula(symbolic.cross_entropy), ulps=1,
+         differentiate=1, axis_args=(0, 1), grad_ulps=1),
+    Case("kl_divergence", "pairs", _pair, _pair_formula(symbolic.kl_divergence), ulps=2,
+         differentiate=1, axis_args=(0, 1), scale=_kl_scale, grad_ulps=1),
+    Case("kl_divergence", "pairs", lambda d, b, e: _pair(d, b, e, base=2), variant="bits",
+         formula=_pair_formula(symbolic.kl_divergence), ulps=2, differentiate=1, axis_args=(0, 1),
+         scale=_kl_scale, grad_ulps=1),
+    Case("logsumexp", "rows", _rows_of_logits, lambda s, a, k: symbolic.logsumexp(s), ulps=1,
+         refuses_plus_inf=False, scale=_logsumexp_scale),
+    Case("log_softmax", "rows", _rows_of_logits, lambda s, a, k: symbolic.log_softmax(s), ulps=7),
+    Case("softmax", "rows", _rows_of_logits, lambda s, a, k: symbolic.softmax(s), ulps=12),
+    Case("softmax_cross_entropy", "examples", _labels, _class_formula(_softmax_cross_entropy),
+         variant="labels", ulps=2, grad_ulps=14, grad_scale=_softmax_grad_scale),
+    Case("softmax_cross_entropy", "examples", _probability_targets, _class_formula(_softmax_cross_entropy),
+         variant="probabilities", axis_args=(0, 1), ulps=2, grad_ulps=9, grad_scale=_softmax_grad_scale),
+    Case("sigmoid", "map", _map, lambda s, a, k: symbolic.sigmoid(s[0]), ulps=2, refuses_plus_inf=False),
+    Case("log_sigmoid", "map", _map, lambda s, a, k: symbolic.log_sigmoid(s[0]), ulps=2, refuses_plus_inf=False),
+    Case("softplus", "map", _map, lambda s, a, k: symbolic.softplus(s[0]), ulps=2, refuses_plus_inf=False),
+    Case("binary_cross_entropy", "elements", _binary, _binary_formula, ulps=2, grad_ulps=2),
+    Case("sigmoid_binary_cross_entropy", "elements", _sigmoid_binary, _sigmoid_binary_formula, ulps=3,
+         refuses_plus_inf=False, grad_ulps=3, grad_scale=_sigmoid_grad_scale),
+    Case("nll_loss", "examples", _log_probs, _class_formula(lambda s, y: symbolic.nll_loss(s, int(y))),
+         ulps=0, grad_ulps=0),
+]

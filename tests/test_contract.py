@@ -1,0 +1,352 @@
+"""The contract every public function keeps, run over the case registry.
+
+Each test below runs on every case of tests/cases.py that it applies to.
+What is special to one function (known values, reductions to simpler cases,
+its own semantics) lives in that function's own test file.
+"""
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import xentref
+from xentref import exact
+from cases import CASES, CLASS_AXIS, REDUCED, Case, Draw
+
+SEED = 20261123
+DTYPES = [np.float64, np.float32]
+BATCH = (4, 3)
+
+LOSSES = [case for case in CASES if case.gradient is not None]
+WITH_REDUCTION = [case for case in CASES if case.kind in REDUCED]
+
+
+def ids(cases):
+    return [case.id for case in cases]
+
+
+def draw(case, extreme=False, batch=BATCH, dtype=np.float64, interior=False):
+    return case.make(Draw(np.random.default_rng(SEED), dtype=dtype, interior=interior), batch, extreme)
+
+
+def one_example(case, args, kwargs, index):
+    """The arguments of example `index` alone: an element, or a row along the class axis."""
+    shape = np.shape(args[case.differentiate])
+    elementwise = case.kind in ("map", "elements")
+
+    def pick(value):
+        if value is None or np.ndim(value) == 0:
+            return value
+        value = np.asarray(value)
+        if elementwise:
+            return np.broadcast_to(value, shape).reshape(-1)[index:index + 1]
+        if value.ndim == len(shape):
+            return value.reshape(-1, shape[-1])[index]
+        return value.reshape(-1)[index]
+
+    return tuple(pick(a) for a in args), {k: pick(v) if elementwise else v for k, v in kwargs.items()}
+
+
+def examples(case, values):
+    """`values` split into one row per example, in the order of :func:`one_example`."""
+    values = np.asarray(values)
+    shape = np.shape(values)
+    return values.reshape(-1, 1) if case.kind in ("map", "elements") or len(shape) < 2 else values.reshape(-1, shape[-1])
+
+
+def test_every_public_function_has_a_case():
+    assert {case.name for case in CASES} == set(xentref.__all__)
+
+
+def test_every_loss_has_a_gradient_and_an_exact_form_with_its_signature():
+    for case in CASES:
+        signature = inspect.signature(case.function)
+        assert inspect.signature(getattr(exact, case.name)) == signature
+        if case.gradient is not None:
+            assert inspect.signature(case.gradient) == signature
+            assert inspect.signature(getattr(exact.grad, case.name)) == signature
+    assert set(xentref.grad.__all__) == {case.name for case in LOSSES}
+
+
+def test_options_are_keyword_only():
+    for name in xentref.__all__:
+        parameters = inspect.signature(getattr(xentref, name)).parameters.values()
+        defaults = [p for p in parameters if p.default is not inspect.Parameter.empty]
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in defaults), name
+
+
+# Accuracy against xentref.exact -------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("extreme", [False, True], ids=["moderate", "extreme"])
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_within_its_ulps_of_exact(case, extreme, dtype):
+    args, kwargs = draw(case, extreme, batch=(8,), dtype=dtype)
+    options = {"reduction": "none"} if case.kind in REDUCED else {}
+    actual = case.function(*args, **kwargs, **options)
+    expected = getattr(exact, case.name)(*args, **kwargs, **options)
+    assert actual.dtype == dtype and expected.dtype == dtype
+    errors = ulps_of(actual, expected, case.scale and case.scale(args, kwargs))
+    assert np.max(errors) <= case.ulps, f"{np.max(errors)} ulps at {np.argmax(errors)}"
+
+
+def ulps_of(actual, expected, scale=None):
+    """|actual - expected| in ulps of max(|expected|, scale), in their dtype.
+
+    Without a scale this is :func:`xentref.exact.ulp_distance`. A value formed
+    from terms of opposite sign is measured against the size of its terms.
+    """
+    if scale is None:
+        return exact.ulp_distance(actual, expected)
+    dtype = np.asarray(expected).dtype
+    size = np.maximum(np.abs(expected.astype(np.float64)), np.abs(scale))
+    with np.errstate(invalid="ignore"):
+        # An infinite value, or an infinite term, makes NaN here; an entry
+        # whose expected value is infinite counts 0 if matched exactly.
+        error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+        errors = error / np.spacing(size.astype(dtype)).astype(np.float64)
+    matched = np.isinf(expected) & (actual == expected)
+    return np.where(matched, 0, errors)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", LOSSES, ids=ids(LOSSES))
+def test_gradient_within_its_ulps_of_exact(case, dtype):
+    args, kwargs = draw(case, batch=(8,), dtype=dtype)
+    actual = case.gradient(*args, **kwargs)
+    expected = getattr(exact.grad, case.name)(*args, **kwargs)
+    assert actual.dtype == dtype and actual.shape == np.shape(args[case.differentiate])
+    scale = case.grad_scale and case.grad_scale(args, kwargs) / _mean_count(case, args)
+    errors = ulps_of(actual, expected, scale)
+    assert np.max(errors) <= case.grad_ulps, f"{np.max(errors)} ulps at {np.argmax(errors)}"
+
+
+def _mean_count(case, args):
+    return case.count(args) if case.kind in REDUCED else 1
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_exact_is_the_textbook_formula(case):
+    # The certified value against SymPy's formula evaluated at 40 digits,
+    # on three examples: the oracle itself is checked here.
+    args, kwargs = draw(case, batch=(3,), interior=True)
+    options = {"reduction": "none"} if case.kind in REDUCED else {}
+    values = np.asarray(getattr(exact, case.name)(*args, **kwargs, **options))
+    for index in range(3):
+        example, example_kwargs = one_example(case, args, kwargs, index)
+        prediction = np.ravel(example[case.differentiate])
+        symbols = sp.symbols(f"x0:{prediction.size}", real=True)
+        formula = case.formula(symbols, example, example_kwargs)
+        at = {s: sp.Rational(float(v)) for s, v in zip(symbols, prediction)}
+        formulas = formula if isinstance(formula, list) else [formula]
+        expected = [float(sp.N(f.subs(at), 40)) for f in formulas]
+        actual = examples(case, values)[index]
+        assert np.max(exact.ulp_distance(np.ravel(actual), np.array(expected))) <= 1
+
+
+@pytest.mark.parametrize("case", LOSSES, ids=ids(LOSSES))
+def test_exact_gradient_is_the_derivative_of_the_textbook_formula(case):
+    args, kwargs = draw(case, batch=(3,), interior=True)
+    for index in range(3):
+        example, example_kwargs = one_example(case, args, kwargs, index)
+        prediction = np.asarray(example[case.differentiate])
+        symbols = sp.symbols(f"x0:{prediction.size}", real=True)
+        formula = case.formula(symbols, example, example_kwargs)
+        at = {s: sp.Rational(float(v)) for s, v in zip(symbols, np.ravel(prediction))}
+        expected = [float(sp.N(sp.diff(formula, s).subs(at), 40)) for s in symbols]
+        options = {"reduction": "sum"} if case.kind in REDUCED else {}
+        actual = getattr(exact.grad, case.name)(*example, **example_kwargs, **options)
+        assert np.max(exact.ulp_distance(np.ravel(actual), np.array(expected))) <= 1
+
+
+@pytest.mark.parametrize("case", LOSSES, ids=ids(LOSSES))
+def test_gradient_matches_finite_differences(case):
+    args, kwargs = draw(case, batch=(3,), interior=True)
+    options = {"reduction": "sum"} if case.kind in REDUCED else {}
+    x = np.asarray(args[case.differentiate], dtype=np.float64)
+
+    def total(value):
+        changed = (*args[:case.differentiate], value, *args[case.differentiate + 1:])
+        return float(np.sum(case.function(*changed, **kwargs, **options)))
+
+    # Distributions and log-probabilities must stay normalised within
+    # sqrt(eps) = 1.5e-8, so their step is 4e-9; rounding then costs
+    # eps |f| / h < 1e-6. Elsewhere a relative step of 1e-5 has truncation
+    # error below 1e-10 and rounding error below 1e-9.
+    constrained = case.kind == "pairs" or case.name == "nll_loss"
+    step = np.full(x.shape, 4e-9) if constrained else 1e-5 * np.maximum(1, np.abs(x))
+    expected = np.empty_like(x)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += step[index]
+        down[index] -= step[index]
+        expected[index] = (total(up) - total(down)) / (up[index] - down[index])
+    actual = case.gradient(*args, **kwargs, **options)
+    tolerance = 1e-6 if constrained else 1e-8
+    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=tolerance)
+
+
+# Reductions, axes and dtypes -----------------------------------------------------
+
+
+@pytest.mark.parametrize("case", WITH_REDUCTION, ids=ids(WITH_REDUCTION))
+def test_reductions_agree(case):
+    args, kwargs = draw(case)
+    count = case.count(args)
+    none = case.function(*args, **kwargs, reduction="none")
+    total = case.function(*args, **kwargs, reduction="sum")
+    assert none.shape == (np.shape(args[0]) if case.kind == "elements" else BATCH)
+    assert total == np.sum(none)
+    assert case.function(*args, **kwargs) == total / count
+    if case.gradient is None:
+        return
+    gradient_total = case.gradient(*args, **kwargs, reduction="sum")
+    np.testing.assert_array_equal(case.gradient(*args, **kwargs, reduction="mean"), gradient_total / count)
+    np.testing.assert_array_equal(case.gradient(*args, **kwargs, reduction="none"), gradient_total)
+
+
+@pytest.mark.parametrize("case", WITH_REDUCTION, ids=ids(WITH_REDUCTION))
+def test_none_is_each_example_alone(case):
+    args, kwargs = draw(case, batch=(3,))
+    none = case.function(*args, **kwargs, reduction="none")
+    gradient = case.gradient(*args, **kwargs, reduction="none")
+    for index in range(3):
+        alone = tuple(a[index] for a in args)
+        alone_kwargs = {k: v[index] if np.ndim(v) == len(np.shape(args[0])) else v for k, v in kwargs.items()}
+        np.testing.assert_array_equal(case.function(*alone, **alone_kwargs, reduction="sum"), np.sum(none[index]))
+        np.testing.assert_array_equal(case.gradient(*alone, **alone_kwargs, reduction="sum"), gradient[index])
+
+
+@pytest.mark.parametrize("case", WITH_REDUCTION, ids=ids(WITH_REDUCTION))
+def test_empty_batch(case):
+    args, kwargs = draw(case, batch=(0,))
+    assert case.function(*args, **kwargs, reduction="sum") == 0
+    assert case.function(*args, **kwargs, reduction="none").size == 0
+    for function in (case.function, case.gradient):
+        with pytest.raises(ValueError, match=r"^`reduction='mean'` is undefined for an empty batch \(0 losses\); use 'sum' or 'none'$"):
+            function(*args, **kwargs)
+    assert case.gradient(*args, **kwargs, reduction="sum").shape == np.shape(args[case.differentiate])
+
+
+@pytest.mark.parametrize("case", WITH_REDUCTION, ids=ids(WITH_REDUCTION))
+@pytest.mark.parametrize("reduction", ["avg", "MEAN", None, 1])
+def test_unknown_reduction_is_refused(case, reduction):
+    args, kwargs = draw(case)
+    for function in (case.function, case.gradient):
+        with pytest.raises(ValueError, match=r"^`reduction` must be one of 'mean', 'sum' or 'none'; got"):
+            function(*args, **kwargs, reduction=reduction)
+
+
+CLASS_CASES = [case for case in CASES if case.kind in CLASS_AXIS]
+
+
+@pytest.mark.parametrize("case", CLASS_CASES, ids=ids(CLASS_CASES))
+def test_axis_equals_moving_the_class_axis_last(case):
+    args, kwargs = draw(case)
+    moved = tuple(np.moveaxis(a, -1, 0) if i in case.axis_args else a for i, a in enumerate(args))
+    options = {"reduction": "none"} if case.kind in REDUCED else {}
+    expected = case.function(*args, **kwargs, **options)
+    actual = case.function(*moved, **kwargs, **options, axis=0)
+    if case.name in ("log_softmax", "softmax"):
+        actual = np.moveaxis(actual, 0, -1)
+    np.testing.assert_array_equal(actual, expected)
+    if case.gradient is not None:
+        gradient = case.gradient(*moved, **kwargs, axis=0)
+        np.testing.assert_array_equal(np.moveaxis(gradient, 0, -1), case.gradient(*args, **kwargs))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_dtype_is_kept_whatever_the_other_arguments_are(case, dtype):
+    # Only the prediction is in `dtype`; targets and weights stay float64.
+    args, kwargs = draw(case)
+    prediction = np.asarray(args[case.differentiate])
+    if case.kind == "pairs":
+        prediction = (prediction / prediction.sum(axis=-1, keepdims=True)).astype(dtype)
+    args = (*args[:case.differentiate], prediction.astype(dtype), *args[case.differentiate + 1:])
+    for reduction in (["mean", "sum", "none"] if case.kind in REDUCED else [None]):
+        options = {} if reduction is None else {"reduction": reduction}
+        assert np.asarray(case.function(*args, **kwargs, **options)).dtype == dtype
+        if case.gradient is not None:
+            assert case.gradient(*args, **kwargs, **options).dtype == dtype
+
+
+# Refusals ------------------------------------------------------------------------
+
+
+def _with(case, args, index, value, at=(0,)):
+    changed = np.array(args[index], dtype=np.float64)
+    changed[at] = value
+    return (*args[:index], changed, *args[index + 1:])
+
+
+def _refusals(case, args, kwargs):
+    """The calls `case` must refuse: NaN in its prediction, and +inf where refused."""
+    index = case.differentiate
+    calls = [(_with(case, args, index, np.nan, (0,) * np.ndim(args[index])), kwargs, "NaN")]
+    if case.refuses_plus_inf:
+        calls.append((_with(case, args, index, np.inf, (0,) * np.ndim(args[index])), kwargs, "inf"))
+    return calls
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_nan_and_plus_inf_are_refused_with_the_argument_named(case):
+    args, kwargs = draw(case)
+    for bad_args, bad_kwargs, what in _refusals(case, args, kwargs):
+        for function in (case.function, case.gradient, getattr(exact, case.name)):
+            if function is None:
+                continue
+            with pytest.raises(ValueError, match=rf"^`{case.prediction}` must .*{what}"):
+                function(*bad_args, **bad_kwargs)
+
+
+@pytest.mark.parametrize("case", LOSSES, ids=ids(LOSSES))
+def test_gradient_refuses_what_the_loss_refuses(case):
+    args, kwargs = draw(case)
+    ragged = [[0.5, 0.5], [1.0]]
+    calls = _refusals(case, args, kwargs) + [
+        ((*args[:case.differentiate], ragged, *args[case.differentiate + 1:]), kwargs, "ragged"),
+    ]
+    if case.kind in REDUCED:
+        calls.append((args, {**kwargs, "reduction": "avg"}, "reduction"))
+    for bad_args, bad_kwargs, _ in calls:
+        with pytest.raises((TypeError, ValueError)) as refused:
+            case.function(*bad_args, **bad_kwargs)
+        with pytest.raises(refused.type, match=f"^{re.escape(str(refused.value))}$"):
+            case.gradient(*bad_args, **bad_kwargs)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_ragged_input_is_refused_by_name(case):
+    args, kwargs = draw(case)
+    ragged = (*args[:case.differentiate], [[0.5, 0.5], [1.0]], *args[case.differentiate + 1:])
+    with pytest.raises(ValueError, match=rf"^`{case.prediction}` must be a rectangular array; got a nested sequence whose rows have different lengths$"):
+        case.function(*ragged, **kwargs)
+
+
+# No floating-point warning -------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+@given(data=st.data(), extreme=st.booleans())
+def test_no_floating_point_warning_for_any_valid_input(case, data, extreme):
+    # Half the examples are drawn value by value by hypothesis, half from a
+    # seed it chooses, across the whole float range.
+    dtype = data.draw(st.sampled_from(DTYPES))
+    if extreme:
+        source = Draw(data=data, dtype=dtype)
+    else:
+        source = Draw(np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))), dtype=dtype)
+    args, kwargs = case.make(source, (2,), True)
+    options = [{"reduction": r} for r in ("mean", "sum", "none")] if case.kind in REDUCED else [{}]
+    with np.errstate(all="raise"):
+        for option in options:
+            case.function(*args, **kwargs, **option)
+            if case.gradient is not None:
+                case.gradient(*args, **kwargs, **option)

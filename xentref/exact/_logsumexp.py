@@ -1,0 +1,100 @@
+r"""Exact logsumexp, log_softmax and softmax.
+
+Every row is shifted by its largest finite entry :math:`a = z_m`, so no
+exponential of a large positive number is ever formed (``exp(1e300)`` has
+no useful ball), and :math:`s = \sum_{k \ne m} e^{z_k - a}` enters through
+``log1p``, whose ball stays narrow for a tiny :math:`s`.
+"""
+
+import math
+
+from flint import arb
+
+import xentref
+from xentref.exact._arrays import class_rows, exact, floats, like
+from xentref.exact._certify import certify
+from xentref.exact._doc import mirrors
+from xentref.exact._reduction import add, reduced
+from xentref.exact._split import Split
+
+
+class Shifted:
+    """A row of logits with a finite maximum, shifted by it.
+
+    ``gaps[k]`` is :math:`z_k - a` (None for a -inf logit), ``exps[k]`` is
+    :math:`e^{z_k - a}` (an exact 0 for a -inf logit), ``top`` is the index
+    :math:`m` of the first largest entry and ``rest`` is :math:`s`.
+    """
+
+    def __init__(self, row):
+        top_value = max(row)
+        self.top = row.index(top_value)
+        self.gaps = [None if z == -math.inf else exact(z) - exact(top_value) for z in row]
+        self.exps = [arb(0) if gap is None else gap.exp() for gap in self.gaps]
+        self.exps[self.top] = arb(1)
+        self.rest = add(self.exps[:self.top] + self.exps[self.top + 1:])
+
+    def log_normaliser(self):
+        """:math:`\\log \\sum_k e^{z_k - a} = \\operatorname{log1p}(s)`."""
+        return self.rest.log1p()
+
+
+def logits_rows(logits, axis):
+    logits = floats(logits)
+    axis = axis % logits.ndim
+    return logits, axis, class_rows(logits, axis)
+
+
+@mirrors("xentref.logsumexp", "Exact log-sum-exp.", r"\log \sum_k e^{x_k}", "lse")
+def logsumexp(x, *, axis=-1):
+    template = xentref.logsumexp(x, axis=axis)
+    _, _, rows = logits_rows(x, axis)
+
+    def value(row):
+        if math.inf in row:
+            return math.inf
+        if all(v == -math.inf for v in row):
+            return -math.inf
+        shifted = Shifted(row)
+        return exact(row[shifted.top]) + shifted.log_normaliser()
+
+    return reduced([lambda row=row: value(row) for row in rows], "none", template, "logsumexp")
+
+
+def per_class(template, axis, rows, row_values, name):
+    """Certify a row's values together; the rows are certified one by one."""
+    values = []
+    for row in rows:
+        values += certify(lambda row=row: row_values(row), template.dtype, name)
+    return like(template, values, axis)
+
+
+@mirrors(
+    "xentref.log_softmax", "Exact log-softmax.",
+    r"\log \operatorname{softmax}(z)_k = z_k - \log \sum_j e^{z_j}", "log_p",
+)
+def log_softmax(logits, *, axis=-1):
+    template = xentref.log_softmax(logits, axis=axis)
+    _, axis, rows = logits_rows(logits, axis)
+
+    def row_values(row):
+        shifted = Shifted(row)
+        log_normaliser = shifted.log_normaliser()
+        return [-math.inf if gap is None else Split(gap, -log_normaliser, -1) for gap in shifted.gaps]
+
+    return per_class(template, axis, rows, row_values, "log_softmax")
+
+
+@mirrors(
+    "xentref.softmax", "Exact softmax.",
+    r"\operatorname{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}", "p",
+)
+def softmax(logits, *, axis=-1):
+    template = xentref.softmax(logits, axis=axis)
+    _, axis, rows = logits_rows(logits, axis)
+
+    def row_values(row):
+        shifted = Shifted(row)
+        return [e / (1 + shifted.rest) for e in shifted.exps]
+
+    return per_class(template, axis, rows, row_values, "softmax")

@@ -1,0 +1,89 @@
+"""Exact softmax cross-entropy and its gradient."""
+
+import math
+
+import numpy as np
+
+import xentref
+from xentref import grad as float_grad
+from xentref.exact._arrays import class_rows, exact, in_dtype
+from xentref.exact._doc import mirrors
+from xentref.exact._logsumexp import Shifted, logits_rows, per_class
+from xentref.exact._reduction import add, divisor, reduced, scale
+from xentref.exact._split import Split
+
+
+def _targets(logits, axis, targets):
+    """Each example's targets as a list of K probabilities, or its integer label.
+
+    Targets with the rank of `logits` are probabilities, read in the dtype
+    of `logits`; otherwise they are labels, as in the float function.
+    """
+    targets = np.asarray(targets)
+    if targets.ndim == logits.ndim:
+        return class_rows(in_dtype(targets, logits.dtype), axis)
+    return targets.ravel().tolist()
+
+
+def _loss(row, target):
+    shifted = Shifted(row)
+    log_normaliser = shifted.log_normaliser()
+
+    def term(k):
+        gap = shifted.gaps[k]
+        return math.inf if gap is None else Split(-gap, log_normaliser, 1)
+
+    if isinstance(target, int):
+        return term(target)
+    # A zero target contributes 0, even against a -inf logit.
+    return add([scale(term(k), exact(t)) for k, t in enumerate(target) if t > 0])
+
+
+@mirrors(
+    "xentref.softmax_cross_entropy", "Exact softmax cross-entropy.",
+    r"\ell(z, t) = -\sum_k t_k \log \operatorname{softmax}(z)_k", "loss",
+)
+def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
+    template = xentref.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction)
+    logits, axis, rows = logits_rows(logits, axis)
+    examples = zip(rows, _targets(logits, axis, targets))
+    return reduced(
+        [lambda row=row, target=target: _loss(row, target) for row, target in examples],
+        reduction, template, "softmax_cross_entropy",
+    )
+
+
+def _gradient(row, target, count):
+    r"""softmax_k T - t_k for one example, divided by `count`.
+
+    At the top index the difference is formed as
+    :math:`\sum_{k \ne m} t_k - T s / (1 + s)`, its exact value without
+    the cancellation of :math:`T/(1 + s) - t_m`, which no precision could
+    resolve for logits such as :math:`(10^{300}, 0)`.
+    """
+    shifted = Shifted(row)
+    if isinstance(target, int):
+        target = [1 if k == target else 0 for k in range(len(row))]
+    t = [exact(v) for v in target]
+    total = add(t)
+    others = add(t[:shifted.top] + t[shifted.top + 1:])
+    denominator = 1 + shifted.rest
+    values = [Split(-t_k, e * total / denominator, 1) for e, t_k in zip(shifted.exps, t)]
+    # softmax_m T - t_m = T / (1 + s) - t_m = others - T s / (1 + s)
+    values[shifted.top] = Split(others, -total * shifted.rest / denominator, -1)
+    return [value / count for value in values]
+
+
+@mirrors(
+    "xentref.grad.softmax_cross_entropy", "Exact gradient of the softmax cross-entropy.",
+    r"\frac{\partial \ell}{\partial z_k} = \operatorname{softmax}(z)_k \sum_j t_j - t_k", "grad",
+)
+def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
+    template = float_grad.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction)
+    logits, axis, rows = logits_rows(logits, axis)
+    count = divisor(len(rows), reduction)
+    examples = list(zip(rows, _targets(logits, axis, targets)))
+    return per_class(
+        template, axis, examples, lambda example: _gradient(*example, count),
+        "grad.softmax_cross_entropy",
+    )
