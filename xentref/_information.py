@@ -1,4 +1,4 @@
-"""Entropy, cross-entropy and KL divergence of discrete distributions, and gradients."""
+"""Entropy, cross-entropy and KL divergence of discrete distributions."""
 
 import numpy as np
 
