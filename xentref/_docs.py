@@ -78,6 +78,22 @@ base : float, optional
 loss : ndarray
     A scalar for ``"mean"`` and ``"sum"``, shape (...) for ``"none"``,
     in the dtype of the prediction.""",
+    "values_x": """\
+x : array_like
+    Real values (logits) of any shape; -inf and +inf are allowed, NaN is
+    not.""",
+    "values_raises": """\
+TypeError
+    If `x` is not real-valued float32/float64 data.
+ValueError
+    If `x` contains NaN.""",
+    "elements_returns": """\
+loss : ndarray
+    A scalar for ``"mean"`` and ``"sum"``, the shape of the prediction for
+    ``"none"``, in its dtype.""",
+    "float_type_error": """\
+TypeError
+    If an argument is not real-valued float32/float64 data.""",
     "type_error": """\
 TypeError
     If an argument is not real-valued float32/float64 data, or labels
@@ -92,10 +108,14 @@ def _of(loss):
     """The fragments of a gradient's docstring that follow from its loss."""
     name = f":func:`xentref.{loss.__name__}`"
     arguments = ", ".join(inspect.signature(loss).parameters)
+    parameters = f"{arguments}\n    As for {name}, with the same checks."
+    raises = f"TypeError, ValueError\n    As {name}."
     return {
         "loss": name,
-        "same_parameters": f"{arguments}\n    As for {name}, with the same checks.",
-        "same_raises": f"TypeError, ValueError\n    As {name}.",
+        "same_parameters": parameters,
+        "same_raises": raises,
+        "gradient_parameters": f"Parameters\n----------\n{parameters}",
+        "gradient_raises": f"Raises\n------\n{raises}",
     }
 
 
@@ -103,7 +123,8 @@ def fill(of=None):
     """Decorator: fill a docstring's ``%(name)s`` placeholders.
 
     With ``of=loss``, the docstring of a gradient can also use ``%(loss)s``,
-    ``%(same_parameters)s`` and ``%(same_raises)s``.
+    and ``%(gradient_parameters)s`` and ``%(gradient_raises)s`` for its
+    Parameters and Raises sections, which follow from the loss.
     """
     fragments = {**REFERENCES, **PARAMETERS, **(_of(of) if of else {})}
 

@@ -276,9 +276,7 @@ def _minus_p_over_q(p, q, axis, base):
 def cross_entropy_grad(p, q, *, axis=-1, base=None):
     r"""Gradient of %(loss)s with respect to `q`.
 
-    Parameters
-    ----------
-    %(same_parameters)s
+    %(gradient_parameters)s
 
     Returns
     -------
@@ -288,9 +286,7 @@ def cross_entropy_grad(p, q, *, axis=-1, base=None):
         respect to each entry of `q`. Where `q` was broadcast against `p`,
         the contributions are summed.
 
-    Raises
-    ------
-    %(same_raises)s
+    %(gradient_raises)s
 
     See Also
     --------
@@ -328,9 +324,7 @@ def cross_entropy_grad(p, q, *, axis=-1, base=None):
 def kl_divergence_grad(p, q, *, axis=-1, base=None):
     r"""Gradient of %(loss)s with respect to `q`.
 
-    Parameters
-    ----------
-    %(same_parameters)s
+    %(gradient_parameters)s
 
     Returns
     -------
@@ -339,9 +333,7 @@ def kl_divergence_grad(p, q, *, axis=-1, base=None):
         returned divergences with respect to each entry of `q`, summed over
         the dimensions along which `q` was broadcast.
 
-    Raises
-    ------
-    %(same_raises)s
+    %(gradient_raises)s
 
     See Also
     --------

@@ -54,14 +54,11 @@ def sigmoid_binary_cross_entropy(
 
     Returns
     -------
-    loss : ndarray
-        A scalar for ``"mean"`` and ``"sum"``, the shape of `logits` for
-        ``"none"``, in the dtype of `logits`.
+    %(elements_returns)s
 
     Raises
     ------
-    TypeError
-        If an argument is not real-valued float32/float64 data.
+    %(float_type_error)s
     ValueError
         If `logits` contains NaN, `targets` is NaN, outside [0, 1] or of
         another shape, a weight is NaN, negative, infinite or does not
@@ -134,9 +131,7 @@ def sigmoid_binary_cross_entropy_grad(
 ):
     r"""Gradient of %(loss)s with respect to the logits.
 
-    Parameters
-    ----------
-    %(same_parameters)s
+    %(gradient_parameters)s
 
     Returns
     -------
@@ -145,9 +140,7 @@ def sigmoid_binary_cross_entropy_grad(
         with respect to each logit (of each element's own loss for
         ``"none"``). Finite for every finite or infinite logit.
 
-    Raises
-    ------
-    %(same_raises)s
+    %(gradient_raises)s
 
     See Also
     --------
