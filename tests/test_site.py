@@ -47,6 +47,22 @@ def pages(site):
     return [p for p in sorted(site.rglob("*.html")) if "_static" not in p.relative_to(site).parts]
 
 
+# Markdown link syntax, [text](target), as text: a link the build did not render.
+UNRENDERED_LINK = re.compile(r"\[[^\[\]\n]+\]\([^()\s]+\)")
+
+
+def prose_of(path):
+    """The visible text of an HTML file outside code and preformatted blocks."""
+    without_code = re.sub(r"<(pre|code)\b.*?</\1>", " ", path.read_text(), flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", "", without_code))
+
+
+def test_unrendered_link_pattern_matches_markdown_links_only():
+    assert UNRENDERED_LINK.search("at the top of the [repository](https://github.com/x/y), which")
+    assert UNRENDERED_LINK.search("see [the intro](intro.md) and [a label](#conventions)")
+    assert not UNRENDERED_LINK.search("the interval [0, 1] (closed), and [x] (y z)")
+
+
 def test_every_toc_document_is_a_page(site):
     for name in toc_documents():
         assert (site / f"{name}.html").exists(), f"{name} was not built"
@@ -67,6 +83,15 @@ def test_math_is_rendered_by_a_local_mathjax(site):
     assert (site / "_static" / "mathjax" / "tex-chtml.js").exists()
     scripts = [a.get("src", "") for t, a in Page(site / "book" / "entropy.html").tags if t == "script"]
     assert "../_static/mathjax/tex-chtml.js" in scripts
+
+
+def test_no_unrendered_markdown_link_reaches_a_page(site):
+    found = [
+        f"{path.relative_to(site)}: {match.group()}"
+        for path in pages(site)
+        for match in UNRENDERED_LINK.finditer(prose_of(path))
+    ]
+    assert not found, "Markdown link syntax shown as text:\n" + "\n".join(found)
 
 
 def test_internal_links_and_anchors_resolve(site):
