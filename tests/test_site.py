@@ -6,6 +6,7 @@ test_browser.py opens the same pages in Chromium.
 
 import html
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +17,10 @@ import yaml
 import xentref
 from xentref import grad, symbolic
 from helpers import ROOT, toc_documents
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+
+import claims_ledger  # noqa: E402
 
 
 
@@ -175,3 +180,10 @@ def test_how_to_cite_page_gives_the_package_version(site):
     assert f"version = {{{xentref.__version__}}}" in text
     assert f"edition = {{version {xentref.__version__}}}" in text
     assert f"This page was built from version {xentref.__version__}." in text
+
+
+def test_claims_page_links_every_claim_to_its_cell(site):
+    text = (site / "book" / "claims.html").read_text()
+    for claim in claims_ledger.load_ledger(ROOT)["claims"]:
+        assert f'<span class="pre">{claim["id"]}</span>' in text, f"{claim['id']} is missing from the ledger page"
+        assert f'#{claim["cell"]}"' in text, f"{claim['id']} has no link to its cell"
