@@ -9,7 +9,6 @@ seed article has no entry and no reason for having none.
 """
 
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
