@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 NOTEBOOKS := $(wildcard book/*.ipynb)
 
-.PHONY: book test notebooks clean
+.PHONY: book test notebooks labels clean
 
 book: $(READY)
 	rm -rf _build/html
@@ -19,6 +19,10 @@ test: $(READY)
 
 notebooks: $(READY)
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+
+# Add new equation, theorem, section and exercise labels to book/labels.txt.
+labels: book
+	$(BIN)/python tools/labels.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis *.egg-info
