@@ -13,7 +13,8 @@
 //    ".md", ".pdf"), the page's contents list and the previous/next links.
 //    The snippet now comes from the article alone.
 (() => {
-  if (typeof Search === "undefined") return;
+  // Sphinx 7.4's internals; with another version, search stays as Sphinx made it.
+  if (typeof Search === "undefined" || !Search._performSearch || !Search.htmlToText) return;
 
   const entryAt = new Map();
   const indexEntryAt = (file, id) => {
