@@ -5,13 +5,12 @@ digits, far beyond float64, so their error is negligible next to the
 tolerances used.
 """
 
+import importlib.util
 import math
-
 from pathlib import Path
 
 import mpmath
 import numpy as np
-import yaml
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -198,16 +197,17 @@ def weights(shape, bound=1e3):
     )
 
 
+def _load(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The build's own reader, loaded by its path: book/_ext is not a package.
+_table_of_contents = _load(ROOT / "book" / "_ext" / "table_of_contents.py")
+
+
 def toc_documents():
     """Every document of _toc.yml, root first, in reading order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    names = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries:
-            if "file" in entry:
-                names.append(entry["file"])
-            walk(entry.get("chapters", []) + entry.get("sections", []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    return names
+    return _table_of_contents.toc_documents(ROOT)
