@@ -14,6 +14,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from xentref import exact
+
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = 50
 mpmath.mp.dps = DIGITS
@@ -124,6 +126,26 @@ def mp_sigmoid_binary_cross_entropy_grad(z, y, pos_weight=1):
     """
     y, pos_weight = mpmath.mpf(float(y)), mpmath.mpf(float(pos_weight))
     return (1 - y) * mp_sigmoid(z) - pos_weight * y * mp_sigmoid(-float(z))
+
+
+def ulps_of(actual, expected, scale=None):
+    """|actual - expected| in ulps of max(|expected|, scale), in their dtype.
+
+    Without a scale this is :func:`xentref.exact.ulp_distance`. A value formed
+    from terms of opposite sign is measured against the size of its terms.
+    """
+    if scale is None:
+        return exact.ulp_distance(actual, expected)
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    dtype = expected.dtype
+    size = np.maximum(np.abs(expected.astype(np.float64)), np.abs(scale))
+    with np.errstate(invalid="ignore"):
+        # An infinite value, or an infinite term, makes NaN here; an entry
+        # whose expected value is infinite counts 0 if matched exactly.
+        error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+        errors = error / np.spacing(size.astype(dtype)).astype(np.float64)
+    matched = np.isinf(expected) & (actual == expected)
+    return np.where(matched, 0, errors)
 
 
 def central_difference(f, x, step):
