@@ -356,16 +356,6 @@ def test_sigmoid_binary_cross_entropy_matches_finite_differences():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("y", [0.0, 1.0, 0.3])
-@pytest.mark.parametrize("z", EXTREME_LOGITS)
-def test_sigmoid_binary_cross_entropy_extreme_logits_match_mpmath(dtype, y, z):
-    z = np.array(z, dtype=dtype)
-    g = grad.sigmoid_binary_cross_entropy(z, y, pos_weight=2.0)
-    assert g.dtype == dtype
-    assert ulp_error(g, mp_sigmoid_binary_cross_entropy_grad(z, y, 2.0), dtype) <= 4
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sigmoid_minus_one_keeps_its_digits(dtype):
     # sigma(40) - 1 = -sigma(-40) = -4.2484e-18, not the 0 that subtracting gives.
     g = grad.sigmoid_binary_cross_entropy(np.array(40.0, dtype=dtype), 1.0)
