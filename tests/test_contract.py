@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import xentref
 from xentref import exact
-from cases import CASES, CLASS_AXIS, REDUCED, Case, Draw
+from cases import CASES, CLASS_AXIS, REDUCED, Draw
 from helpers import ulps_of
 
 SEED = 20261123
