@@ -60,11 +60,12 @@ def test_tiny_loss_of_log_softmax_keeps_its_digits():
 @pytest.mark.parametrize("dtype, bound", [(np.float64, 1e300), (np.float32, 2.0**126)])
 @given(data=st.data())
 def test_on_log_softmax_equals_softmax_cross_entropy_exactly(dtype, bound, data):
+    # From one class to six (the registry's rows have five), without a warning.
     z, labels = data.draw(cases(bound=bound, dtype=dtype))
-    np.testing.assert_array_equal(
-        xentref.nll_loss(xentref.log_softmax(z), labels, reduction="none"),
-        xentref.softmax_cross_entropy(z, labels, reduction="none"),
-    )
+    with np.errstate(all="raise"):
+        by_nll_loss = xentref.nll_loss(xentref.log_softmax(z), labels, reduction="none")
+        by_logits = xentref.softmax_cross_entropy(z, labels, reduction="none")
+    np.testing.assert_array_equal(by_nll_loss, by_logits)
 
 
 # The normalisation check -----------------------------------------------------
