@@ -8,7 +8,7 @@ READY := $(VENV)/.ready
 # Chapters for `make notebooks`, by name (`make notebooks CHAPTERS="entropy softmax"`); empty: all.
 CHAPTERS ?=
 
-.PHONY: book test notebooks clean
+.PHONY: book test notebooks labels clean
 
 book: $(READY)
 	rm -rf _build/html
@@ -21,13 +21,19 @@ test: $(READY)
 notebooks: $(READY)
 	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS)
 
+# Add new equation, theorem, section and exercise labels to book/labels.txt.
+labels: book
+	$(BIN)/python tools/labels.py
+
 clean:
 	rm -rf _build .pytest_cache .hypothesis *.egg-info
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
 
 $(READY): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "xentref needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	touch $@
+	@echo "Installing the pinned packages of requirements.txt into $(VENV) (first run, or after a change to them; a minute or two)..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet -r requirements.txt
+	@$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+	@echo "$(VENV) is ready."

@@ -94,25 +94,39 @@ METADATA = {
     "title": "A Book",
     "authors": [{"name": "The Authors"}],
     "version": "1.2.3",
+    "date-released": "2025-06-30",
     "repository-code": "https://example.org/repo",
     "license": "MIT",
 }
 
 
 def test_bibtex_for_the_book():
-    entry = citation.bibtex(METADATA, "2026")
+    entry = citation.bibtex(METADATA)
     assert entry.splitlines()[0] == "@software{xentref,"
     assert "  title   = {{A Book}}," in entry
     assert "  author  = {{The Authors}}," in entry
     assert "  version = {1.2.3}," in entry
+    assert "  year    = {2025}," in entry
     assert entry.endswith("}")
 
 
-def test_bibtex_for_a_chapter_points_at_the_tagged_notebook():
-    entry = citation.bibtex(METADATA, "2026", ("kl", "KL divergence", "2", "book/kl.ipynb"))
+def test_bibtex_for_a_chapter_points_at_the_repository_and_names_the_notebook():
+    # No release is tagged, so an address inside a tag would not resolve.
+    entry = citation.bibtex(METADATA, ("kl", "KL divergence", "2", "book/kl.ipynb"))
     assert entry.splitlines()[0] == "@incollection{xentref-kl,"
     assert "chapter   = {2}," in entry
-    assert "url       = {https://example.org/repo/blob/v1.2.3/book/kl.ipynb}," in entry
+    assert "year      = {2025}," in entry
+    assert "url       = {https://example.org/repo}," in entry
+    assert "note      = {File book/kl.ipynb in the repository}," in entry
+    assert "/blob/" not in entry
+
+
+def test_citation_metadata_refuses_a_missing_release_date(tmp_path):
+    import xentref
+
+    (tmp_path / "CITATION.cff").write_text(f"version: {xentref.__version__}\n")
+    with pytest.raises(ExtensionError, match="no date-released"):
+        citation.citation_metadata(tmp_path)
 
 
 def test_citation_metadata_refuses_a_stale_version(tmp_path):

@@ -13,15 +13,17 @@ from types import ModuleType
 from urllib.parse import unquote, urlsplit
 
 import yaml
+from pybtex.database import parse_file, parse_string
 
 import xentref
 from xentref import grad, symbolic
 from helpers import ROOT, toc_documents
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
+sys.path.insert(0, str(ROOT / "tools"))
 
 import claims_ledger  # noqa: E402
-
+import labels  # noqa: E402
 
 
 class Page(HTMLParser):
@@ -181,6 +183,58 @@ def test_how_to_cite_page_gives_the_package_version(site):
     assert f"version = {{{xentref.__version__}}}" in text
     assert f"edition = {{version {xentref.__version__}}}" in text
     assert f"This page was built from version {xentref.__version__}." in text
+
+
+def bibtex_blocks(path):
+    """The BibTeX entries shown in the code blocks of a built page."""
+    blocks = re.findall(r'<div class="highlight-bibtex[^"]*"><div class="highlight"><pre>(.*?)</pre>', path.read_text(), re.S)
+    return parse_string("\n".join(html.unescape(re.sub(r"<[^>]+>", "", b)) for b in blocks), "bibtex").entries
+
+
+def unbraced(value):
+    return value.replace("{", "").replace("}", "")
+
+
+def test_how_to_cite_citation_file_and_references_agree(site):
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    title, version, url = citation["title"], str(citation["version"]), citation["repository-code"]
+    year = str(citation["date-released"])[:4]
+    shown = bibtex_blocks(site / "book" / "how_to_cite.html")
+    listed = parse_file(str(ROOT / "references.bib")).entries["xentref"]
+
+    book = shown["xentref"]
+    assert [unbraced(book.fields["title"]), book.fields["version"], book.fields["year"], book.fields["url"]] == [
+        title, version, year, url
+    ]
+    assert [unbraced(listed.fields["title"]), listed.fields["version"], listed.fields["year"], listed.fields["url"]] == [
+        title, version, year, url
+    ]
+    chapter = shown["xentref-cross-entropy"]
+    assert unbraced(chapter.fields["booktitle"]) == title
+    assert chapter.fields["edition"] == f"version {version}"
+    assert (chapter.fields["year"], chapter.fields["url"]) == (year, url)
+    assert xentref.__version__ == version
+
+
+def test_cited_addresses_need_no_release_tag(site):
+    # No tag is published, so an address inside one (".../blob/v0.1.0/...") would not resolve.
+    text = text_of(site / "book" / "how_to_cite.html")
+    assert "/blob/" not in text and "/tree/" not in text
+
+
+def test_references_list_the_articles_the_project_started_from(site):
+    text = text_of(site / "book" / "references.html")
+    for title in ["What is cross-entropy loss in machine learning?", "Untitled article on cross-entropy loss", "交叉熵损失"]:
+        assert title in text, f"{title} is not on the references page"
+
+
+def test_published_labels_are_all_still_there(site):
+    # A citation names a label; labels must outlive versions, as DLMF's equation numbers do.
+    committed = labels.read(ROOT / "book" / "labels.txt")
+    built = labels.read(site / "labels.txt")
+    assert len(built) > 50, "the build lists too few labels: is published_labels running?"
+    problems = labels.compare(committed, built)
+    assert not problems, "\n".join(problems) + "\n" + labels.HOW_TO_UPDATE
 
 
 def test_claims_page_links_every_claim_to_its_cell(site):

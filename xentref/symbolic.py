@@ -22,7 +22,12 @@ For example, cross-entropy is entropy plus KL divergence:
 0
 """
 
-import sympy as sp
+try:
+    import sympy as sp
+except ImportError as error:  # the core of xentref needs only NumPy
+    raise ImportError(
+        'xentref.symbolic needs SymPy, an optional dependency: pip install "xentref[symbolic]"'
+    ) from error
 
 import xentref
 

@@ -9,6 +9,7 @@ page when it is exported; nobody edits a list.
 import importlib
 import sys
 
+from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
 
@@ -27,11 +28,14 @@ def listing():
 
 class Functions(SphinxDirective):
     def run(self):
-        lines = []
+        sections = []
         for heading, names in listing():
-            lines += [heading, "-" * len(heading), ""]
-            lines += [f".. autofunction:: xentref.{name}" for name in names] + [""]
-        return self.parse_text_to_nodes("\n".join(lines), allow_section_headings=True)
+            section = nodes.section(ids=[nodes.make_id(heading)])
+            section += nodes.title(text=heading)
+            text = "\n".join(f".. autofunction:: xentref.{name}" for name in names)
+            section += self.parse_text_to_nodes(text)
+            sections.append(section)
+        return sections
 
 
 def setup(app):
