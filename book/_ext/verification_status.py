@@ -294,6 +294,6 @@ def setup(app):
 
 
 def _add_static_path(app):
-    static = str(Path(__file__).parent / "static")
+    static = str(Path(__file__).resolve().parent / "static")
     if static not in app.config.html_static_path:
         app.config.html_static_path.append(static)
