@@ -25,9 +25,17 @@ def parse(*sources):
     return [ast.parse(source) for source in sources]
 
 
-def test_count_asserts_counts_statements_in_every_cell():
-    trees = parse("assert 1 == 1\nx = 2", "for i in range(3):\n    assert i >= 0", "print('assert')")
-    assert status.count_asserts(trees) == 2
+def test_claims_by_chapter_counts_the_verdicts_each_chapter_decides():
+    ledger = {"claims": [
+        {"cell": "claim-a", "verdict": "verified"},
+        {"cell": "claim-a", "verdict": "qualified"},
+        {"cell": "claim-b", "verdict": "refuted"},
+    ]}
+    cells = {"claim-a": [{"document": "book/one"}], "claim-b": [{"document": "book/two"}]}
+    assert status.claims_by_chapter(ledger, cells) == {
+        "book/one": {"verified": 1, "qualified": 1},
+        "book/two": {"refuted": 1},
+    }
 
 
 def test_xentref_names_follows_imports_and_aliases():
@@ -78,7 +86,7 @@ def test_direct_pins_stop_at_the_first_blank_line(tmp_path):
 
 def test_chapter_documents_are_the_toc_notebooks_in_order():
     names = status.chapter_documents(ROOT)
-    assert names[:3] == ["book/entropy", "book/kl_divergence", "book/cross_entropy"]
+    assert names[:4] == ["book/entropy", "book/kl_divergence", "book/information", "book/cross_entropy"]
     assert all((ROOT / f"{name}.ipynb").exists() for name in names)
 
 

@@ -794,8 +794,13 @@ def test_float32_mean_is_rounded_once():
     ulp = Fraction(2) ** -37
     below = (2**23 + 2) * ulp  # even significand
     tie = below + ulp / 2
-    first = np.float32(float(3 * tie))  # 3 * tie has 27 bits: split it in two
+    # 3 * tie has 27 bits: split it in two non-negative float32 losses (a
+    # negative one would be a log-probability above 0, which is refused).
+    first = np.float32(float(3 * tie))
+    if Fraction(float(first)) > 3 * tie:
+        first = np.nextafter(first, np.float32(0))
     second = np.float32(float(3 * tie - Fraction(float(first))))
+    assert Fraction(float(second)) == 3 * tie - Fraction(float(first)) >= 0
     third = np.float32(2.0**-80)
     total = Fraction(float(first)) + Fraction(float(second)) + Fraction(float(third))
     assert total == 3 * tie + Fraction(2) ** -80

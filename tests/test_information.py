@@ -214,6 +214,44 @@ def test_distribution_not_summing_to_one_is_refused(function, arity):
         call(function, arity, [0.5, 0.4])
 
 
+@pytest.mark.parametrize(
+    "function, arity, position",
+    [(function, arity, position) for function, arity in FUNCTIONS for position in range(arity)],
+)
+def test_probability_above_one_within_the_sum_tolerance_is_refused(function, arity, position):
+    # [1 + 1e-9, 0] sums to 1 within the tolerance; accepted, it made entropy
+    # and cross-entropy negative, contradicting H >= 0 and H(p, q) >= 0.
+    name = "pq"[position]
+    with pytest.raises(ValueError, match=rf"`{name}` must hold probabilities, at most 1; got 1.000000001 at index \(0,\)"):
+        call(function, arity, [1 + 1e-9, 0.0], good=[1.0, 0.0], position=position)
+
+
+@given(st.integers(1, 8).flatmap(distributions))
+def test_accepted_input_gives_non_negative_entropy_and_cross_entropy(p):
+    # Every accepted entry is in [0, 1], so every term -p log q is >= 0.
+    assert xentref.entropy(p) >= 0
+    assert xentref.cross_entropy(p, p[::-1]) >= 0
+
+
+def test_float64_sum_off_by_float32_rounding_says_how_to_pass_it():
+    p32 = xentref.softmax(np.random.default_rng(SEED).normal(size=1000).astype(np.float32))
+    assert np.isfinite(xentref.entropy(p32))
+    message = (
+        r"`p` must sum to 1 along axis 0 \(tolerance 1.5e-08 for float64\); got a sum of .*\. "
+        r"A sum this close to 1 is what rounding leaves in probabilities computed in float32: "
+        r"pass them as float32 \(tolerance 0.00035\), or divide them by their sum in float64"
+    )
+    with pytest.raises(ValueError, match=message):
+        xentref.entropy(p32.astype(np.float64))
+    as_float64 = p32.astype(np.float64)
+    assert np.isfinite(xentref.entropy(as_float64 / as_float64.sum()))
+
+
+def test_float64_sum_far_from_one_gets_no_float32_hint():
+    with pytest.raises(ValueError, match=r"got a sum of 0.9$"):
+        xentref.entropy([0.5, 0.4])
+
+
 def test_sum_tolerance_is_looser_for_float32():
     p = np.array([0.5, 0.5001], dtype=np.float32)
     assert np.isfinite(xentref.entropy(p))

@@ -94,6 +94,13 @@ def test_raw_logits_are_refused():
         xentref.nll_loss([[0.0, -np.inf], [1.0, 2.0]], [0, 1])
 
 
+def test_positive_log_probability_within_the_tolerance_is_refused():
+    # logsumexp([1e-9, -inf]) = 1e-9 passes the tolerance; the probability
+    # e^(1e-9) > 1 would make the loss negative.
+    with pytest.raises(ValueError, match=r"`log_probs` must hold log-probabilities, at most 0; got 1e-09 at index \(0, 0\)"):
+        xentref.nll_loss([[1e-9, -np.inf]], [0])
+
+
 def test_all_minus_infinity_is_refused():
     with pytest.raises(ValueError, match=r"got -inf at batch index \(0,\)"):
         xentref.nll_loss([[-np.inf, -np.inf]], [0])

@@ -19,8 +19,10 @@ import xentref
 from xentref import grad, symbolic
 from helpers import ROOT, toc_documents
 
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
 sys.path.insert(0, str(ROOT / "tools"))
 
+import claims_ledger  # noqa: E402
 import labels  # noqa: E402
 
 
@@ -52,6 +54,22 @@ def pages(site):
     return [p for p in sorted(site.rglob("*.html")) if "_static" not in p.relative_to(site).parts]
 
 
+# Markdown link syntax, [text](target), as text: a link the build did not render.
+UNRENDERED_LINK = re.compile(r"\[[^\[\]\n]+\]\([^()\s]+\)")
+
+
+def prose_of(path):
+    """The visible text of an HTML file outside code and preformatted blocks."""
+    without_code = re.sub(r"<(pre|code)\b.*?</\1>", " ", path.read_text(), flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", "", without_code))
+
+
+def test_unrendered_link_pattern_matches_markdown_links_only():
+    assert UNRENDERED_LINK.search("at the top of the [repository](https://github.com/x/y), which")
+    assert UNRENDERED_LINK.search("see [the intro](intro.md) and [a label](#conventions)")
+    assert not UNRENDERED_LINK.search("the interval [0, 1] (closed), and [x] (y z)")
+
+
 def test_every_toc_document_is_a_page(site):
     for name in toc_documents():
         assert (site / f"{name}.html").exists(), f"{name} was not built"
@@ -72,6 +90,15 @@ def test_math_is_rendered_by_a_local_mathjax(site):
     assert (site / "_static" / "mathjax" / "tex-chtml.js").exists()
     scripts = [a.get("src", "") for t, a in Page(site / "book" / "entropy.html").tags if t == "script"]
     assert "../_static/mathjax/tex-chtml.js" in scripts
+
+
+def test_no_unrendered_markdown_link_reaches_a_page(site):
+    found = [
+        f"{path.relative_to(site)}: {match.group()}"
+        for path in pages(site)
+        for match in UNRENDERED_LINK.finditer(prose_of(path))
+    ]
+    assert not found, "Markdown link syntax shown as text:\n" + "\n".join(found)
 
 
 def test_internal_links_and_anchors_resolve(site):
@@ -144,7 +171,8 @@ def test_status_page_covers_every_chapter(site):
     for name in toc_documents():
         if (ROOT / f"{name}.ipynb").exists():
             assert f'href="{Path(name).name}.html"' in text, f"{name} is missing from the status page"
-    assert re.search(r"The \d+ chapters run \d+ assert statements\.", text)
+    assert re.search(r"The \d+ chapters decide \d+ claims of the", text)
+    assert 'href="claims.html"' in text
     for name in xentref.__all__:
         if not isinstance(getattr(xentref, name), ModuleType):
             assert f'<span class="pre">{name}</span>' in text, f"{name} is missing from the status page"
@@ -207,3 +235,10 @@ def test_published_labels_are_all_still_there(site):
     assert len(built) > 50, "the build lists too few labels: is published_labels running?"
     problems = labels.compare(committed, built)
     assert not problems, "\n".join(problems) + "\n" + labels.HOW_TO_UPDATE
+
+
+def test_claims_page_links_every_claim_to_its_cell(site):
+    text = (site / "book" / "claims.html").read_text()
+    for claim in claims_ledger.load_ledger(ROOT)["claims"]:
+        assert f'<span class="pre">{claim["id"]}</span>' in text, f"{claim['id']} is missing from the ledger page"
+        assert f'#{claim["cell"]}"' in text, f"{claim['id']} has no link to its cell"

@@ -173,6 +173,11 @@ def test_negative_probability_targets_are_refused():
         xentref.softmax_cross_entropy(np.zeros((1, 2)), [[1.5, -0.5]])
 
 
+def test_probability_targets_above_one_are_refused():
+    with pytest.raises(ValueError, match=r"`targets` must hold probabilities, at most 1; got 1.000000001 at index \(0, 0\)"):
+        xentref.softmax_cross_entropy(np.zeros((1, 2)), [[1 + 1e-9, 0.0]])
+
+
 def test_nan_targets_are_refused():
     with pytest.raises(ValueError, match=r"`targets` must not contain NaN"):
         xentref.softmax_cross_entropy(np.zeros((1, 2)), [[np.nan, 1.0]])

@@ -144,8 +144,11 @@ def logits(x, axis, name="logits"):
 def distribution(p, axis, name):
     """Probability vectors along a class axis; return them with the axis index.
 
-    Entries must be non-negative and finite, and each slice along ``axis``
+    Entries must be probabilities, in [0, 1], and each slice along ``axis``
     must sum to one within :func:`sum_tolerance`. Nothing is renormalised.
+    An entry above 1 is refused even when its slice sums to 1 within the
+    tolerance: it is not a probability, and it would make an entropy or a
+    cross-entropy negative.
     """
     p = floats(p, name)
     index = class_axis(p, axis, name)
@@ -158,25 +161,43 @@ def distribution(p, axis, name):
     if infinite.any():
         at = first_index(infinite)
         raise ValueError(f"`{name}` must be finite; got {p[at].item()!r} at index {at}")
+    above_one = p > 1
+    if above_one.any():
+        at = first_index(above_one)
+        raise ValueError(
+            f"`{name}` must hold probabilities, at most 1; got {p[at].item()!r} at index {at}"
+        )
     tolerance = sum_tolerance(p.dtype)
     totals = np.sum(p, axis=index)
     off = np.abs(totals - 1) > tolerance
     if np.any(off):
         at = first_index(off)
+        total = np.asarray(totals)[at].item()
         raise ValueError(
             f"`{name}` must sum to 1 along axis {index} (tolerance "
             f"{tolerance:.2g} for {p.dtype}); got a sum of "
-            f"{np.asarray(totals)[at].item()!r}{at_batch_index(at)}"
+            f"{total!r}{at_batch_index(at)}{_computed_in_float32(p.dtype, total)}"
         )
     return p, index
+
+
+def _computed_in_float32(dtype, total):
+    """A hint for float64 sums that are off by what float32 rounding leaves."""
+    if dtype != np.float64 or abs(total - 1) > sum_tolerance(np.float32):
+        return ""
+    return (
+        f". A sum this close to 1 is what rounding leaves in probabilities "
+        f"computed in float32: pass them as float32 (tolerance "
+        f"{sum_tolerance(np.float32):.2g}), or divide them by their sum in float64"
+    )
 
 
 def log_distribution(log_p, axis, name):
     """Log-probabilities along a class axis; return them with the axis index.
 
-    Entries must be finite or -inf, and each slice's logsumexp must be 0
-    within :func:`sum_tolerance`, the tolerance on a probability sum;
-    unnormalised logits fail this.
+    Entries must be finite or -inf and at most 0 (a probability of at most
+    1), and each slice's logsumexp must be 0 within :func:`sum_tolerance`,
+    the tolerance on a probability sum; unnormalised logits fail this.
     """
     log_p = floats(log_p, name)
     index = class_axis(log_p, axis, name)
@@ -197,6 +218,13 @@ def log_distribution(log_p, axis, name):
             f"{index} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
             f"got {np.asarray(totals)[at].item()!r}{at_batch_index(at)}. Pass "
             f"log_softmax(logits), or use softmax_cross_entropy on logits"
+        )
+    positive = log_p > 0
+    if positive.any():
+        at = first_index(positive)
+        raise ValueError(
+            f"`{name}` must hold log-probabilities, at most 0; got "
+            f"{log_p[at].item()!r} at index {at}"
         )
     return log_p, index
 

@@ -68,7 +68,7 @@ weight : array_like, optional
     element, even one whose loss is infinite.""",
     "distribution_p": """\
 p : array_like, shape (..., K)
-    Probabilities along `axis`: non-negative, summing to 1 within the
+    Probabilities along `axis`: each in [0, 1], summing to 1 within the
     square root of machine epsilon (about 1.5e-8 in float64, 3.5e-4 in
     float32). Integers and lists become float64.""",
     "base": """\

@@ -2,8 +2,10 @@
 
 The ``verification-status`` directive renders three tables:
 
-- for each chapter, how many ``assert`` statements its code cells run and which
-  ``xentref`` functions it calls;
+- for each chapter, how many claims of the claims ledger its executed cells
+  decide, by verdict, and which ``xentref`` functions it calls (a count of
+  ``assert`` statements says nothing about what they check; the ledger says
+  which claim each checking cell decides);
 - for each public function, the test files and tests that call it;
 - the environment of the build, against the pins in ``requirements.txt``.
 
@@ -16,6 +18,7 @@ import importlib
 import importlib.metadata
 import json
 import platform
+from collections import Counter
 from pathlib import Path
 
 from docutils import nodes
@@ -23,6 +26,8 @@ from sphinx import addnodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from table_of_contents import toc_documents
+
+import claims_ledger
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +53,13 @@ def notebook_title(path):
     return Path(path).stem
 
 
-def count_asserts(trees):
-    return sum(isinstance(node, ast.Assert) for tree in trees for node in ast.walk(tree))
+def claims_by_chapter(ledger, cells):
+    """``{document: Counter(verdict)}``: the verdicts of the claims each chapter's cells decide."""
+    decided = {}
+    for claim in ledger["claims"]:
+        for cell in cells.get(claim["cell"], []):
+            decided.setdefault(cell["document"], Counter())[claim["verdict"]] += 1
+    return decided
 
 
 def _aliases(trees):
@@ -173,11 +183,11 @@ def direct_pins(requirements):
 # Rendering -------------------------------------------------------------------
 
 
-def _table(header, rows):
-    table = nodes.table(classes=["verification-status"])
+def _table(header, rows, widths):
+    table = nodes.table(classes=["verification-status", "colwidths-given"])
     group = nodes.tgroup(cols=len(header))
     table += group
-    group += [nodes.colspec(colwidth=1) for _ in header]
+    group += [nodes.colspec(colwidth=width) for width in widths]
     head = nodes.thead()
     group += head
     body = nodes.tbody()
@@ -215,15 +225,20 @@ class VerificationStatus(SphinxDirective):
     def run(self):
         root = Path(self.env.srcdir)
         public = public_names()
-        chapter_rows, total = [], 0
-        for docname in chapter_documents(root):
+        documents = chapter_documents(root)
+        ledger = claims_ledger.load_ledger(root)
+        self.env.note_dependency(str(root / claims_ledger.LEDGER))
+        decided = claims_by_chapter(ledger, claims_ledger.claim_cells(root / f"{d}.ipynb" for d in documents))
+        chapter_rows, total = [], Counter()
+        for docname in documents:
             path = root / f"{docname}.ipynb"
             self.env.note_dependency(str(path))
             trees = notebook_code(path)
-            asserts = count_asserts(trees)
-            total += asserts
+            verdicts = decided.get(docname, Counter())
+            total += verdicts
             called = xentref_names(trees, _aliases(trees), public)
-            chapter_rows.append((_doc_link(docname, notebook_title(path)), asserts, _literals(called)))
+            counts = ", ".join(f"{verdicts[v]} {v}" for v in claims_ledger.VERDICTS if verdicts[v])
+            chapter_rows.append((_doc_link(docname, notebook_title(path)), counts or "none", _literals(called)))
 
         test_files = sorted((root / "tests").glob("test_*.py"))
         for path in test_files:
@@ -252,19 +267,33 @@ class VerificationStatus(SphinxDirective):
             environment_rows.append((package, pinned, installed))
         environment_rows.append(("xentref", "", importlib.import_module("xentref").__version__))
 
-        summary = nodes.paragraph(
-            text=f"The {len(chapter_rows)} chapters run {total} assert statements."
+        summary = nodes.paragraph()
+        summary += nodes.Text(
+            f"The {len(chapter_rows)} chapters decide {sum(total.values())} claims of the "
+        )
+        summary += _doc_link("book/claims", "claims ledger")[0]
+        summary += nodes.Text(
+            ": " + ", ".join(f"{total[v]} {v}" for v in claims_ledger.VERDICTS) + "."
         )
         return [
             summary,
-            _table(["Chapter", "assert statements", "xentref functions it calls"], chapter_rows),
+            _table(["Chapter", "claims its cells decide", "xentref functions it calls"], chapter_rows,
+                   [3, 3, 5]),
             nodes.paragraph(text="The tests that call each public function (test file and number of tests):"),
-            _table(["Function", "tests", "where"], function_rows),
+            _table(["Function", "tests", "where"], function_rows, [4, 1.3, 6]),
             nodes.paragraph(text="The environment this page was built in:"),
-            _table(["Package", "pinned", "installed"], environment_rows),
+            _table(["Package", "pinned", "installed"], environment_rows, [2, 1, 1]),
         ]
 
 
 def setup(app):
     app.add_directive("verification-status", VerificationStatus)
+    app.add_css_file("verification_status.css")
+    app.connect("builder-inited", _add_static_path)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def _add_static_path(app):
+    static = str(Path(__file__).resolve().parent / "static")
+    if static not in app.config.html_static_path:
+        app.config.html_static_path.append(static)
