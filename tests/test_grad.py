@@ -57,6 +57,12 @@ LOSSES = [
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
     "nll_loss",
+    "sigmoid_focal_loss",
+    "softmax_focal_loss",
+    "softmax_poly1_loss",
+    "sigmoid_poly1_loss",
+    "kl_divergence_of_log_probs",
+    "distillation_loss",
 ]
 
 
