@@ -3,7 +3,6 @@
 import math
 from fractions import Fraction
 
-import numpy as np
 from flint import arb
 
 import xentref

@@ -16,7 +16,6 @@ from xentref.exact._sigmoid import sigmoid_of, softplus_of
 from xentref.exact._softmax_cross_entropy import _targets
 from xentref.exact._split import Split
 
-
 # The ball [0, 1]: what is known of a quantity in [0, 1] whose ball is too
 # wide to say more at the working precision (certify then asks for more).
 UNIT = arb(0.5, 0.5)
