@@ -20,21 +20,22 @@ def _checked(student_logits, teacher_logits, temperature, axis, reduction):
 def softened_log_softmax(logits, temperature, axis):
     r""":math:`\log \operatorname{softmax}(z / T)` for validated logits, without overflow.
 
-    For :math:`T \ge 1`, :math:`z / T` cannot overflow and is shifted by its
-    maximum; below 1 the gaps :math:`z_k - \max z \le 0` are divided
-    instead, and a gap beyond the float range is -inf, as its probability
-    is 0.
+    The gaps :math:`z_k - \max z \le 0` are divided by :math:`T`, so logits
+    that differ by a constant give the same result. A gap beyond the float
+    range is -inf; for :math:`T \ge 1` its quotient may still be finite and
+    is then formed as :math:`z_k / T - \max z / T`; below 1 it is -inf, as
+    its probability is 0.
     """
-    top = np.argmax(logits, axis=axis, keepdims=True)
+    top = np.take_along_axis(logits, np.argmax(logits, axis=axis, keepdims=True), axis=axis)
     with np.errstate(over="ignore", under="ignore"):
         # Gaps below the float range round to -inf (probability 0), tiny
         # quotients to 0, and their exponentials underflow to 0.
+        shifted = (logits - top) / temperature
         if temperature >= 1:
-            scaled = logits / temperature
-            shifted = scaled - np.take_along_axis(scaled, top, axis=axis)
-        else:
-            shifted = (logits - np.take_along_axis(logits, top, axis=axis)) / temperature
+            overflowed = np.isneginf(shifted) & np.isfinite(logits)
+            shifted = np.where(overflowed, logits / temperature - top / temperature, shifted)
         exps = np.exp(shifted)
+    top = np.argmax(logits, axis=axis, keepdims=True)
     np.put_along_axis(exps, top, 0, axis=axis)
     return shifted - np.log1p(np.sum(exps, axis=axis, keepdims=True))
 
