@@ -1,0 +1,34 @@
+"""Shared by the conformance tests: how the frameworks are loaded, seeded inputs, ulps.
+
+Keras 3 reads its backend from ``KERAS_BACKEND`` when it is first imported,
+and JAX looks for accelerators (and says so on stderr) unless
+``JAX_PLATFORMS`` names the CPU, so both are set before either is imported.
+Every framework computes in float64 here, so that differences in semantics
+are not hidden by float32 rounding.
+"""
+
+import os
+
+os.environ["KERAS_BACKEND"] = "jax"
+os.environ["JAX_PLATFORMS"] = "cpu"
+
+import numpy as np  # noqa: E402
+
+from xentref import exact  # noqa: E402
+
+SEED = 20261126
+
+
+def rng():
+    return np.random.default_rng(SEED)
+
+
+def ulps(actual, expected):
+    """The largest distance, in ulps of float64, between two arrays of values."""
+    return float(np.max(exact.ulp_distance(np.asarray(actual, dtype=np.float64), np.asarray(expected))))
+
+
+def ulps_of_scale(actual, expected, scale):
+    """The largest |actual - expected| in ulps of `scale` (the size of the terms summed)."""
+    error = np.abs(np.asarray(actual, dtype=np.float64) - np.asarray(expected, dtype=np.float64))
+    return float(np.max(error / np.spacing(np.abs(np.asarray(scale, dtype=np.float64)))))
