@@ -24,11 +24,13 @@ def rng():
 
 
 def ulps(actual, expected):
-    """The largest distance, in ulps of float64, between two arrays of values."""
-    return float(np.max(exact.ulp_distance(np.asarray(actual, dtype=np.float64), np.asarray(expected))))
+    """The largest distance between two arrays of values, in ulps of the dtype of `expected`."""
+    expected = np.asarray(expected)
+    return float(np.max(exact.ulp_distance(np.asarray(actual).astype(expected.dtype), expected)))
 
 
 def ulps_of_scale(actual, expected, scale):
     """The largest |actual - expected| in ulps of `scale` (the size of the terms summed)."""
+    dtype = np.asarray(expected).dtype
     error = np.abs(np.asarray(actual, dtype=np.float64) - np.asarray(expected, dtype=np.float64))
-    return float(np.max(error / np.spacing(np.abs(np.asarray(scale, dtype=np.float64)))))
+    return float(np.max(error / np.spacing(np.abs(np.asarray(scale).astype(dtype))).astype(np.float64)))
