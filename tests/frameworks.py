@@ -12,9 +12,9 @@ import os
 os.environ["KERAS_BACKEND"] = "jax"
 os.environ["JAX_PLATFORMS"] = "cpu"
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from xentref import exact  # noqa: E402
+from xentref import exact
 
 SEED = 20261126
 

@@ -80,7 +80,7 @@ def test_sigmoid_binary_cross_entropy_agrees():
     for targets in (SOFT, HARD):
         loss = optax.losses.sigmoid_binary_cross_entropy(LOGITS, targets)
         assert ulps(loss, exact.sigmoid_binary_cross_entropy(LOGITS, targets, reduction="none")) <= 2
-        g = gradient(lambda z: optax.losses.sigmoid_binary_cross_entropy(z, targets), LOGITS)
+        g = gradient(lambda z, targets=targets: optax.losses.sigmoid_binary_cross_entropy(z, targets), LOGITS)
         expected = exact.grad.sigmoid_binary_cross_entropy(LOGITS, targets, reduction="sum")
         scale = (1 - targets) * xentref.sigmoid(LOGITS) + targets * xentref.sigmoid(-LOGITS)
         assert ulps_of_scale(g, expected, scale) <= 4
@@ -98,7 +98,8 @@ def test_sigmoid_focal_loss_agrees_including_alpha(gamma, alpha):
         expected = exact.sigmoid_focal_loss(LOGITS, targets, gamma=gamma, alpha=alpha, reduction="none")
         # exp(gamma log(1 - p_t)) costs about gamma |log(1 - p_t)| ulps.
         assert ulps(loss, expected) <= 12
-        g = gradient(lambda z: optax.losses.sigmoid_focal_loss(z, targets, gamma=gamma, alpha=alpha), LOGITS)
+        g = gradient(lambda z, targets=targets: optax.losses.sigmoid_focal_loss(z, targets, gamma=gamma, alpha=alpha),
+                     LOGITS)
         expected = exact.grad.sigmoid_focal_loss(LOGITS, targets, gamma=gamma, alpha=alpha, reduction="sum")
         assert ulps(g, expected) <= 20
     assert ulps(xentref.sigmoid_focal_loss(LOGITS, HARD, gamma=gamma, alpha=alpha, reduction="none"),

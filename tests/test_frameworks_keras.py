@@ -12,6 +12,10 @@ import numpy as np
 import pytest
 
 import frameworks  # noqa: F401  (selects the JAX backend before Keras is imported)
+import jax
+
+jax.config.update("jax_enable_x64", True)  # so that float64 input stays float64
+
 import keras
 from keras import losses, ops
 

@@ -163,11 +163,14 @@ def test_cross_entropy_agrees_for_labels_and_probabilities():
     assert ulps_of_scale(g, expected, xentref.softmax(LOGITS) + TARGETS) <= 4
 
 
-def test_cross_entropy_class_axis_is_1():
+def test_cross_entropy_and_nll_loss_class_axis_is_1():
     # (N, C, d): PyTorch's class dim is 1, xentref's default axis -1.
     x, y = R.normal(size=(4, 5, 3)), R.integers(0, 5, (4, 3))
     torch_loss = F.cross_entropy(tensor(x), torch.tensor(y), reduction="none").numpy()
     np.testing.assert_allclose(torch_loss, xentref.softmax_cross_entropy(x, y, axis=1, reduction="none"), rtol=1e-14)
+    log_p = xentref.log_softmax(x, axis=1)
+    torch_nll = F.nll_loss(tensor(log_p), torch.tensor(y), reduction="none").numpy()
+    np.testing.assert_array_equal(torch_nll, xentref.nll_loss(log_p, y, axis=1, reduction="none"))
 
 
 def test_cross_entropy_of_a_zero_target_on_a_minus_inf_logit_is_nan():
