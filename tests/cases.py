@@ -333,3 +333,147 @@ CASES = [
     Case("nll_loss", "examples", _log_probs, _class_formula(lambda s, y: symbolic.nll_loss(s, int(y))),
          ulps=0, grad_ulps=0, bad=_BAD["nll_loss"]),
 ]
+
+
+# Variants of cross-entropy ------------------------------------------------------
+
+
+def _focal_softmax(targets):
+    def make(draw, batch, extreme):
+        (logits, target), _ = targets(draw, batch, extreme)
+        return (logits, target), {"gamma": 2.0, "alpha": draw.uniform((5,), 0, 2)}
+    return make
+
+
+def _poly_softmax(targets, epsilon):
+    def make(draw, batch, extreme):
+        args, _ = targets(draw, batch, extreme)
+        return args, {"epsilon": epsilon}
+    return make
+
+
+def _sigmoid_variant(**options):
+    def make(draw, batch, extreme):
+        shape = (*batch, 3)
+        return (_logits(draw, shape, extreme), draw.unit(shape)), dict(options)
+    return make
+
+
+def _sigmoid_focal_grad_scale(args, kwargs):
+    """alpha_t q^gamma [|sigma(z) - y| terms + gamma c sigma(z) sigma(-z) / q], q = 1 - p_t."""
+    logits, targets = args
+    gamma, alpha = kwargs.get("gamma", 2.0), kwargs.get("alpha")
+    a, b = xentref.sigmoid(logits), xentref.sigmoid(-logits)
+    wrong = (1 - targets) * a + targets * b
+    loss = xentref.sigmoid_binary_cross_entropy(logits, targets, reduction="none")
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        focusing = np.where(wrong > 0, gamma * loss * a * b / wrong, 0)
+    alpha_t = 1 if alpha is None else alpha * targets + (1 - alpha) * (1 - targets)
+    return alpha_t * wrong**gamma * ((1 - targets) * a + targets * b + focusing)
+
+
+def _target_formula(f):
+    def formula(symbols, args, kwargs):
+        targets = args[1]
+        target = int(targets) if np.ndim(targets) == 0 else _numbers(targets)
+        options = {k: _numbers(v) if np.ndim(v) else v for k, v in kwargs.items()}
+        return f(symbols, target, **options)
+    return formula
+
+
+def _sigmoid_formula(f):
+    def formula(symbols, args, kwargs):
+        (z,), (y,) = symbols, _numbers(args[1])
+        return f(z, y, **kwargs)
+    return formula
+
+
+def _counts(draw, batch, extreme, beta=0.999):
+    shape = (*batch, 4)
+    if extreme:
+        # From 1 up to a tenth of the largest float.
+        counts = 10.0 ** draw.uniform(shape, 0, int(np.log10(float(np.finfo(draw.dtype).max))) - 1)
+    else:
+        counts = (1.0 + draw.integers(shape, 1000)).astype(draw.dtype)
+    return (counts,), {"beta": beta}
+
+
+def _log_pair(draw, batch, extreme, base=None):
+    shape = (*batch, 4)
+    if extreme and not draw.interior:
+        with np.errstate(divide="ignore"):
+            # Zero probabilities are -inf log-probabilities.
+            log_p = np.log(draw.distributions(shape))
+        log_q = xentref.log_softmax(_logits(draw, shape, extreme))
+    else:
+        log_p = xentref.log_softmax(_logits(draw, shape, extreme))
+        log_q = xentref.log_softmax(_logits(draw, shape, extreme))
+    return (log_p, log_q), {"base": base}
+
+
+def _log_kl_scale(args, kwargs):
+    """Sum of |p_k (l_p,k - l_q,k)|: the terms have both signs."""
+    log_p, log_q = (np.asarray(a, dtype=np.float64) for a in args)
+    with np.errstate(invalid="ignore", over="ignore"):
+        terms = np.where(log_p > -np.inf, np.exp(log_p) * (log_p - log_q), 0)
+    unit = 1 if kwargs.get("base") is None else np.log(kwargs["base"])
+    return np.sum(np.abs(terms), axis=-1) / unit
+
+
+def _distillation(draw, batch, extreme, temperature=4.0):
+    shape = (*batch, 5)
+    return (_logits(draw, shape, extreme), _logits(draw, shape, extreme)), {"temperature": temperature}
+
+
+def _distillation_scale(args, kwargs):
+    """T^2 sum |p_k (log p_k - log q_k)|: the terms of the divergence have both signs."""
+    student, teacher = args
+    temperature = kwargs["temperature"]
+    log_p, log_q = xentref.log_softmax(teacher / temperature), xentref.log_softmax(student / temperature)
+    return temperature**2 * _log_kl_scale((log_p, log_q), {})
+
+
+def _distillation_grad_scale(args, kwargs):
+    """T (q + p): a gradient entry is T times their difference."""
+    student, teacher = args
+    temperature = kwargs["temperature"]
+    return temperature * (xentref.softmax(student / temperature) + xentref.softmax(teacher / temperature))
+
+
+def _distillation_formula(symbols, args, kwargs):
+    # The teacher's logits as exact rationals: the derivative cancels digits
+    # that 30-digit Floats would not carry.
+    teacher = [sp.Rational(float(v)) for v in np.ravel(args[1])]
+    return symbolic.distillation_loss(symbols, teacher, sp.Rational(kwargs["temperature"]))
+
+
+CASES += [
+    Case("sigmoid_focal_loss", "elements", _sigmoid_variant(gamma=2.0, alpha=0.25),
+         _sigmoid_formula(symbolic.sigmoid_focal_loss), ulps=4, refuses_plus_inf=False, grad_ulps=4,
+         grad_scale=_sigmoid_focal_grad_scale),
+    Case("sigmoid_focal_loss", "elements", _sigmoid_variant(gamma=0.5), _sigmoid_formula(symbolic.sigmoid_focal_loss),
+         variant="gamma 0.5", ulps=2, refuses_plus_inf=False, grad_ulps=2, grad_scale=_sigmoid_focal_grad_scale),
+    Case("softmax_focal_loss", "examples", _focal_softmax(_labels), _target_formula(symbolic.softmax_focal_loss),
+         variant="labels", ulps=2, grad_ulps=5),
+    Case("softmax_focal_loss", "examples", _focal_softmax(_probability_targets),
+         _target_formula(symbolic.softmax_focal_loss), variant="probabilities", axis_args=(0, 1), ulps=1,
+         grad_ulps=4),
+    Case("softmax_poly1_loss", "examples", _poly_softmax(_labels, 2.0), _target_formula(symbolic.softmax_poly1_loss),
+         variant="labels", ulps=1, grad_ulps=5),
+    Case("softmax_poly1_loss", "examples", _poly_softmax(_probability_targets, 2.0),
+         _target_formula(symbolic.softmax_poly1_loss), variant="probabilities", axis_args=(0, 1), ulps=1,
+         grad_ulps=8),
+    Case("sigmoid_poly1_loss", "elements", _sigmoid_variant(epsilon=2.0), _sigmoid_formula(symbolic.sigmoid_poly1_loss),
+         ulps=1, refuses_plus_inf=False, grad_ulps=5),
+    Case("class_balanced_weights", "rows", _counts,
+         lambda s, a, k: symbolic.class_balanced_weights(s, sp.Float(k["beta"], 30)), ulps=2),
+    Case("class_balanced_weights", "rows", lambda d, b, e: _counts(d, b, e, beta=0.0), variant="beta 0",
+         formula=lambda s, a, k: [sp.Integer(1)] * len(s), ulps=0),
+    Case("kl_divergence_of_log_probs", "pairs", _log_pair, _pair_formula(symbolic.kl_divergence_of_log_probs),
+         ulps=2, differentiate=1, axis_args=(0, 1), scale=_log_kl_scale, grad_ulps=2),
+    Case("kl_divergence_of_log_probs", "pairs", lambda d, b, e: _log_pair(d, b, e, base=2), variant="bits",
+         formula=_pair_formula(symbolic.kl_divergence_of_log_probs), ulps=2, differentiate=1, axis_args=(0, 1),
+         scale=_log_kl_scale, grad_ulps=2),
+    Case("distillation_loss", "examples", _distillation, _distillation_formula, axis_args=(0, 1), ulps=2,
+         scale=_distillation_scale, grad_ulps=2, grad_scale=_distillation_grad_scale),
+]

@@ -866,6 +866,27 @@ BAD = {
         ((np.log([[0.5, 0.5]]), [[0]]), {}), (([[0.0, np.inf]], [0]), {}),
     ],
 }
+BAD.update({
+    "sigmoid_focal_loss": [
+        (([0.0], [2.0]), {}), (([0.0], [1.0]), {"gamma": -1.0}), (([0.0], [1.0]), {"alpha": 1.5}),
+        (([0.0], [1.0]), {"gamma": "2"}),
+    ],
+    "softmax_focal_loss": [
+        ((LOGITS_2x3, [0, 3]), {}), ((LOGITS_2x3, [0, 1]), {"gamma": np.nan}),
+        ((LOGITS_2x3, [0, 1]), {"alpha": [1.0, 2.0]}), ((LOGITS_2x3, [0, 1]), {"alpha": [1.0, -1.0, 1.0]}),
+    ],
+    "softmax_poly1_loss": [((LOGITS_2x3, [0, 1]), {"epsilon": -2.0}), ((LOGITS_2x3, [0, 3]), {"epsilon": 1.0})],
+    "sigmoid_poly1_loss": [(([0.0], [1.0]), {"epsilon": np.inf}), (([np.nan], [1.0]), {"epsilon": 1.0})],
+    "class_balanced_weights": [(([10, 0],), {"beta": 0.9}), (([10, 5],), {"beta": 1.0}), (([10, 5],), {"beta": True})],
+    "kl_divergence_of_log_probs": [
+        (([0.0, 0.0], np.log([0.5, 0.5])), {}), ((np.log([0.5, 0.5]), [np.nan, 0.0]), {}),
+        ((np.log([0.5, 0.5]), np.log([0.25, 0.25, 0.5])), {}),
+    ],
+    "distillation_loss": [
+        ((LOGITS_2x3, LOGITS_2x3), {"temperature": 0.0}), ((LOGITS_2x3, LOGITS_2x3[:1]), {"temperature": 1.0}),
+        (([[np.inf, 0.0]], [[0.0, 0.0]]), {"temperature": 1.0}),
+    ],
+})
 BAD["kl_divergence"] = BAD["cross_entropy"] + [(([-0.5, 1.5], [0.5, 0.5]), {})]
 BAD["softmax"] = BAD["log_softmax"]
 BAD["log_sigmoid"] = BAD["softplus"] = BAD["sigmoid"]

@@ -7,9 +7,14 @@ with the argument's name rather than clipping or renormalising.
 """
 
 from xentref._binary_cross_entropy import binary_cross_entropy
+from xentref._class_balanced_weights import class_balanced_weights
+from xentref._distillation_loss import distillation_loss
+from xentref._focal_loss import sigmoid_focal_loss, softmax_focal_loss
 from xentref._information import cross_entropy, entropy, kl_divergence
+from xentref._kl_divergence_of_log_probs import kl_divergence_of_log_probs
 from xentref._logsumexp import log_softmax, logsumexp, softmax
 from xentref._nll_loss import nll_loss
+from xentref._poly1_loss import sigmoid_poly1_loss, softmax_poly1_loss
 from xentref._sigmoid import log_sigmoid, sigmoid, softplus
 from xentref._sigmoid_binary_cross_entropy import sigmoid_binary_cross_entropy
 from xentref._softmax_cross_entropy import softmax_cross_entropy
@@ -30,6 +35,13 @@ __all__ = [
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
     "nll_loss",
+    "sigmoid_focal_loss",
+    "softmax_focal_loss",
+    "softmax_poly1_loss",
+    "sigmoid_poly1_loss",
+    "class_balanced_weights",
+    "kl_divergence_of_log_probs",
+    "distillation_loss",
 ]
 
 from xentref import grad as grad  # noqa: E402  (it lists the gradients of the names above)

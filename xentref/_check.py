@@ -386,3 +386,80 @@ def reduction(reduction):
             f"`reduction` must be one of 'mean', 'sum' or 'none'; got {reduction!r}"
         )
     return reduction
+
+
+def number(value, name, interval):
+    """A real scalar (Python or NumPy, not a bool) in `interval`, as a float.
+
+    `interval` is written as in the message, such as ``"[0, 1]"``,
+    ``"(0, inf)"`` or ``"[-1, inf)"``: a bracket includes its end, a
+    parenthesis excludes it. NaN lies in no interval, and inf only in one
+    that includes it.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}")
+    value = value.item() if isinstance(value, np.generic) else value
+    low, high = (float(end) for end in interval[1:-1].split(","))
+    above = value >= low if interval[0] == "[" else value > low
+    below = value <= high if interval[-1] == "]" else value < high
+    if not (above and below):
+        raise ValueError(f"`{name}` must be a real number in {interval}; got {value!r}")
+    return float(value)
+
+
+def class_weights(weight, like, axis, name):
+    """One non-negative finite weight per class, or one for all; None stays None.
+
+    `weight` has shape (K,) for the K classes along `axis` of `like`, or is
+    a scalar. It is returned in the dtype of `like`, shaped to broadcast
+    against it (K along `axis`, 1 elsewhere).
+    """
+    if weight is None:
+        return None
+    original = floats(weight, name)
+    n_classes = like.shape[axis]
+    if original.shape not in ((), (n_classes,)):
+        raise ValueError(
+            f"`{name}` must be one weight per class, shape ({n_classes},), or a "
+            f"scalar; got shape {original.shape}"
+        )
+    no_nan(original, name)
+    converted = in_dtype(original, like.dtype)
+    bad = (converted < 0) | np.isinf(converted)
+    if bad.any():
+        at = first_index(bad) if bad.ndim else ()
+        raise ValueError(
+            f"`{name}` must be finite and non-negative; got {original[at].item()!r}"
+            + (f" at index {at}" if at else "")
+        )
+    shape = [1] * like.ndim
+    shape[axis] = converted.size
+    return converted.reshape(shape)
+
+
+def counts(x, axis, name):
+    """Numbers of samples per class along a class axis; return them with the axis index.
+
+    Float data (integers become float64), finite and at least 1: a class
+    with no samples has no finite weight.
+    """
+    x = floats(x, name)
+    index = class_axis(x, axis, name)
+    no_nan(x, name)
+    bad = ~(x >= 1) | np.isinf(x)
+    if bad.any():
+        at = first_index(bad)
+        raise ValueError(
+            f"`{name}` must be numbers of samples, finite and at least 1; got "
+            f"{x[at].item()!r} at index {at}"
+        )
+    return x, index
+
+
+def same_shape(x, like, name, like_name):
+    """Refuse `x` unless it has the shape of `like`."""
+    if x.shape != like.shape:
+        raise ValueError(
+            f"`{name}` must have the shape of `{like_name}` {like.shape}; got {x.shape}"
+        )
+    return x

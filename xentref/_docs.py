@@ -38,6 +38,28 @@ REFERENCES = {
         "the Royal Statistical Society B 20 (1958), 215-242. "
         "https://doi.org/10.1111/j.2517-6161.1958.tb00292.x"
     ),
+    "lin": (
+        'T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollár, "Focal loss '
+        'for dense object detection", IEEE International Conference on '
+        "Computer Vision (ICCV), 2017, 2980-2988. https://arxiv.org/abs/1708.02002"
+    ),
+    "leng": (
+        'Z. Leng, M. Tan, C. Liu, E. D. Cubuk, X. Shi, S. Cheng and D. Anguelov, '
+        '"PolyLoss: a polynomial expansion perspective of classification loss '
+        'functions", International Conference on Learning Representations '
+        "(ICLR), 2022. https://arxiv.org/abs/2204.12511"
+    ),
+    "cui": (
+        'Y. Cui, M. Jia, T.-Y. Lin, Y. Song and S. Belongie, "Class-balanced '
+        'loss based on effective number of samples", IEEE/CVF Conference on '
+        "Computer Vision and Pattern Recognition (CVPR), 2019, 9268-9277. "
+        "https://arxiv.org/abs/1901.05555"
+    ),
+    "hinton": (
+        'G. Hinton, O. Vinyals and J. Dean, "Distilling the knowledge in a '
+        'neural network", NIPS Deep Learning and Representation Learning '
+        "Workshop, 2014. https://arxiv.org/abs/1503.02531"
+    ),
     "machler": (
         'M. Mächler, "Accurately computing log(1 - exp(-\\|a\\|)), assessed by '
         'the Rmpfr package", 2012. '
@@ -94,6 +116,20 @@ loss : ndarray
     "float_type_error": """\
 TypeError
     If an argument is not real-valued float32/float64 data.""",
+    "targets": """\
+targets : array_like, shape (...) or (..., K)
+    Either integer class labels in [0, K), with the shape of `logits`
+    without the class axis, or probability vectors with the shape of
+    `logits` (non-negative, each summing to 1 along `axis` within the
+    square root of machine epsilon), used in the dtype of `logits`.""",
+    "binary_targets": """\
+targets : array_like
+    Target probabilities in [0, 1] with the shape of `logits`: 0 or 1
+    for hard labels, anything between for soft ones.""",
+    "binary_logits": """\
+logits : array_like
+    Logits of the positive outcome, any shape; -inf and +inf
+    (probabilities 0 and 1) are allowed, NaN is not.""",
     "type_error": """\
 TypeError
     If an argument is not real-valued float32/float64 data, or labels
