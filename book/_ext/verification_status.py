@@ -6,7 +6,8 @@ The ``verification-status`` directive renders three tables:
   decide, by verdict, and which ``xentref`` functions it calls (a count of
   ``assert`` statements says nothing about what they check; the ledger says
   which claim each checking cell decides);
-- for each public function, the test files and tests that call it;
+- for each public function, the test files and tests that call it, the
+  contract battery's tests included (collected by pytest);
 - the environment of the build, against the pins in ``requirements.txt``.
 
 A pin that the build environment does not match is a warning, so a strict
@@ -18,6 +19,9 @@ import importlib
 import importlib.metadata
 import json
 import platform
+import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -167,6 +171,29 @@ def tests_by_function(test_files, public):
     return coverage
 
 
+def contract_coverage(root):
+    """``{function: [contract tests]}``: the battery's tests, as pytest collects them.
+
+    tests/test_contract.py runs one parametrised test per case of the
+    registry, so reading its source finds no names; its collected test ids
+    begin with the case id, ``name`` or ``name[variant]``. A gradient test
+    covers ``grad.name``.
+    """
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/test_contract.py"],
+        cwd=root, capture_output=True, text=True, check=False,
+    )
+    coverage = {}
+    for line in collected.stdout.splitlines():
+        match = re.match(r"tests/test_contract\.py::(test_\w+)\[(\w+)", line)
+        if match:
+            test, name = match.groups()
+            if "gradient" in test:
+                name = f"grad.{name}"
+            coverage.setdefault(name, []).append(f"{test}[{line.split('[', 1)[1]}")
+    return coverage
+
+
 def direct_pins(requirements):
     """The first block of ``name==version`` lines: what the book uses directly."""
     pins = []
@@ -244,6 +271,8 @@ class VerificationStatus(SphinxDirective):
         for path in test_files:
             self.env.note_dependency(str(path))
         coverage = tests_by_function(test_files, public)
+        for name, tests in contract_coverage(root).items():
+            coverage.setdefault(name, {})["test_contract.py"] = tests
         function_rows = []
         for name in sorted(public):
             files = coverage.get(name, {})
