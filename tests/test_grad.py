@@ -57,6 +57,7 @@ LOSSES = [
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
     "nll_loss",
+    "brier_score",
 ]
 
 

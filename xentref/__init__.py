@@ -7,6 +7,8 @@ with the argument's name rather than clipping or renormalising.
 """
 
 from xentref._binary_cross_entropy import binary_cross_entropy
+from xentref._brier_score import brier_score
+from xentref._expected_calibration_error import expected_calibration_error
 from xentref._information import cross_entropy, entropy, kl_divergence
 from xentref._logsumexp import log_softmax, logsumexp, softmax
 from xentref._nll_loss import nll_loss
@@ -30,6 +32,8 @@ __all__ = [
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
     "nll_loss",
+    "brier_score",
+    "expected_calibration_error",
 ]
 
 from xentref import grad as grad  # noqa: E402  (it lists the gradients of the names above)
