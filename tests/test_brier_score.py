@@ -39,7 +39,7 @@ def test_expected_score_is_smallest_at_the_true_distribution():
     # E_y~p [BS(q, y)] = sum_k (q_k - p_k)^2 + 1 - sum_k p_k^2: proper, and strictly.
     rng = np.random.default_rng(SEED)
     p = rng.dirichlet(np.ones(5))
-    expected = lambda q: sum(p[y] * xentref.brier_score(q, y) for y in range(5))  # noqa: E731
+    expected = lambda q: sum(p[y] * xentref.brier_score(q, y) for y in range(5))
     for q in rng.dirichlet(np.ones(5), 100):
         assert expected(q) > expected(p)
         assert np.isclose(expected(q) - expected(p), np.sum((q - p) ** 2), rtol=1e-12, atol=1e-15)
