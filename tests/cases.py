@@ -57,6 +57,14 @@ class Draw:
             return self._floats(shape, min_value=-4 * scale, max_value=4 * scale)
         return (scale * self.rng.standard_normal(shape)).astype(self.dtype)
 
+    def weights(self, shape, high):
+        """Non-negative weights up to `high`; hypothesis also tries 0, the smallest subnormal and 1."""
+        if self.data is not None:
+            edges = [0.0, float(np.finfo(self.dtype).smallest_subnormal), 1.0]
+            elements = st.one_of(st.sampled_from(edges), st.floats(0, high, width=8 * self.dtype.itemsize))
+            return self.data.draw(hnp.arrays(self.dtype, shape, elements=elements))
+        return self.rng.uniform(0, high, shape).astype(self.dtype)
+
     def integers(self, shape, high):
         if self.data is not None:
             return self.data.draw(hnp.arrays(np.int64, shape, elements=st.integers(0, high - 1)))
@@ -109,7 +117,7 @@ class Case:
     scale: Callable | None = None  # the size of the terms a value is formed from
     grad_ulps: float = 4  # largest distance of the gradient to xentref.exact.grad
     grad_scale: Callable | None = None  # the size of the terms a gradient entry is formed from
-    bad: list = field(default_factory=list)  # arguments the function must refuse
+    bad: list = field(default_factory=list)  # (args, kwargs) the function must refuse
 
     @property
     def id(self):
@@ -179,16 +187,24 @@ def _log_probs(draw, batch, extreme):
     return (xentref.log_softmax(logits), draw.integers(batch, 5)), {}
 
 
+def _weight_bound(extreme, moderate):
+    """Weights up to 1000 at the extremes: a weight times a huge loss may overflow."""
+    return 1e3 if extreme else moderate
+
+
 def _binary(draw, batch, extreme):
     shape = (*batch, 3)
     probs = draw.unit(shape) if extreme else draw.uniform(shape, 0.05, 0.95)
     targets = draw.unit(shape)
-    return (probs, targets), {"weight": draw.uniform((3,), 0, 2)}
+    return (probs, targets), {"weight": draw.weights((3,), _weight_bound(extreme, 2))}
 
 
 def _sigmoid_binary(draw, batch, extreme):
     shape = (*batch, 3)
-    weights = {"pos_weight": draw.uniform((3,), 0, 3), "weight": draw.uniform(shape, 0, 2)}
+    weights = {
+        "pos_weight": draw.weights((3,), _weight_bound(extreme, 3)),
+        "weight": draw.weights(shape, _weight_bound(extreme, 2)),
+    }
     return (_logits(draw, shape, extreme), draw.unit(shape)), weights
 
 
@@ -253,6 +269,25 @@ def _sigmoid_grad_scale(args, kwargs):
     return kwargs["weight"] * terms
 
 
+# Bad arguments, beyond NaN and +inf in the prediction -----------------------------
+
+_ROWS = np.zeros((2, 3))
+_HALVES = np.log([[0.5, 0.5]])
+
+_BAD = {
+    "cross_entropy": [(([0.5, 0.5], [0.5, 0.6]), {}), (([0.5, 0.5], [0.5, 0.5]), {"base": 1})],
+    "kl_divergence": [(([0.5, 0.5], [[0.25, 0.25, 0.5]]), {}), (([-0.5, 1.5], [0.5, 0.5]), {})],
+    "labels": [(([[0.0, np.nan]], [0]), {}), ((_ROWS, [0, 3]), {}), ((_ROWS, [0, 1]), {"reduction": "avg"})],
+    "probabilities": [((_ROWS, [[0.5, 0.4, 0.0]] * 2), {})],
+    "binary_cross_entropy": [(([0.5, 1.5], [1, 1]), {}), (([0.5, 0.5], [1]), {}), (([0.5], [1]), {"weight": [-1.0]})],
+    "sigmoid_binary_cross_entropy": [
+        (([0.0], [2.0]), {}), (([np.nan], [1.0]), {}),
+        ((np.zeros((2, 2)), np.ones((2, 2))), {"pos_weight": np.ones(3)}),
+    ],
+    "nll_loss": [(([[1.0, 2.0]], [0]), {}), ((_HALVES, [0.0]), {}), ((_HALVES, [2]), {})],
+}
+
+
 # The registry -------------------------------------------------------------------
 
 CASES = [
@@ -260,9 +295,12 @@ CASES = [
     Case("entropy", "rows", lambda d, b, e: _entropy(d, b, e, base=2), variant="bits",
          formula=lambda s, a, k: symbolic.entropy(s, base=k["base"]), ulps=2),
     Case("cross_entropy", "pairs", _pair, _pair_formula(symbolic.cross_entropy), ulps=1,
-         differentiate=1, axis_args=(0, 1), grad_ulps=1),
+         differentiate=1, axis_args=(0, 1), grad_ulps=1, bad=_BAD["cross_entropy"]),
+    Case("cross_entropy", "pairs", lambda d, b, e: _pair(d, b, e, base=2), variant="bits",
+         formula=_pair_formula(symbolic.cross_entropy), ulps=2, differentiate=1, axis_args=(0, 1),
+         grad_ulps=1),
     Case("kl_divergence", "pairs", _pair, _pair_formula(symbolic.kl_divergence), ulps=2,
-         differentiate=1, axis_args=(0, 1), scale=_kl_scale, grad_ulps=1),
+         differentiate=1, axis_args=(0, 1), scale=_kl_scale, grad_ulps=1, bad=_BAD["kl_divergence"]),
     Case("kl_divergence", "pairs", lambda d, b, e: _pair(d, b, e, base=2), variant="bits",
          formula=_pair_formula(symbolic.kl_divergence), ulps=2, differentiate=1, axis_args=(0, 1),
          scale=_kl_scale, grad_ulps=1),
@@ -271,17 +309,20 @@ CASES = [
     Case("log_softmax", "rows", _rows_of_logits, lambda s, a, k: symbolic.log_softmax(s), ulps=7),
     Case("softmax", "rows", _rows_of_logits, lambda s, a, k: symbolic.softmax(s), ulps=12),
     Case("softmax_cross_entropy", "examples", _labels, _class_formula(_softmax_cross_entropy),
-         variant="labels", ulps=2, grad_ulps=14, grad_scale=_softmax_grad_scale),
+         variant="labels", ulps=2, grad_ulps=14, grad_scale=_softmax_grad_scale, bad=_BAD["labels"]),
     Case("softmax_cross_entropy", "examples", _probability_targets, _class_formula(_softmax_cross_entropy),
-         variant="probabilities", axis_args=(0, 1), ulps=2, grad_ulps=9, grad_scale=_softmax_grad_scale),
+         variant="probabilities", axis_args=(0, 1), ulps=2, grad_ulps=9, grad_scale=_softmax_grad_scale,
+         bad=_BAD["probabilities"]),
     Case("sigmoid", "map", _map, lambda s, a, k: symbolic.sigmoid(s[0]), ulps=2, refuses_plus_inf=False),
     Case("log_sigmoid", "map", _map, lambda s, a, k: symbolic.log_sigmoid(s[0]), ulps=2, refuses_plus_inf=False),
     Case("softplus", "map", _map, lambda s, a, k: symbolic.softplus(s[0]), ulps=2, refuses_plus_inf=False),
-    Case("binary_cross_entropy", "elements", _binary, _binary_formula, ulps=2, grad_ulps=2),
+    Case("binary_cross_entropy", "elements", _binary, _binary_formula, ulps=2, grad_ulps=2,
+         bad=_BAD["binary_cross_entropy"]),
     Case("sigmoid_binary_cross_entropy", "elements", _sigmoid_binary, _sigmoid_binary_formula, ulps=3,
-         refuses_plus_inf=False, grad_ulps=3, grad_scale=_sigmoid_grad_scale),
+         refuses_plus_inf=False, grad_ulps=3, grad_scale=_sigmoid_grad_scale,
+         bad=_BAD["sigmoid_binary_cross_entropy"]),
     Case("nll_loss", "examples", _log_probs, _class_formula(lambda s, y: symbolic.nll_loss(s, int(y))),
-         ulps=0, grad_ulps=0),
+         ulps=0, grad_ulps=0, bad=_BAD["nll_loss"]),
 ]
 
 

@@ -19,6 +19,12 @@ def test_uniform_entropy_is_log_k():
     assert sp.simplify(symbolic.entropy(uniform, base=2) - sp.log(k, 2)) == 0
 
 
+def test_fair_coin_is_one_bit():
+    p = symbolic.probabilities("p", 2)
+    bits = symbolic.entropy(p, base=2).subs({p[0]: sp.Rational(1, 2), p[1]: sp.Rational(1, 2)})
+    assert sp.simplify(bits) == 1
+
+
 def test_binary_entropy_is_symmetric():
     p = sp.symbols("p", positive=True)
     assert sp.simplify(symbolic.binary_entropy(p) - symbolic.binary_entropy(1 - p)) == 0
@@ -29,6 +35,14 @@ def test_softmax_sums_to_one_and_log_softmax_is_its_log():
     assert sp.simplify(sp.Add(*symbolic.softmax(z))) == 1
     for log_p, p in zip(symbolic.log_softmax(z), symbolic.softmax(z)):
         assert sp.simplify(sp.exp(log_p) - p) == 0
+
+
+def test_logsumexp_shifts_with_its_arguments():
+    # The identity behind computing it from the largest logit.
+    z = sp.symbols("z1:4", real=True)
+    c = sp.symbols("c", real=True)
+    gap = symbolic.logsumexp([v + c for v in z]) - symbolic.logsumexp(z) - c
+    assert sp.simplify(gap) == 0
 
 
 def test_softmax_cross_entropy_forms_agree():

@@ -104,6 +104,16 @@ def no_nan(x, name):
         )
 
 
+def finite_or_minus_inf(x, name):
+    """Refuse NaN and +inf anywhere in ``x``; -inf encodes probability zero."""
+    no_nan(x, name)
+    plus_inf = np.isposinf(x)
+    if plus_inf.any():
+        raise ValueError(
+            f"`{name}` must be finite or -inf; found +inf at index {first_index(plus_inf)}"
+        )
+
+
 def values(x, name):
     """Real values of any shape: float data without NaN; +-inf allowed."""
     x = floats(x, name)
@@ -124,13 +134,7 @@ def logits(x, axis, name="logits"):
     top = np.max(x, axis=index)
     if np.all(np.isfinite(top)):
         return x, index
-    no_nan(x, name)
-    plus_inf = np.isposinf(x)
-    if plus_inf.any():
-        raise ValueError(
-            f"`{name}` must be finite or -inf; found +inf at index "
-            f"{first_index(plus_inf)}"
-        )
+    finite_or_minus_inf(x, name)
     raise ValueError(
         f"`{name}` must have at least one entry above -inf along axis {index}; "
         f"every entry is -inf{at_batch_index(first_index(np.isneginf(top)))}"
@@ -176,13 +180,7 @@ def log_distribution(log_p, axis, name):
     """
     log_p = floats(log_p, name)
     index = class_axis(log_p, axis, name)
-    no_nan(log_p, name)
-    plus_inf = np.isposinf(log_p)
-    if plus_inf.any():
-        raise ValueError(
-            f"`{name}` must be finite or -inf; found +inf at index "
-            f"{first_index(plus_inf)}"
-        )
+    finite_or_minus_inf(log_p, name)
     tolerance = sum_tolerance(log_p.dtype)
     top = np.max(log_p, axis=index, keepdims=True)
     finite = np.isfinite(top)

@@ -18,11 +18,11 @@ import json
 import platform
 from pathlib import Path
 
-import yaml
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from table_of_contents import toc_documents
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +32,7 @@ logger = logging.getLogger(__name__)
 
 def chapter_documents(root):
     """Document names of the notebooks in ``_toc.yml``, in reading order."""
-    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
-    names = []
-
-    def walk(entries):
-        for entry in entries:
-            if "file" in entry:
-                names.append(entry["file"])
-            walk(entry.get("chapters", []) + entry.get("sections", []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    return [name for name in names if (Path(root) / f"{name}.ipynb").exists()]
+    return [name for name in toc_documents(root) if (Path(root) / f"{name}.ipynb").exists()]
 
 
 def notebook_code(path):
