@@ -67,3 +67,16 @@ def test_each_refusal(probs, targets, message):
 def test_float_labels_are_refused_as_labels():
     with pytest.raises(TypeError, match=r"^`targets` of shape \(1,\) holds class labels and must have an integer dtype; got float64$"):
         xentref.brier_score([[0.5, 0.5]], [0.0])
+
+
+def test_symbolic_expected_score_is_the_squared_distance_plus_a_constant():
+    import sympy as sp
+
+    from xentref import symbolic
+
+    p = symbolic.probabilities("p", 3)
+    q = symbolic.probabilities("q", 3)
+    expected = sum(pk * symbolic.brier_score(q, y) for y, pk in enumerate(p))
+    closed = sum((qk - pk) ** 2 for qk, pk in zip(q, p)) + 1 - sum(pk**2 for pk in p)
+    assert sp.expand((expected - closed).subs(p[2], 1 - p[0] - p[1])) == 0
+    assert sp.expand(symbolic.brier_score(q, 1) - symbolic.brier_score(q, [0, 1, 0])) == 0

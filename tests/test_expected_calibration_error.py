@@ -109,3 +109,24 @@ def test_empty_batch_is_refused():
 def test_bad_probabilities_and_labels(probs, labels, error, message):
     with pytest.raises(error, match=message):
         xentref.expected_calibration_error(probs, labels)
+
+
+def test_symbolic_formula_on_hand_values_and_on_the_package():
+    import sympy as sp
+
+    from xentref import symbolic
+
+    half = sp.Rational(1, 2)
+    rows = [[sp.Rational(9, 10), sp.Rational(1, 10)], [sp.Rational(1, 10), sp.Rational(9, 10)]]
+    assert symbolic.expected_calibration_error(rows, [0, 0]) == sp.Rational(2, 5)
+    assert symbolic.expected_calibration_error([[half, half]], [1]) == half  # ties predict class 0
+    # 0.6 is fl(9/15) rounded down, so it is in bin 9 of (8/15, 9/15]: both share it.
+    rows = [[sp.Rational(0.6), sp.Rational(0.4)], [sp.Rational(0.55), sp.Rational(0.45)]]
+    expected = abs((1 - sp.Rational(0.6)) + (0 - sp.Rational(0.55))) / 2
+    assert symbolic.expected_calibration_error(rows, [0, 1]) == expected
+    rng = np.random.default_rng(SEED)
+    probs = rng.dirichlet(np.ones(3), 40)
+    labels = rng.integers(0, 3, 40)
+    exact_rows = [[sp.Rational(float(v)) for v in row] for row in probs]
+    value = float(symbolic.expected_calibration_error(exact_rows, labels.tolist()))
+    assert abs(xentref.expected_calibration_error(probs, labels) - value) <= 4 * np.spacing(value)
