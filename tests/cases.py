@@ -476,4 +476,48 @@ CASES += [
          scale=_log_kl_scale, grad_ulps=2),
     Case("distillation_loss", "examples", _distillation, _distillation_formula, axis_args=(0, 1), ulps=2,
          scale=_distillation_scale, grad_ulps=2, grad_scale=_distillation_grad_scale),
+# Scoring rules on probabilities ----------------------------------------------------
+
+
+def _brier(draw, batch, extreme, labels=True):
+    probs = draw.distributions((*batch, 5))
+    targets = draw.integers(batch, 5) if labels else draw.distributions((*batch, 5))
+    return (probs, targets), {}
+
+
+def _brier_formula(symbols, args, kwargs):
+    targets = args[1]
+    target = int(targets) if np.ndim(targets) == 0 else _numbers(targets)
+    return symbolic.brier_score(symbols, target)
+
+
+def _calibration(draw, batch, extreme):
+    # Confidences on edges (0.6 = 9/15 rounds up, 0.2 rounds down) and away from them.
+    n = int(np.prod(batch))
+    probs = draw.distributions((*batch, 3))
+    edges = np.array([[0.6, 0.3, 0.1], [0.2, 0.4, 0.4], [0.4, 0.2, 0.4]])
+    flat = probs.reshape(-1, 3)
+    flat[: min(n, 3)] = edges[: min(n, 3)].astype(flat.dtype)
+    return (flat.reshape(probs.shape), draw.integers(batch, 3)), {"n_bins": 15}
+
+
+def _calibration_formula(symbols, args, kwargs):
+    k = np.shape(args[0])[-1]
+    rows = [list(symbols[i:i + k]) for i in range(0, len(symbols), k)]
+    return symbolic.expected_calibration_error(rows, np.ravel(args[1]).tolist(), kwargs["n_bins"])
+
+
+def _calibration_scale(args, kwargs):
+    """Mean confidence: the ECE is a difference of sums of confidences and counts."""
+    return np.mean(np.max(args[0], axis=-1))
+
+
+CASES += [
+    Case("brier_score", "examples", _brier, _brier_formula, variant="labels", ulps=2, grad_ulps=1),
+    Case("brier_score", "examples", lambda d, b, e: _brier(d, b, e, labels=False), _brier_formula,
+         variant="probabilities", axis_args=(0, 1), ulps=2, grad_ulps=1),
+    # Kind "dataset": one value from a whole batch of examples along a class
+    # axis, with no reduction and no formula per example.
+    Case("expected_calibration_error", "dataset", _calibration, _calibration_formula, ulps=2,
+         scale=_calibration_scale),
 ]

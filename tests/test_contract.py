@@ -36,7 +36,12 @@ def draw(case, extreme=False, batch=BATCH, dtype=np.float64, interior=False):
 
 
 def one_example(case, args, kwargs, index):
-    """The arguments of example `index` alone: an element, or a row along the class axis."""
+    """The arguments of example `index` alone: an element, or a row along the class axis.
+
+    A "dataset" function has one value for the whole batch, its only example.
+    """
+    if case.kind == "dataset":
+        return args, kwargs
     shape = np.shape(args[case.differentiate])
     elementwise = case.kind in ("map", "elements")
 
@@ -121,7 +126,7 @@ def test_exact_is_the_textbook_formula(case):
     args, kwargs = draw(case, batch=(3,), interior=True)
     options = {"reduction": "none"} if case.kind in REDUCED else {}
     values = np.asarray(getattr(exact, case.name)(*args, **kwargs, **options))
-    for index in range(3):
+    for index in range(1 if case.kind == "dataset" else 3):
         example, example_kwargs = one_example(case, args, kwargs, index)
         prediction = np.ravel(example[case.differentiate])
         symbols = sp.symbols(f"x0:{prediction.size}", real=True)
@@ -158,11 +163,12 @@ def test_gradient_matches_finite_differences(case):
         changed = (*args[:case.differentiate], value, *args[case.differentiate + 1:])
         return float(np.sum(case.function(*changed, **kwargs, **options)))
 
-    # Distributions and log-probabilities must stay normalised within
+    # Distributions (the second argument of a pair, the probabilities of the
+    # Brier score) and log-probabilities must stay normalised within
     # sqrt(eps) = 1.5e-8, so their step is 4e-9; rounding then costs
     # eps |f| / h < 1e-6. Elsewhere a relative step of 1e-5 has truncation
     # error below 1e-10 and rounding error below 1e-9.
-    constrained = case.kind == "pairs" or case.name == "nll_loss"
+    constrained = case.kind == "pairs" or case.name in ("nll_loss", "brier_score")
     step = np.full(x.shape, 4e-9) if constrained else 1e-5 * np.maximum(1, np.abs(x))
     expected = np.empty_like(x)
     for index in np.ndindex(x.shape):

@@ -887,6 +887,15 @@ BAD.update({
         (([[np.inf, 0.0]], [[0.0, 0.0]]), {"temperature": 1.0}),
     ],
 })
+BAD["brier_score"] = [
+    (([[0.5, 0.6]], [0]), {}), (([[0.5, 0.5]], [2]), {}), (([[0.5, 0.5]], [[0.5, 0.6]]), {}),
+    (([[0.5, 0.5]], [0.0]), {}), (([[0.5, 0.5]], [0]), {"reduction": "avg"}), ((np.zeros((0, 2)), np.zeros(0, int)), {}),
+]
+BAD["expected_calibration_error"] = [
+    (([[0.5, 0.6]], [0]), {}), (([[0.5, 0.5]], [2]), {}), (([[0.5, 0.5]], [0.0]), {}),
+    (([[0.5, 0.5]], [0]), {"n_bins": 0}), (([[0.5, 0.5]], [0]), {"n_bins": 2.0}),
+    ((np.zeros((0, 2)), np.zeros(0, int)), {}),
+]
 BAD["kl_divergence"] = BAD["cross_entropy"] + [(([-0.5, 1.5], [0.5, 0.5]), {})]
 BAD["softmax"] = BAD["log_softmax"]
 BAD["log_sigmoid"] = BAD["softplus"] = BAD["sigmoid"]

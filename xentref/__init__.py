@@ -10,6 +10,8 @@ from xentref._binary_cross_entropy import binary_cross_entropy
 from xentref._class_balanced_weights import class_balanced_weights
 from xentref._distillation_loss import distillation_loss
 from xentref._focal_loss import sigmoid_focal_loss, softmax_focal_loss
+from xentref._brier_score import brier_score
+from xentref._expected_calibration_error import expected_calibration_error
 from xentref._information import cross_entropy, entropy, kl_divergence
 from xentref._kl_divergence_of_log_probs import kl_divergence_of_log_probs
 from xentref._logsumexp import log_softmax, logsumexp, softmax
@@ -42,6 +44,8 @@ __all__ = [
     "class_balanced_weights",
     "kl_divergence_of_log_probs",
     "distillation_loss",
+    "brier_score",
+    "expected_calibration_error",
 ]
 
 from xentref import grad as grad  # noqa: E402  (it lists the gradients of the names above)

@@ -342,8 +342,11 @@ def labels(labels, like, axis, name):
     return np.expand_dims(labels, axis)
 
 
-def targets(targets, logits, axis):
+def targets(targets, logits, axis, like_name="logits"):
     """Labels or probability targets for `logits` with class axis `axis`.
+
+    `like_name` is the name of the prediction in messages (`probs` for a
+    loss on probabilities).
 
     Returns ``(probabilities, None)`` for probability vectors with the shape
     of `logits`, in its dtype, or ``(None, labels)`` for integer labels with
@@ -354,7 +357,7 @@ def targets(targets, logits, axis):
         targets = in_dtype(floats(targets, "targets"), logits.dtype)
         if targets.shape != logits.shape:
             raise ValueError(
-                f"`targets` as probabilities must have the shape of `logits` "
+                f"`targets` as probabilities must have the shape of `{like_name}` "
                 f"{logits.shape}; got {targets.shape}"
             )
         probabilities, _ = distribution(targets, axis, "targets")

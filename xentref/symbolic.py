@@ -186,3 +186,30 @@ def distillation_loss(s, t, temperature):
     r""":math:`T^2 D_{KL}(\operatorname{softmax}(t/T) \| \operatorname{softmax}(s/T))`."""
     softened = [[v / temperature for v in logits] for logits in (t, s)]
     return temperature**2 * kl_divergence(softmax(softened[0]), softmax(softened[1]))
+def brier_score(q, target):
+    r""":math:`\sum_k (q_k - t_k)^2` for a class index `target` (one-hot t) or target probabilities."""
+    if isinstance(target, int):
+        target = [1 if k == target else 0 for k in range(len(q))]
+    return sp.Add(*[(qk - tk) ** 2 for qk, tk in zip(q, target, strict=True)])
+
+
+def expected_calibration_error(rows, labels, n_bins=15):
+    r""":math:`\frac{1}{N} \sum_m |\sum_{i \in B_m} ([\hat y_i = y_i] - c_i)|` over `rows` of probabilities.
+
+    :math:`c_i = \max_k q_{ik}`; :math:`\hat y_i` is the first class with that
+    probability; :math:`B_m` holds the confidences with
+    :math:`e_{m-1} < c_i \le e_m`, where :math:`e_m` is the float64 number
+    nearest to :math:`m / M` (taken exactly as a rational), and the last bin
+    also holds confidences above 1. Each indicator is a ``Piecewise``, so the
+    expression is exact once the probabilities are numbers.
+    """
+    edges = [sp.Rational(m / n_bins) for m in range(n_bins + 1)]
+    gaps = [0] * n_bins
+    for row, y in zip(rows, labels, strict=True):
+        confidence = sp.Max(*row)
+        first_max = [row[y] > row[j] for j in range(y)] + [row[y] >= row[j] for j in range(y + 1, len(row))]
+        right = sp.Piecewise((1, sp.And(*first_max)), (0, True))
+        for m in range(n_bins):
+            inside = [confidence > edges[m]] + ([confidence <= edges[m + 1]] if m < n_bins - 1 else [])
+            gaps[m] += sp.Piecewise((right - confidence, sp.And(*inside)), (0, True))
+    return sp.Add(*[sp.Abs(gap) for gap in gaps]) / len(rows)
