@@ -476,6 +476,9 @@ CASES += [
          scale=_log_kl_scale, grad_ulps=2),
     Case("distillation_loss", "examples", _distillation, _distillation_formula, axis_args=(0, 1), ulps=2,
          scale=_distillation_scale, grad_ulps=2, grad_scale=_distillation_grad_scale),
+]
+
+
 # Scoring rules on probabilities ----------------------------------------------------
 
 
