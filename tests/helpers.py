@@ -70,7 +70,8 @@ def weights(shape, bound=1e3):
     )
 
 
-def _load(path):
+def load(path):
+    """A Python file of the project that is not in a package, loaded as a module."""
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -78,7 +79,7 @@ def _load(path):
 
 
 # The build's own reader, loaded by its path: book/_ext is not a package.
-_table_of_contents = _load(ROOT / "book" / "_ext" / "table_of_contents.py")
+_table_of_contents = load(ROOT / "book" / "_ext" / "table_of_contents.py")
 
 
 def toc_documents():
