@@ -25,8 +25,9 @@ def _round_svg_figures():
     number = re.compile(r"-?\d+\.\d+")
 
     def five_digits(match):
-        value = float(match.group())
-        return np.format_float_positional(value, precision=5, fractional=False, trim="-")
+        return np.format_float_positional(
+            float(match.group()), precision=5, fractional=False, trim="-"
+        )
 
     def print_rounded_figure(fig, fmt="png", *args, **kwargs):
         data = print_figure(fig, fmt, *args, **kwargs)
