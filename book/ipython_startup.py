@@ -1,15 +1,15 @@
 """Run at the start of every kernel that executes or tests the chapters.
 
-`make notebooks` (tools/execute_notebooks.py) and the tests (tests/conftest.py)
+`make notebooks` (tools/execute_notebooks.py) and the tests (book/conftest.py)
 name this file in PYTHONSTARTUP, which IPython runs before the first cell.
 
 The chapters draw their figures as SVG text, which nbval compares like any
 output. matplotlib writes coordinates with six decimals, and the last bit of a
 NumPy result, which depends on the vector instructions of the CPU, can flip
-the sixth. Each number in an SVG figure is rounded here to five significant
-digits (a hundredth of a point on a figure a few hundred points wide), so
-every machine stores, and the tests compare, the same text. A notebook run
-elsewhere draws the same figures with matplotlib's six decimals.
+the sixth. Each number of an SVG figure's drawing is rounded here to five
+significant digits (a hundredth of a point on a figure a few hundred points
+wide), so every machine stores, and the tests compare, the same text. A
+notebook run elsewhere draws the same figures with matplotlib's six decimals.
 
 Everything happens inside a function, so the chapters' namespace stays empty.
 """
@@ -31,7 +31,12 @@ def _round_svg_figures():
 
     def print_rounded_figure(fig, fmt="png", *args, **kwargs):
         data = print_figure(fig, fmt, *args, **kwargs)
-        return number.sub(five_digits, data) if fmt == "svg" and data else data
+        if fmt != "svg" or not data:
+            return data
+        # The drawing only: the XML declaration's version="1.0" must stay,
+        # or a browser refuses the figure.
+        drawing = data.index("<svg")
+        return data[:drawing] + number.sub(five_digits, data[drawing:])
 
     # The inline backend looks print_figure up here each time a chapter
     # chooses its figure formats.

@@ -21,7 +21,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from helpers import ROOT, load, toc_documents
+from helpers import ROOT, load, svg_text_sizes, toc_documents
 
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 SOURCES = sorted((ROOT / "book" / "chapters").glob("*.md"))
@@ -216,6 +216,31 @@ def test_figures_are_stored_as_svg_text(path):
                 assert 'id="DejaVuSans-' in svg, f"{path.name}: cell {index} stores text as a font, not as paths"
 
 
+def matplotlib_svg_prolog():
+    """What matplotlib writes before the <svg> element: the XML declaration and doctype."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    buffer = io.StringIO()
+    Figure().savefig(buffer, format="svg")
+    text = buffer.getvalue()
+    return text[:text.index("<svg")]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_svg_figures_keep_the_xml_declaration_matplotlib_wrote(path):
+    # Rounding once turned version="1.0" into version="1", and browsers then
+    # showed no figure at all.
+    prolog = matplotlib_svg_prolog()
+    assert prolog.startswith('<?xml version="1.0"')
+    for index, cell in enumerate(code_cells(path), start=1):
+        for output in cell.outputs:
+            svg = output.get("data", {}).get("image/svg+xml")
+            if svg is not None:
+                assert svg.startswith(prolog), f"{path.name}: cell {index} changed the figure's XML declaration"
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_svg_numbers_have_five_significant_digits(path):
     # book/ipython_startup.py rounds them, so that every CPU stores the same text.
@@ -236,6 +261,26 @@ def test_an_uncompared_output_is_a_figure_that_says_why(path):
         assert "the tests do not compare this figure" in cell.source, (
             f"{path.name}: cell {index} must say, in a comment, why the tests do not compare its figure"
         )
+
+
+def test_svg_text_sizes_reads_the_sizes_matplotlib_was_given():
+    # The browser test measures figures' text with this; here matplotlib's
+    # own font sizes are the reference.
+    import io
+
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(4, 3))
+    axes = figure.add_subplot()
+    axes.set_title("a title", fontsize=13)
+    axes.set_xlabel("$10^{-3}$ below", fontsize=9)
+    axes.tick_params(labelsize=11)
+    figure.text(0.01, 0.01, "small print", fontsize=7)
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    sizes, width = svg_text_sizes(buffer.getvalue())
+    assert sorted({round(size, 9) for size in sizes}) == [7, 9, 11, 13]
+    assert width == 4 * 72
 
 
 _execute_notebooks = load(ROOT / "tools" / "execute_notebooks.py")
