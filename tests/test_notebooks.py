@@ -191,6 +191,42 @@ def test_chapter_checks_and_shows(path):
     )
 
 
+# What a chapter prints, like its code (tests/test_style.py), fits the text
+# column of a 1280 px window: 79 characters a line.
+PRINTED_LINE_LIMIT = 79
+
+
+def printed_lines(cell):
+    """The lines a code cell printed or returned as text, not its figures' descriptions."""
+    lines = []
+    for output in cell.outputs:
+        data = output.get("data", {})
+        if output.output_type == "stream":
+            lines += output.text.split("\n")
+        elif "text/plain" in data and not data.keys() & {"image/svg+xml", "image/png"}:
+            lines += data["text/plain"].split("\n")
+    return lines
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_printed_lines_fit_the_column(path):
+    for index, cell in enumerate(code_cells(path), start=1):
+        long = [line for line in printed_lines(cell) if len(line) > PRINTED_LINE_LIMIT]
+        assert not long, (
+            f"{path.name}: cell {index} prints a line of {len(long[0])} characters, "
+            f"more than {PRINTED_LINE_LIMIT}: {long[0]!r}"
+        )
+
+
+def test_printed_lines_include_streams_and_text_results():
+    cell = nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="a\nbb\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "ccc"}, execution_count=1),
+        nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>", "image/svg+xml": "<svg/>"}),
+    ])
+    assert printed_lines(cell) == ["a", "bb", "", "ccc"]
+
+
 # Figures: SVG, the same on every machine, and compared by nbval ----------
 
 SVG_WITHOUT_DATE = 'set_matplotlib_formats("svg", metadata={"Date": None})'
