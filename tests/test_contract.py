@@ -7,6 +7,7 @@ its own semantics) lives in that function's own test file.
 
 import inspect
 import re
+import typing
 
 import numpy as np
 import pytest
@@ -15,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import xentref
-from xentref import exact
+from xentref import exact, symbolic
+from xentref._typing import Result
 from cases import CASES, CLASS_AXIS, REDUCED, Draw
 from helpers import ulps_of
 
@@ -79,6 +81,15 @@ def test_every_loss_has_a_gradient_and_an_exact_form_with_its_signature():
     assert set(xentref.grad.__all__) == {case.name for case in LOSSES}
 
 
+@pytest.mark.parametrize("module", [xentref, xentref.grad, exact, exact.grad], ids=lambda m: m.__name__)
+def test_every_public_function_has_type_hints(module):
+    for name in module.__all__:
+        function = getattr(module, name)
+        hints = typing.get_type_hints(function)  # resolves each hint, or raises
+        expected = {*inspect.signature(function).parameters, "return"}
+        assert set(hints) == expected, f"{module.__name__}.{name} lacks hints for {expected - set(hints)}"
+
+
 def test_options_are_keyword_only():
     for name in xentref.__all__:
         parameters = inspect.signature(getattr(xentref, name)).parameters.values()
@@ -98,6 +109,7 @@ def test_within_its_ulps_of_exact(case, extreme, dtype):
     actual = case.function(*args, **kwargs, **options)
     expected = getattr(exact, case.name)(*args, **kwargs, **options)
     assert actual.dtype == dtype and expected.dtype == dtype
+    assert isinstance(actual, Result) and isinstance(expected, Result)  # as the hints say
     errors = ulps_of(actual, expected, case.scale and case.scale(args, kwargs))
     assert np.max(errors) <= case.ulps, f"{np.max(errors)} ulps at {np.argmax(errors)}"
 
@@ -110,6 +122,7 @@ def test_gradient_within_its_ulps_of_exact(case, extreme, dtype):
     actual = case.gradient(*args, **kwargs)
     expected = getattr(exact.grad, case.name)(*args, **kwargs)
     assert actual.dtype == dtype and actual.shape == np.shape(args[case.differentiate])
+    assert isinstance(actual, Result) and isinstance(expected, Result)  # as the hints say
     scale = case.grad_scale and case.grad_scale(args, kwargs) / _mean_count(case, args)
     errors = ulps_of(actual, expected, scale)
     assert np.max(errors) <= case.grad_ulps, f"{np.max(errors)} ulps at {np.argmax(errors)}"

@@ -6,9 +6,13 @@ and shows what arrived. A step makes at most one cheap pass over its argument
 and locates the offending entry only once it knows there is one.
 """
 
+from typing import get_args
+
 import numpy as np
 
-REDUCTIONS = ("mean", "sum", "none")
+from xentref._typing import Reduction
+
+REDUCTIONS = get_args(Reduction)
 
 
 def sum_tolerance(dtype):
@@ -28,7 +32,8 @@ def first_index(mask):
 
 
 def at_batch_index(index):
-    """Where in the batch a per-slice problem is: nothing for a single slice."""
+    """Where in the batch a per-slice problem is: nothing for a single slice.
+    """
     return f" at batch index {index}" if index else ""
 
 
@@ -84,13 +89,14 @@ def class_axis(x, axis, name):
         )
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(
-            f"`axis` {axis} is out of range for `{name}` with {x.ndim} dimension(s)"
+            f"`axis` {axis} is out of range for `{name}` with {x.ndim} "
+            "dimension(s)"
         )
     index = int(axis) % x.ndim
     if x.shape[index] == 0:
         raise ValueError(
-            f"`{name}` has an empty class axis: axis {axis} of shape {x.shape} "
-            f"has size 0"
+            f"`{name}` has an empty class axis: axis {axis} of shape "
+            f"{x.shape} has size 0"
         )
     return index
 
@@ -100,7 +106,8 @@ def no_nan(x, name):
     nan = np.isnan(x)
     if nan.any():
         raise ValueError(
-            f"`{name}` must not contain NaN; found NaN at index {first_index(nan)}"
+            f"`{name}` must not contain NaN; found NaN at index "
+            f"{first_index(nan)}"
         )
 
 
@@ -110,7 +117,8 @@ def finite_or_minus_inf(x, name):
     plus_inf = np.isposinf(x)
     if plus_inf.any():
         raise ValueError(
-            f"`{name}` must be finite or -inf; found +inf at index {first_index(plus_inf)}"
+            f"`{name}` must be finite or -inf; found +inf at index "
+            f"{first_index(plus_inf)}"
         )
 
 
@@ -136,8 +144,9 @@ def logits(x, axis, name="logits"):
         return x, index
     finite_or_minus_inf(x, name)
     raise ValueError(
-        f"`{name}` must have at least one entry above -inf along axis {index}; "
-        f"every entry is -inf{at_batch_index(first_index(np.isneginf(top)))}"
+        f"`{name}` must have at least one entry above -inf along axis "
+        f"{index}; every entry is -inf"
+        f"{at_batch_index(first_index(np.isneginf(top)))}"
     )
 
 
@@ -156,16 +165,22 @@ def distribution(p, axis, name):
     negative = p < 0
     if negative.any():
         at = first_index(negative)
-        raise ValueError(f"`{name}` must be non-negative; got {p[at].item()!r} at index {at}")
+        raise ValueError(
+            f"`{name}` must be non-negative; got {p[at].item()!r} at index "
+            f"{at}"
+        )
     infinite = np.isinf(p)
     if infinite.any():
         at = first_index(infinite)
-        raise ValueError(f"`{name}` must be finite; got {p[at].item()!r} at index {at}")
+        raise ValueError(
+            f"`{name}` must be finite; got {p[at].item()!r} at index {at}"
+        )
     above_one = p > 1
     if above_one.any():
         at = first_index(above_one)
         raise ValueError(
-            f"`{name}` must hold probabilities, at most 1; got {p[at].item()!r} at index {at}"
+            f"`{name}` must hold probabilities, at most 1; got "
+            f"{p[at].item()!r} at index {at}"
         )
     tolerance = sum_tolerance(p.dtype)
     totals = np.sum(p, axis=index)
@@ -176,7 +191,8 @@ def distribution(p, axis, name):
         raise ValueError(
             f"`{name}` must sum to 1 along axis {index} (tolerance "
             f"{tolerance:.2g} for {p.dtype}); got a sum of "
-            f"{total!r}{at_batch_index(at)}{_computed_in_float32(p.dtype, total)}"
+            f"{total!r}{at_batch_index(at)}"
+            f"{_computed_in_float32(p.dtype, total)}"
         )
     return p, index
 
@@ -188,7 +204,8 @@ def _computed_in_float32(dtype, total):
     return (
         f". A sum this close to 1 is what rounding leaves in probabilities "
         f"computed in float32: pass them as float32 (tolerance "
-        f"{sum_tolerance(np.float32):.2g}), or divide them by their sum in float64"
+        f"{sum_tolerance(np.float32):.2g}), or divide them by their sum in "
+        "float64"
     )
 
 
@@ -208,14 +225,20 @@ def log_distribution(log_p, axis, name):
     with np.errstate(under="ignore", divide="ignore"):
         # Shifted by the slice's maximum, exp cannot overflow; an all -inf
         # slice sums to 0, whose log is the -inf it deserves.
-        total = np.sum(np.exp(log_p - np.where(finite, top, 0)), axis=index, keepdims=True)
-        totals = np.squeeze(np.where(finite, top + np.log(total), top), axis=index)
+        total = np.sum(
+            np.exp(log_p - np.where(finite, top, 0)), axis=index, keepdims=True
+        )
+        totals = np.squeeze(
+            np.where(finite, top + np.log(total), top), axis=index
+        )
     off = ~(np.abs(totals) <= tolerance)
     if np.any(off):
         at = first_index(off)
         raise ValueError(
-            f"`{name}` must hold log-probabilities: their logsumexp along axis "
-            f"{index} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
+            f"`{name}` must hold log-probabilities: their logsumexp along "
+            "axis "
+            f"{index} must be 0 (tolerance {tolerance:.2g} for "
+            f"{log_p.dtype}); "
             f"got {np.asarray(totals)[at].item()!r}{at_batch_index(at)}. Pass "
             f"log_softmax(logits), or use softmax_cross_entropy on logits"
         )
@@ -241,7 +264,8 @@ def same_classes(p, q, axis, p_name, q_name):
     q_axis = class_axis(q, axis, q_name)
     if p.ndim - p_axis != q.ndim - q_axis:
         raise ValueError(
-            f"`axis` {axis} names different dimensions of `{p_name}` {p.shape} "
+            f"`axis` {axis} names different dimensions of `{p_name}` "
+            f"{p.shape} "
             f"and `{q_name}` {q.shape} once they broadcast; count it from the "
             f"end (a negative axis) when their ranks differ"
         )
@@ -269,13 +293,16 @@ def unit_interval(x, name, like=None, like_name=None):
     x = floats(x, name)
     if like is not None and x.shape != like.shape:
         raise ValueError(
-            f"`{name}` must have the shape of `{like_name}` {like.shape}; got {x.shape}"
+            f"`{name}` must have the shape of `{like_name}` {like.shape}; got "
+            f"{x.shape}"
         )
     no_nan(x, name)
     outside = (x < 0) | (x > 1)
     if outside.any():
         at = first_index(outside)
-        raise ValueError(f"`{name}` must be in [0, 1]; got {x[at].item()!r} at index {at}")
+        raise ValueError(
+            f"`{name}` must be in [0, 1]; got {x[at].item()!r} at index {at}"
+        )
     return x if like is None else in_dtype(x, like.dtype)
 
 
@@ -307,7 +334,8 @@ def weights(weight, like, name, like_name):
         if np.isfinite(value) and value > 0:
             overflow = f", which overflows {like.dtype}"
         raise ValueError(
-            f"`{name}` must be finite and non-negative; got {value!r} at index "
+            f"`{name}` must be finite and non-negative; got {value!r} at "
+            "index "
             f"{at}{overflow}"
         )
     return converted
@@ -321,7 +349,7 @@ def labels(labels, like, axis, name):
     ``take_along_axis``.
     """
     labels = array(labels, name)
-    batch_shape = like.shape[:axis] + like.shape[axis + 1:]
+    batch_shape = like.shape[:axis] + like.shape[axis + 1 :]
     n_classes = like.shape[axis]
     if labels.dtype.kind not in "iu":
         raise TypeError(
@@ -330,7 +358,8 @@ def labels(labels, like, axis, name):
         )
     if labels.shape != batch_shape:
         raise ValueError(
-            f"`{name}` as class labels must have shape {batch_shape}; got {labels.shape}"
+            f"`{name}` as class labels must have shape {batch_shape}; got "
+            f"{labels.shape}"
         )
     outside = (labels < 0) | (labels >= n_classes)
     if np.any(outside):
@@ -357,14 +386,15 @@ def targets(targets, logits, axis, like_name="logits"):
         targets = in_dtype(floats(targets, "targets"), logits.dtype)
         if targets.shape != logits.shape:
             raise ValueError(
-                f"`targets` as probabilities must have the shape of `{like_name}` "
+                "`targets` as probabilities must have the shape of "
+                f"`{like_name}` "
                 f"{logits.shape}; got {targets.shape}"
             )
         probabilities, _ = distribution(targets, axis, "targets")
         return probabilities, None
     if targets.ndim == logits.ndim - 1:
         return None, labels(targets, logits, axis, "targets")
-    batch_shape = logits.shape[:axis] + logits.shape[axis + 1:]
+    batch_shape = logits.shape[:axis] + logits.shape[axis + 1 :]
     raise ValueError(
         f"`targets` must be class labels of shape {batch_shape} or "
         f"probabilities of shape {logits.shape}; got shape {targets.shape}"
@@ -375,10 +405,15 @@ def base(base):
     """Natural log of ``base``, the divisor that converts nats to that unit."""
     if base is None:
         return None
-    if isinstance(base, bool) or not isinstance(base, (int, float, np.integer, np.floating)):
+    if isinstance(base, bool) or not isinstance(
+        base, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"`base` must be a real number or None; got {base!r}")
     if not (np.isfinite(base) and base > 0 and base != 1):
-        raise ValueError(f"`base` must be a finite positive number other than 1; got {base!r}")
+        raise ValueError(
+            "`base` must be a finite positive number other than 1; got "
+            f"{base!r}"
+        )
     return float(np.log(base))
 
 
@@ -386,7 +421,8 @@ def reduction(reduction):
     """Refuse anything but ``"mean"``, ``"sum"`` or ``"none"``."""
     if not isinstance(reduction, str) or reduction not in REDUCTIONS:
         raise ValueError(
-            f"`reduction` must be one of 'mean', 'sum' or 'none'; got {reduction!r}"
+            "`reduction` must be one of 'mean', 'sum' or 'none'; got "
+            f"{reduction!r}"
         )
     return reduction
 
@@ -399,19 +435,24 @@ def number(value, name, interval):
     parenthesis excludes it. NaN lies in no interval, and inf only in one
     that includes it.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, bool) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"`{name}` must be a real number; got {value!r}")
     value = value.item() if isinstance(value, np.generic) else value
     low, high = (float(end) for end in interval[1:-1].split(","))
     above = value >= low if interval[0] == "[" else value > low
     below = value <= high if interval[-1] == "]" else value < high
     if not (above and below):
-        raise ValueError(f"`{name}` must be a real number in {interval}; got {value!r}")
+        raise ValueError(
+            f"`{name}` must be a real number in {interval}; got {value!r}"
+        )
     return float(value)
 
 
 def class_weights(weight, like, axis, name):
-    """One non-negative finite weight per class, or one for all; None stays None.
+    """One non-negative finite weight per class, or one for all; None stays
+    None.
 
     `weight` has shape (K,) for the K classes along `axis` of `like`, or is
     a scalar. It is returned in the dtype of `like`, shaped to broadcast
@@ -423,7 +464,8 @@ def class_weights(weight, like, axis, name):
     n_classes = like.shape[axis]
     if original.shape not in ((), (n_classes,)):
         raise ValueError(
-            f"`{name}` must be one weight per class, shape ({n_classes},), or a "
+            f"`{name}` must be one weight per class, shape ({n_classes},), or "
+            "a "
             f"scalar; got shape {original.shape}"
         )
     no_nan(original, name)
@@ -432,7 +474,8 @@ def class_weights(weight, like, axis, name):
     if bad.any():
         at = first_index(bad) if bad.ndim else ()
         raise ValueError(
-            f"`{name}` must be finite and non-negative; got {original[at].item()!r}"
+            f"`{name}` must be finite and non-negative; got "
+            f"{original[at].item()!r}"
             + (f" at index {at}" if at else "")
         )
     shape = [1] * like.ndim
@@ -441,7 +484,8 @@ def class_weights(weight, like, axis, name):
 
 
 def counts(x, axis, name):
-    """Numbers of samples per class along a class axis; return them with the axis index.
+    """Numbers of samples per class along a class axis; return them with the
+    axis index.
 
     Float data (integers become float64), finite and at least 1: a class
     with no samples has no finite weight.
@@ -463,6 +507,7 @@ def same_shape(x, like, name, like_name):
     """Refuse `x` unless it has the shape of `like`."""
     if x.shape != like.shape:
         raise ValueError(
-            f"`{name}` must have the shape of `{like_name}` {like.shape}; got {x.shape}"
+            f"`{name}` must have the shape of `{like_name}` {like.shape}; got "
+            f"{x.shape}"
         )
     return x

@@ -13,10 +13,13 @@ Leaving the largest term out of :math:`s` is what keeps a tiny
 :math:`\operatorname{log1p}(s)` accurate: ``log(1 + s)`` would round it away.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
+from xentref._typing import ArrayLike, Result
 
 
 def shift(x, axis):
@@ -46,7 +49,7 @@ def neg_log_softmax(logits, axis):
 
 
 @fill()
-def logsumexp(x, *, axis=-1):
+def logsumexp(x: ArrayLike, *, axis: int = -1) -> Result:
     r"""Logarithm of the sum of exponentials, without overflow or underflow.
 
     Parameters
@@ -108,7 +111,7 @@ def logsumexp(x, *, axis=-1):
 
 
 @fill()
-def log_softmax(logits, *, axis=-1):
+def log_softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     r"""Logarithm of the softmax, computed without forming the softmax.
 
     Parameters
@@ -169,7 +172,7 @@ def log_softmax(logits, *, axis=-1):
 
 
 @fill()
-def softmax(logits, *, axis=-1):
+def softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     r"""Normalised exponentials of the logits: a probability distribution.
 
     Parameters
@@ -198,8 +201,9 @@ def softmax(logits, *, axis=-1):
 
     Notes
     -----
-    .. math:: \operatorname{softmax}(z)_k = \frac{e^{z_k - a}}{1 + \sum_{j \ne m}
-              e^{z_j - a}}, \quad a = z_m = \max_j z_j
+    .. math:: \operatorname{softmax}(z)_k
+              = \frac{e^{z_k - a}}{1 + \sum_{j \ne m} e^{z_j - a}},
+              \quad a = z_m = \max_j z_j
 
     the shifted form whose error bound Blanchard, Higham and Higham prove
     (their Theorem 4.3). Entries whose probability is below the smallest

@@ -1,10 +1,17 @@
 """Negative log-likelihood of class labels under given log-probabilities."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._reduction import (
+    apply_reduction,
+    reduction_divisor,
+    scale_gradient,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked(log_probs, labels, axis, reduction):
@@ -15,7 +22,13 @@ def _checked(log_probs, labels, axis, reduction):
 
 
 @fill()
-def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
+def nll_loss(
+    log_probs: ArrayLike,
+    labels: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Negative log-likelihood of class labels under log-probabilities.
 
     Parameters
@@ -77,16 +90,24 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     >>> xentref.nll_loss([[2.0, 1.0]], [0])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: `log_probs` must hold log-probabilities: ... got 2.3132... at batch index (0,). ...
+    ValueError: `log_probs` must hold log-probabilities: ... got 2.3132...
     """
     log_probs, labels, axis = _checked(log_probs, labels, axis, reduction)
-    picked = np.squeeze(np.take_along_axis(log_probs, labels, axis=axis), axis=axis)
+    picked = np.squeeze(
+        np.take_along_axis(log_probs, labels, axis=axis), axis=axis
+    )
     # Adding 0.0 turns a -0.0 loss into +0.0 and changes nothing else.
     return apply_reduction(-picked + 0.0, reduction)
 
 
 @fill(of=nll_loss)
-def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean"):
+def nll_loss_grad(
+    log_probs: ArrayLike,
+    labels: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to `log_probs`.
 
     Parameters
@@ -130,7 +151,9 @@ def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean"):
      [ 0.   0.  -0.5]]
     """
     log_probs, labels, axis = _checked(log_probs, labels, axis, reduction)
-    divisor = reduction_divisor(log_probs.size // log_probs.shape[axis], reduction)
+    divisor = reduction_divisor(
+        log_probs.size // log_probs.shape[axis], reduction
+    )
     grad = np.zeros_like(log_probs)
     np.put_along_axis(grad, labels, -1, axis=axis)
     return scale_gradient(grad, None, divisor)

@@ -1,19 +1,33 @@
-r"""Poly-1 loss (Leng et al. 2022): cross-entropy plus :math:`\epsilon (1 - p_t)`.
+r"""Poly-1 loss (Leng et al. 2022): cross-entropy plus :math:`\epsilon (1 -
+p_t)`.
 
 Cross-entropy is :math:`\sum_{j \ge 1} (1 - p_t)^j / j`; Poly-1 changes the
 coefficient of the first term from 1 to :math:`1 + \epsilon`. The term
 :math:`1 - p_t` is formed without subtracting :math:`p_t` from 1.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
 from xentref._focal_loss import _per_class, _pick, _wrong
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._reduction import (
+    apply_reduction,
+    reduction_divisor,
+    scale_gradient,
+)
 from xentref._sigmoid import sigmoid_unchecked
-from xentref._sigmoid_binary_cross_entropy import gradients_unchecked, losses_unchecked
-from xentref._softmax_gradient import as_coefficients, softmax_times_total_minus
+from xentref._sigmoid_binary_cross_entropy import (
+    gradients_unchecked,
+    losses_unchecked,
+)
+from xentref._softmax_gradient import (
+    as_coefficients,
+    softmax_times_total_minus,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 # Leng et al. require every coefficient of (1 - p_t)^j to be non-negative;
 # the first is 1 + epsilon.
@@ -29,7 +43,14 @@ def _checked_softmax(logits, targets, epsilon, axis, reduction):
 
 
 @fill()
-def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
+def softmax_poly1_loss(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Poly-1 loss of targets under the softmax of logits.
 
     Parameters
@@ -69,8 +90,9 @@ def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
 
     .. math::
 
-        \ell(z, t) = -\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k),
-        \qquad \ell(z, y) = -\log p_y + \epsilon (1 - p_y),
+        \ell(z, t) &= -\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k),
+        \\
+        \ell(z, y) &= -\log p_y + \epsilon (1 - p_y),
 
     Optax's ``poly_loss_cross_entropy``. Since :math:`-\log p = \sum_{j \ge 1}
     (1 - p)^j / j`, the loss is a series in :math:`1 - p_t` whose first
@@ -88,23 +110,40 @@ def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
     >>> import numpy as np
     >>> import xentref
     >>> z = np.array([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
-    >>> poly = xentref.softmax_poly1_loss(z, [0, 0], epsilon=0, reduction="none")
-    >>> bool(np.all(poly == xentref.softmax_cross_entropy(z, [0, 0], reduction="none")))
+    >>> poly = xentref.softmax_poly1_loss(
+    ...     z, [0, 0], epsilon=0, reduction="none"
+    ... )
+    >>> bool(
+    ...     np.all(
+    ...         poly
+    ...         == xentref.softmax_cross_entropy(z, [0, 0], reduction="none")
+    ...     )
+    ... )
     True
 
     With :math:`\epsilon = 2` the loss grows by :math:`2 (1 - p_y)`:
 
-    >>> extra = xentref.softmax_poly1_loss(z, [0, 0], epsilon=2, reduction="none") - poly
-    >>> print(np.round(extra / 2, 4), np.round(1 - xentref.softmax(z)[:, 0], 4))
+    >>> extra = (
+    ...     xentref.softmax_poly1_loss(z, [0, 0], epsilon=2, reduction="none")
+    ...     - poly
+    ... )
+    >>> print(
+    ...     np.round(extra / 2, 4), np.round(1 - xentref.softmax(z)[:, 0], 4)
+    ... )
     [0.1562 0.7881] [0.1562 0.7881]
     """
-    logits, axis, probabilities, labels, epsilon = _checked_softmax(logits, targets, epsilon, axis, reduction)
+    logits, axis, probabilities, labels, epsilon = _checked_softmax(
+        logits, targets, epsilon, axis, reduction
+    )
     surprisal, wrong, _ = _per_class(logits, axis)
     if labels is None:
         with np.errstate(under="ignore"):
             # A product with a tiny target rounds toward 0. A zero target
             # contributes 0, even against a -inf logit.
-            cross_entropy = np.sum(probabilities * np.where(probabilities > 0, surprisal, 0), axis=axis)
+            cross_entropy = np.sum(
+                probabilities * np.where(probabilities > 0, surprisal, 0),
+                axis=axis,
+            )
             wrong = np.sum(probabilities * wrong, axis=axis)
     else:
         cross_entropy = np.squeeze(_pick(surprisal, labels, axis), axis=axis)
@@ -116,7 +155,14 @@ def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
 
 
 @fill(of=softmax_poly1_loss)
-def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mean"):
+def softmax_poly1_loss_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to `logits`.
 
     Parameters
@@ -161,10 +207,14 @@ def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mea
     >>> z = np.array([[2.0, 0.0, -1.0]])
     >>> g = grad.softmax_poly1_loss(z, [0], epsilon=2)
     >>> g0 = grad.softmax_cross_entropy(z, [0])
-    >>> print(np.round(g / g0, 4), np.round(1 + 2 * xentref.softmax(z)[:, 0], 4))
+    >>> print(
+    ...     np.round(g / g0, 4), np.round(1 + 2 * xentref.softmax(z)[:, 0], 4)
+    ... )
     [[2.6876 2.6876 2.6876]] [2.6876]
     """
-    logits, axis, probabilities, labels, epsilon = _checked_softmax(logits, targets, epsilon, axis, reduction)
+    logits, axis, probabilities, labels, epsilon = _checked_softmax(
+        logits, targets, epsilon, axis, reduction
+    )
     divisor = reduction_divisor(logits.size // logits.shape[axis], reduction)
     _, _, probability = _per_class(logits, axis)
     if labels is None:
@@ -172,20 +222,35 @@ def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mea
             # A product with a tiny probability rounds toward 0.
             coefficients = probabilities * (1 + epsilon * probability)
     else:
-        coefficients = as_coefficients(1 + epsilon * _pick(probability, labels, axis), labels, logits, axis)
-    return scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor)
+        coefficients = as_coefficients(
+            1 + epsilon * _pick(probability, labels, axis),
+            labels,
+            logits,
+            axis,
+        )
+    return scale_gradient(
+        softmax_times_total_minus(logits, coefficients, axis), None, divisor
+    )
 
 
 def _checked_sigmoid(logits, targets, epsilon, reduction):
     logits = check.values(logits, "logits")
     check.reduction(reduction)
-    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits")
+    targets = check.unit_interval(
+        targets, "targets", like=logits, like_name="logits"
+    )
     epsilon = check.number(epsilon, "epsilon", EPSILON)
     return logits, targets, epsilon
 
 
 @fill()
-def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean"):
+def sigmoid_poly1_loss(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Poly-1 loss of binary targets under the sigmoid of logits.
 
     Parameters
@@ -226,8 +291,8 @@ def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean"):
 
     .. math::
 
-        \ell(z, y) = y \operatorname{softplus}(-z) + (1 - y) \operatorname{softplus}(z)
-            + \epsilon (1 - p_t),
+        \ell(z, y) = y \operatorname{softplus}(-z)
+            + (1 - y) \operatorname{softplus}(z) + \epsilon (1 - p_t),
 
     Leng et al.'s Poly-1 for binary and multi-label classification, with
     :math:`1 - p_t = (1 - y) \sigma(z) + y \sigma(-z)` formed from terms of
@@ -243,18 +308,34 @@ def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean"):
     >>> import xentref
     >>> z, y = np.array([2.0, -1.0]), np.array([1.0, 1.0])
     >>> poly = xentref.sigmoid_poly1_loss(z, y, epsilon=1, reduction="none")
-    >>> print(np.round(poly - xentref.sigmoid_binary_cross_entropy(z, y, reduction="none"), 4))
+    >>> print(
+    ...     np.round(
+    ...         poly
+    ...         - xentref.sigmoid_binary_cross_entropy(z, y, reduction="none"),
+    ...         4,
+    ...     )
+    ... )
     [0.1192 0.7311]
     """
-    logits, targets, epsilon = _checked_sigmoid(logits, targets, epsilon, reduction)
+    logits, targets, epsilon = _checked_sigmoid(
+        logits, targets, epsilon, reduction
+    )
     cross_entropy = losses_unchecked(logits, targets, 1 - targets)
     with np.errstate(over="ignore"):
         # A huge loss plus a term of at most epsilon may round to inf.
-        return apply_reduction(cross_entropy + epsilon * _wrong(logits, targets), reduction)
+        return apply_reduction(
+            cross_entropy + epsilon * _wrong(logits, targets), reduction
+        )
 
 
 @fill(of=sigmoid_poly1_loss)
-def sigmoid_poly1_loss_grad(logits, targets, *, epsilon, reduction="mean"):
+def sigmoid_poly1_loss_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to the logits.
 
     Parameters
@@ -275,7 +356,8 @@ def sigmoid_poly1_loss_grad(logits, targets, *, epsilon, reduction="mean"):
     See Also
     --------
     xentref.sigmoid_poly1_loss
-    xentref.grad.sigmoid_binary_cross_entropy : the gradient for :math:`\epsilon = 0`.
+    xentref.grad.sigmoid_binary_cross_entropy
+        The gradient for :math:`\epsilon = 0`.
 
     Notes
     -----
@@ -295,10 +377,16 @@ def sigmoid_poly1_loss_grad(logits, targets, *, epsilon, reduction="mean"):
     --------
     >>> import numpy as np
     >>> from xentref import grad
-    >>> print(grad.sigmoid_poly1_loss([0.0, 0.0], [1.0, 0.0], epsilon=2, reduction="sum"))
+    >>> print(
+    ...     grad.sigmoid_poly1_loss(
+    ...         [0.0, 0.0], [1.0, 0.0], epsilon=2, reduction="sum"
+    ...     )
+    ... )
     [-1.  1.]
     """
-    logits, targets, epsilon = _checked_sigmoid(logits, targets, epsilon, reduction)
+    logits, targets, epsilon = _checked_sigmoid(
+        logits, targets, epsilon, reduction
+    )
     divisor = reduction_divisor(logits.size, reduction)
     slope = gradients_unchecked(logits, targets, 1 - targets)
     with np.errstate(under="ignore"):

@@ -1,11 +1,18 @@
 """Cross-entropy between targets and the softmax of logits."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
 from xentref._logsumexp import neg_log_softmax, shift
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._reduction import (
+    apply_reduction,
+    reduction_divisor,
+    scale_gradient,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked(logits, targets, axis, reduction):
@@ -16,7 +23,13 @@ def _checked(logits, targets, axis, reduction):
 
 
 @fill()
-def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
+def softmax_cross_entropy(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Cross-entropy loss of targets under the softmax of logits.
 
     Parameters
@@ -85,19 +98,31 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     >>> float(xentref.softmax_cross_entropy([30.0, 0.0], 0))
     9.357622968839737e-14
     """
-    logits, axis, probabilities, labels = _checked(logits, targets, axis, reduction)
+    logits, axis, probabilities, labels = _checked(
+        logits, targets, axis, reduction
+    )
     losses_per_class = neg_log_softmax(logits, axis)
     if labels is None:
         # A zero target contributes 0, even against a -inf logit.
-        terms = probabilities * np.where(probabilities > 0, losses_per_class, 0)
+        terms = probabilities * np.where(
+            probabilities > 0, losses_per_class, 0
+        )
         losses = np.sum(terms, axis=axis)
     else:
-        losses = np.squeeze(np.take_along_axis(losses_per_class, labels, axis=axis), axis=axis)
+        losses = np.squeeze(
+            np.take_along_axis(losses_per_class, labels, axis=axis), axis=axis
+        )
     return apply_reduction(losses, reduction)
 
 
 @fill(of=softmax_cross_entropy)
-def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
+def softmax_cross_entropy_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to `logits`.
 
     Parameters
@@ -178,5 +203,7 @@ def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
         # range round toward 0, as they should.
         grad = exps / (1 + rest) * total - targets
         # softmax_m T - t_m, with the difference taken before dividing.
-        np.put_along_axis(grad, top, (others - at_top * rest) / (1 + rest), axis=axis)
+        np.put_along_axis(
+            grad, top, (others - at_top * rest) / (1 + rest), axis=axis
+        )
     return scale_gradient(grad, None, divisor)

@@ -30,7 +30,8 @@ It is slow by design, some 10 to 50 microseconds per element where
 NumPy needs nanoseconds. Measured on a busy two-core machine, 1,000 rows of
 10 classes through :func:`softmax_cross_entropy` take 0.03 s with
 ``reduction="mean"`` (one certified sum), 0.08 s with ``"none"`` and 0.2 s
-for :func:`grad.softmax_cross_entropy <xentref.exact.grad.softmax_cross_entropy>`
+for :func:`grad.softmax_cross_entropy
+<xentref.exact.grad.softmax_cross_entropy>`
 (10,000 certified values); 10,000 elements of
 :func:`sigmoid_binary_cross_entropy` take 0.5 s. It is meant for test
 cases and worked examples of up to about 10^5 elements, not for
@@ -68,7 +69,8 @@ try:
     import flint  # noqa: F401
 except ImportError as missing:
     raise ImportError(
-        'xentref.exact needs python-flint; install it with: pip install "xentref[exact]"'
+        'xentref.exact needs python-flint; install it with: pip install '
+        '"xentref[exact]"'
     ) from missing
 
 import importlib
@@ -78,12 +80,15 @@ from xentref.exact._ulp import ulp_distance
 
 
 def mirror(name, suffix=""):
-    """The exact form of ``xentref.<name>`` (with `suffix` "_grad", of its gradient).
+    """The exact form of ``xentref.<name>`` (with `suffix` "_grad", of its
+    gradient).
 
     It is the function of that name in the module of :mod:`xentref.exact`
     named as the module that defines ``xentref.<name>``.
     """
-    module = getattr(xentref, name).__module__.replace("xentref.", "xentref.exact.", 1)
+    module = getattr(xentref, name).__module__.replace(
+        "xentref.", "xentref.exact.", 1
+    )
     return getattr(importlib.import_module(module), name + suffix)
 
 

@@ -6,11 +6,14 @@ no useful ball), and :math:`s = \sum_{k \ne m} e^{z_k - a}` enters through
 ``log1p``, whose ball stays narrow for a tiny :math:`s`.
 """
 
+from __future__ import annotations
+
 import math
 
 from flint import arb
 
 import xentref
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import class_rows, exact, floats, like
 from xentref.exact._certify import certify
 from xentref.exact._doc import mirrors
@@ -29,10 +32,13 @@ class Shifted:
     def __init__(self, row):
         top_value = max(row)
         self.top = row.index(top_value)
-        self.gaps = [None if z == -math.inf else exact(z) - exact(top_value) for z in row]
+        self.gaps = [
+            None if z == -math.inf else exact(z) - exact(top_value)
+            for z in row
+        ]
         self.exps = [arb(0) if gap is None else gap.exp() for gap in self.gaps]
         self.exps[self.top] = arb(1)
-        self.rest = add(self.exps[:self.top] + self.exps[self.top + 1:])
+        self.rest = add(self.exps[: self.top] + self.exps[self.top + 1 :])
 
     def log_normaliser(self):
         """:math:`\\log \\sum_k e^{z_k - a} = \\operatorname{log1p}(s)`."""
@@ -45,8 +51,10 @@ def logits_rows(logits, axis):
     return logits, axis, class_rows(logits, axis)
 
 
-@mirrors("xentref.logsumexp", "Exact log-sum-exp.", r"\log \sum_k e^{x_k}", "lse")
-def logsumexp(x, *, axis=-1):
+@mirrors(
+    "xentref.logsumexp", "Exact log-sum-exp.", r"\log \sum_k e^{x_k}", "lse"
+)
+def logsumexp(x: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.logsumexp(x, axis=axis)
     _, _, rows = logits_rows(x, axis)
 
@@ -58,38 +66,52 @@ def logsumexp(x, *, axis=-1):
         shifted = Shifted(row)
         return exact(row[shifted.top]) + shifted.log_normaliser()
 
-    return reduced([lambda row=row: value(row) for row in rows], "none", template, "logsumexp")
+    return reduced(
+        [lambda row=row: value(row) for row in rows],
+        "none",
+        template,
+        "logsumexp",
+    )
 
 
 def per_class(template, axis, rows, row_values, name):
     """Certify a row's values together; the rows are certified one by one."""
     values = []
     for row in rows:
-        values += certify(lambda row=row: row_values(row), template.dtype, name)
+        values += certify(
+            lambda row=row: row_values(row), template.dtype, name
+        )
     return like(template, values, axis)
 
 
 @mirrors(
-    "xentref.log_softmax", "Exact log-softmax.",
-    r"\log \operatorname{softmax}(z)_k = z_k - \log \sum_j e^{z_j}", "log_p",
+    "xentref.log_softmax",
+    "Exact log-softmax.",
+    r"\log \operatorname{softmax}(z)_k = z_k - \log \sum_j e^{z_j}",
+    "log_p",
 )
-def log_softmax(logits, *, axis=-1):
+def log_softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.log_softmax(logits, axis=axis)
     _, axis, rows = logits_rows(logits, axis)
 
     def row_values(row):
         shifted = Shifted(row)
         log_normaliser = shifted.log_normaliser()
-        return [-math.inf if gap is None else Split(gap, -log_normaliser, -1) for gap in shifted.gaps]
+        return [
+            -math.inf if gap is None else Split(gap, -log_normaliser, -1)
+            for gap in shifted.gaps
+        ]
 
     return per_class(template, axis, rows, row_values, "log_softmax")
 
 
 @mirrors(
-    "xentref.softmax", "Exact softmax.",
-    r"\operatorname{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}", "p",
+    "xentref.softmax",
+    "Exact softmax.",
+    r"\operatorname{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}",
+    "p",
 )
-def softmax(logits, *, axis=-1):
+def softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.softmax(logits, axis=axis)
     _, axis, rows = logits_rows(logits, axis)
 

@@ -1,11 +1,14 @@
 """Exact softmax cross-entropy and its gradient."""
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
 
 import xentref
 from xentref import grad as float_grad
+from xentref._typing import ArrayLike, Reduction, Result
 from xentref.exact._arrays import class_rows, exact, in_dtype
 from xentref.exact._doc import mirrors
 from xentref.exact._logsumexp import Shifted, logits_rows, per_class
@@ -14,7 +17,8 @@ from xentref.exact._split import Split
 
 
 def _targets(logits, axis, targets):
-    """Each example's targets as a list of K probabilities, or its integer label.
+    """Each example's targets as a list of K probabilities, or its integer
+    label.
 
     Targets with the rank of `logits` are probabilities, read in the dtype
     of `logits`; otherwise they are labels, as in the float function.
@@ -36,20 +40,37 @@ def _loss(row, target):
     if isinstance(target, int):
         return term(target)
     # A zero target contributes 0, even against a -inf logit.
-    return add([scale(term(k), exact(t)) for k, t in enumerate(target) if t > 0])
+    return add(
+        [scale(term(k), exact(t)) for k, t in enumerate(target) if t > 0]
+    )
 
 
 @mirrors(
-    "xentref.softmax_cross_entropy", "Exact softmax cross-entropy.",
-    r"\ell(z, t) = -\sum_k t_k \log \operatorname{softmax}(z)_k", "loss",
+    "xentref.softmax_cross_entropy",
+    "Exact softmax cross-entropy.",
+    r"\ell(z, t) = -\sum_k t_k \log \operatorname{softmax}(z)_k",
+    "loss",
 )
-def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
-    template = xentref.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction)
+def softmax_cross_entropy(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
+    template = xentref.softmax_cross_entropy(
+        logits, targets, axis=axis, reduction=reduction
+    )
     logits, axis, rows = logits_rows(logits, axis)
     examples = zip(rows, _targets(logits, axis, targets))
     return reduced(
-        [lambda row=row, target=target: _loss(row, target) for row, target in examples],
-        reduction, template, "softmax_cross_entropy",
+        [
+            lambda row=row, target=target: _loss(row, target)
+            for row, target in examples
+        ],
+        reduction,
+        template,
+        "softmax_cross_entropy",
     )
 
 
@@ -66,24 +87,43 @@ def _gradient(row, target, count):
         target = [1 if k == target else 0 for k in range(len(row))]
     t = [exact(v) for v in target]
     total = add(t)
-    others = add(t[:shifted.top] + t[shifted.top + 1:])
+    others = add(t[: shifted.top] + t[shifted.top + 1 :])
     denominator = 1 + shifted.rest
-    values = [Split(-t_k, e * total / denominator, 1) for e, t_k in zip(shifted.exps, t)]
+    values = [
+        Split(-t_k, e * total / denominator, 1)
+        for e, t_k in zip(shifted.exps, t)
+    ]
     # softmax_m T - t_m = T / (1 + s) - t_m = others - T s / (1 + s)
-    values[shifted.top] = Split(others, -total * shifted.rest / denominator, -1)
+    values[shifted.top] = Split(
+        others, -total * shifted.rest / denominator, -1
+    )
     return [value / count for value in values]
 
 
 @mirrors(
-    "xentref.grad.softmax_cross_entropy", "Exact gradient of the softmax cross-entropy.",
-    r"\frac{\partial \ell}{\partial z_k} = \operatorname{softmax}(z)_k \sum_j t_j - t_k", "grad",
+    "xentref.grad.softmax_cross_entropy",
+    "Exact gradient of the softmax cross-entropy.",
+    r"\frac{\partial \ell}{\partial z_k} = \operatorname{softmax}(z)_k \sum_j "
+    r"t_j - t_k",
+    "grad",
 )
-def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
-    template = float_grad.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction)
+def softmax_cross_entropy_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
+    template = float_grad.softmax_cross_entropy(
+        logits, targets, axis=axis, reduction=reduction
+    )
     logits, axis, rows = logits_rows(logits, axis)
     count = divisor(len(rows), reduction)
     examples = list(zip(rows, _targets(logits, axis, targets)))
     return per_class(
-        template, axis, examples, lambda example: _gradient(*example, count),
+        template,
+        axis,
+        examples,
+        lambda example: _gradient(*example, count),
         "grad.softmax_cross_entropy",
     )

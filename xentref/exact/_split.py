@@ -43,7 +43,9 @@ class Split:
 
 
 def total(values):
-    """The sum of arb balls and Splits: a Split if every Split has the same sign."""
+    """The sum of arb balls and Splits: a Split if every Split has the same
+    sign.
+    """
     splits = [value for value in values if isinstance(value, Split)]
     signs = {split.sign for split in splits}
     if len(signs) != 1:

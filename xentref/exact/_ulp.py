@@ -1,6 +1,10 @@
 """Distances between floats counted in units in the last place."""
 
+from __future__ import annotations
+
 import numpy as np
+
+from xentref._typing import ArrayLike, Result
 
 _INTEGERS = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32}
 
@@ -11,7 +15,8 @@ def _as_floats(x, name):
         array = array.astype(np.float64)
     if array.dtype not in _INTEGERS:
         raise TypeError(
-            f"`{name}` must hold real numbers of dtype float32 or float64; got dtype {array.dtype}"
+            f"`{name}` must hold real numbers of dtype float32 or float64; "
+            f"got dtype {array.dtype}"
         )
     return array
 
@@ -23,7 +28,7 @@ def _ordinal(x):
     return np.where(bits < 0, -magnitude, magnitude)
 
 
-def ulp_distance(actual, expected):
+def ulp_distance(actual: ArrayLike, expected: ArrayLike) -> Result:
     """How many representable floats lie between `actual` and `expected`.
 
     Parameters
@@ -59,13 +64,22 @@ def ulp_distance(actual, expected):
     >>> print(ulp_distance([np.inf, np.inf, 0.0], [np.inf, 1e308, -0.0]))
     [ 0. inf  0.]
     """
-    actual, expected = _as_floats(actual, "actual"), _as_floats(expected, "expected")
+    actual, expected = (
+        _as_floats(actual, "actual"),
+        _as_floats(expected, "expected"),
+    )
     dtype = np.result_type(actual, expected)
     shape = np.broadcast_shapes(actual.shape, expected.shape)
-    actual, expected = (np.broadcast_to(x.astype(dtype), shape).ravel() for x in (actual, expected))
+    actual, expected = (
+        np.broadcast_to(x.astype(dtype), shape).ravel()
+        for x in (actual, expected)
+    )
     a, b = _ordinal(actual), _ordinal(expected)
-    # The difference can exceed the int64 range but not 2**64: take it modulo 2**64.
-    steps = (np.maximum(a, b).astype(np.uint64) - np.minimum(a, b).astype(np.uint64)).astype(np.float64)
+    # The difference can exceed the int64 range but not 2**64: take it modulo
+    # 2**64.
+    steps = (
+        np.maximum(a, b).astype(np.uint64) - np.minimum(a, b).astype(np.uint64)
+    ).astype(np.float64)
     with np.errstate(invalid="ignore"):
         equal = actual == expected
     finite = np.isfinite(actual) & np.isfinite(expected)
