@@ -1,6 +1,6 @@
 """Run at the start of every kernel that executes or tests the chapters.
 
-`make notebooks` (tools/execute_notebooks.py) and the tests (book/conftest.py)
+`make notebooks` (tools/execute_notebooks.py) and the tests (conftest.py)
 name this file in PYTHONSTARTUP, which IPython runs before the first cell.
 
 The chapters draw their figures as SVG text, which nbval compares like any

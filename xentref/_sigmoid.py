@@ -98,8 +98,7 @@ def sigmoid(x: ArrayLike) -> Result:
 
 @fill()
 def softplus(x: ArrayLike) -> Result:
-    r"""The softplus function :math:`\log(1 + e^x)`, a smooth :math:`\max(x,
-    0)`.
+    r"""The softplus :math:`\log(1 + e^x)`, a smooth :math:`\max(x, 0)`.
 
     Parameters
     ----------
@@ -152,8 +151,7 @@ def softplus(x: ArrayLike) -> Result:
 
 @fill()
 def log_sigmoid(x: ArrayLike) -> Result:
-    r"""Logarithm of the logistic sigmoid, :math:`\log \sigma(x) = -\log(1 +
-    e^{-x})`.
+    r"""The log-sigmoid, :math:`\log \sigma(x) = -\log(1 + e^{-x})`.
 
     Parameters
     ----------

@@ -7,5 +7,5 @@ the numbers of SVG figures alike on every machine.
 import os
 from pathlib import Path
 
-STARTUP = Path(__file__).resolve().parent / "ipython_startup.py"
+STARTUP = Path(__file__).resolve().parent / "book" / "ipython_startup.py"
 os.environ["PYTHONSTARTUP"] = str(STARTUP)
