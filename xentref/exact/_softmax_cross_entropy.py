@@ -68,9 +68,19 @@ def _gradient(row, target, count):
     total = add(t)
     others = add(t[:shifted.top] + t[shifted.top + 1:])
     denominator = 1 + shifted.rest
-    values = [Split(-t_k, e * total / denominator, 1) for e, t_k in zip(shifted.exps, t)]
+    # With ties at the maximum and gaps below FAR, the near part is exact
+    # (T/2 - t_k, say) and the far terms lower every entry by a sliver.
+    near_denominator = 1 + shifted.near_rest
+    values = [
+        Split(-t_k + e * total / near_denominator, e * total * (1 / denominator - 1 / near_denominator), -1)
+        if near else Split(-t_k, e * total / denominator, 1)
+        for e, t_k, near in zip(shifted.exps, t, shifted.near)
+    ]
     # softmax_m T - t_m = T / (1 + s) - t_m = others - T s / (1 + s)
-    values[shifted.top] = Split(others, -total * shifted.rest / denominator, -1)
+    near_fraction = shifted.near_rest / near_denominator
+    values[shifted.top] = Split(
+        others - total * near_fraction, -total * (shifted.rest / denominator - near_fraction), -1,
+    )
     return [value / count for value in values]
 
 
