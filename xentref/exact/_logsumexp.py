@@ -17,9 +17,11 @@ from xentref.exact._doc import mirrors
 from xentref.exact._reduction import add, reduced
 from xentref.exact._split import Split
 
-# Gaps below this have exponentials under 2^-189000, which no working
-# precision (at most 2^16 bits) can resolve next to 1.
-FAR = -(2**17)
+# Gaps below this have exponentials under 2^-57700: a result is split into
+# the part without them, exact when the nearer gaps are ties, and their
+# correction, of known sign. Nearer terms are resolved by the working
+# precision (at most 2^16 bits).
+FAR = -40000
 
 
 class Shifted:
