@@ -111,6 +111,18 @@ def values(x, name):
     return x
 
 
+def logits_array(x, axis, name="logits"):
+    """Logits' dtype and class axis, without reading the entries; return them with the axis index.
+
+    For the functions that read every entry anyway, block by block: their
+    blocks refuse a row whose maximum is NaN, +inf or -inf
+    (:class:`xentref._blocks.Refused`), and :func:`logits` then finds the
+    entry and says what is wrong.
+    """
+    x = floats(x, name)
+    return x, class_axis(x, axis, name)
+
+
 def logits(x, axis, name="logits"):
     """Logits along a class axis; return them with the axis index.
 
@@ -316,22 +328,27 @@ def labels(labels, like, axis, name):
     return np.expand_dims(labels, axis)
 
 
-def targets(targets, logits, axis):
+def targets(targets, logits, axis, entries=True):
     """Labels or probability targets for `logits` with class axis `axis`.
 
     Returns ``(probabilities, None)`` for probability vectors with the shape
     of `logits`, in its dtype, or ``(None, labels)`` for integer labels with
-    the class axis kept at size 1.
+    the class axis kept at size 1. With ``entries=False`` probability
+    targets keep their dtype and their entries are not read: the caller
+    checks them block by block, converted to the dtype of `logits`, and
+    calls :func:`distribution` on a failure for the message.
     """
     targets = array(targets, "targets")
     if targets.ndim == logits.ndim:
-        targets = in_dtype(floats(targets, "targets"), logits.dtype)
+        targets = floats(targets, "targets")
         if targets.shape != logits.shape:
             raise ValueError(
                 f"`targets` as probabilities must have the shape of `logits` "
                 f"{logits.shape}; got {targets.shape}"
             )
-        probabilities, _ = distribution(targets, axis, "targets")
+        if not entries:
+            return targets, None
+        probabilities, _ = distribution(in_dtype(targets, logits.dtype), axis, "targets")
         return probabilities, None
     if targets.ndim == logits.ndim - 1:
         return None, labels(targets, logits, axis, "targets")

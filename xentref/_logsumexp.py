@@ -15,34 +15,17 @@ Leaving the largest term out of :math:`s` is what keeps a tiny
 
 import numpy as np
 
+from xentref import _blocks as blocks
 from xentref import _check as check
+from xentref import _error_free as ef
 from xentref._docs import fill
-
-
-def shift(x, axis):
-    """Return ``x - a``, ``exp(x - a)`` and ``s``, keeping `axis`.
-
-    `x` must have a finite maximum along `axis`.
-    """
-    top = np.argmax(x, axis=axis, keepdims=True)
-    with np.errstate(over="ignore", under="ignore"):
-        # A gap wider than the float range rounds to -inf, as IEEE overflow
-        # does; exp of a very negative gap underflows to 0 as it should.
-        shifted = x - np.take_along_axis(x, top, axis=axis)
-        exps = np.exp(shifted)
-    rest = exps.copy()
-    np.put_along_axis(rest, top, 0, axis=axis)
-    return shifted, exps, np.sum(rest, axis=axis, keepdims=True)
-
-
-def neg_log_softmax(logits, axis):
-    """``-log_softmax(logits)`` for validated logits.
-
-    Integer-label and one-hot cross-entropy both pick entries of this array,
-    so the two agree to the last bit.
-    """
-    shifted, _, rest = shift(logits, axis)
-    return np.log1p(rest) - shifted
+from xentref._shift import (
+    columns_of,
+    log_softmax_values,
+    normalise,
+    scaled_exps,
+    shifted_chunks,
+)
 
 
 @fill()
@@ -97,14 +80,31 @@ def logsumexp(x, *, axis=-1):
     """
     x = check.floats(x, "x")
     x_axis = check.class_axis(x, axis, "x")
-    check.no_nan(x, "x")
-    top = np.max(x, axis=x_axis, keepdims=True)
-    finite_top = np.isfinite(top)
-    # Rows whose maximum is infinite are answered by that maximum; shift the
-    # others by their finite maximum.
-    _, _, rest = shift(np.where(finite_top, x, 0), x_axis)
-    lse = np.where(finite_top, top + np.log1p(rest), top)
-    return np.squeeze(lse, axis=x_axis)[()]
+    rows = blocks.as_rows(x, x_axis)
+
+    def block(start, stop):
+        z = rows[start:stop]
+        top = np.max(z, axis=1).astype(np.float64)
+        if np.isnan(top).any():
+            raise blocks.Refused
+        # Rows whose maximum is infinite are answered by it.
+        finite = np.isfinite(top)
+        if not finite.all():
+            z = z[finite]
+        normaliser, _, _ = normalise(columns_of(z), z.shape[1])
+        log_high, log_low = normaliser.log()
+        if log_low is None:
+            value = normaliser.shift[:, 0] + log_high
+        else:
+            value = ef.rounded(ef.add((normaliser.shift[:, 0], 0.0), (log_high, log_low)))
+        top[finite] = value
+        return (top,)
+
+    (lse,) = blocks.run(block, *rows.shape, check=lambda: check.no_nan(x, "x"))
+    with np.errstate(over="ignore"):
+        # Rounding to float32 once: beyond its range is inf.
+        lse = lse.astype(x.dtype)
+    return blocks.from_rows(lse, x, x_axis)[()]
 
 
 @fill()
@@ -163,9 +163,28 @@ def log_softmax(logits, *, axis=-1):
     ...     print(np.log(xentref.softmax(z)))
     [  0. -inf]
     """
-    logits, logits_axis = check.logits(logits, axis)
-    shifted, _, rest = shift(logits, logits_axis)
-    return shifted - np.log1p(rest)
+    return _per_class(logits, axis, log_softmax_values, "log")
+
+
+def _per_class(logits, axis, values, what):
+    """Run `values(part, factor, out)` over every chunk of every row of `logits`.
+
+    `factor` is the normaliser's ``log`` or ``reciprocal``, per row.
+    """
+    logits, logits_axis = check.logits_array(logits, axis)
+    rows = blocks.as_rows(logits, logits_axis)
+    out = np.empty(rows.shape, dtype=logits.dtype)
+
+    def block(start, stop):
+        z = rows[start:stop]
+        source = columns_of(z)
+        normaliser, shifted, _ = normalise(source, z.shape[1])
+        factor = getattr(normaliser, what)()
+        for first, last, part in shifted_chunks(source, z.shape[1], normaliser, shifted):
+            values(part, factor, out[start:stop, first:last])
+
+    blocks.run(block, *rows.shape, check=lambda: check.logits(logits, axis))
+    return blocks.from_rows(out, logits, logits_axis)
 
 
 @fill()
@@ -218,6 +237,4 @@ def softmax(logits, *, axis=-1):
     >>> print(p)
     [0.5 0.5 0. ]
     """
-    logits, logits_axis = check.logits(logits, axis)
-    _, exps, rest = shift(logits, logits_axis)
-    return exps / (1 + rest)
+    return _per_class(logits, axis, scaled_exps, "reciprocal")

@@ -1,18 +1,17 @@
 """Cross-entropy between targets and the softmax of logits."""
 
-import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._logsumexp import neg_log_softmax, shift
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._reduction import apply_reduction, reduction_divisor
+from xentref._softmax_rows import Problem
 
 
-def _checked(logits, targets, axis, reduction):
-    logits, axis = check.logits(logits, axis)
+def _problem(logits, targets, axis, reduction):
+    logits, axis = check.logits_array(logits, axis)
     check.reduction(reduction)
-    probabilities, labels = check.targets(targets, logits, axis)
-    return logits, axis, probabilities, labels
+    probabilities, labels = check.targets(targets, logits, axis, entries=False)
+    return Problem(logits, axis, probabilities, labels)
 
 
 @fill()
@@ -84,15 +83,8 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     >>> float(xentref.softmax_cross_entropy([30.0, 0.0], 0))
     9.357622968839737e-14
     """
-    logits, axis, probabilities, labels = _checked(logits, targets, axis, reduction)
-    losses_per_class = neg_log_softmax(logits, axis)
-    if labels is None:
-        # A zero target contributes 0, even against a -inf logit.
-        terms = probabilities * np.where(probabilities > 0, losses_per_class, 0)
-        losses = np.sum(terms, axis=axis)
-    else:
-        losses = np.squeeze(np.take_along_axis(losses_per_class, labels, axis=axis), axis=axis)
-    return apply_reduction(losses, reduction)
+    problem = _problem(logits, targets, axis, reduction)
+    return apply_reduction(problem.losses(), reduction)
 
 
 @fill(of=softmax_cross_entropy)
@@ -160,22 +152,5 @@ def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
     >>> print(f"{g[0]:.4e} {g[1]:.4e}")
     -4.2484e-18 4.2484e-18
     """
-    logits, axis, targets, labels = _checked(logits, targets, axis, reduction)
-    divisor = reduction_divisor(logits.size // logits.shape[axis], reduction)
-    if labels is not None:
-        targets = np.zeros_like(logits)
-        np.put_along_axis(targets, labels, 1, axis=axis)
-    top = np.argmax(logits, axis=axis, keepdims=True)
-    _, exps, rest = shift(logits, axis)
-    total = np.sum(targets, axis=axis, keepdims=True)
-    others = targets.copy()
-    np.put_along_axis(others, top, 0, axis=axis)
-    others = np.sum(others, axis=axis, keepdims=True)
-    at_top = np.take_along_axis(targets, top, axis=axis)
-    with np.errstate(under="ignore"):
-        # Softmax entries, and their products with targets, below the normal
-        # range round toward 0, as they should.
-        grad = exps / (1 + rest) * total - targets
-        # softmax_m T - t_m, with the difference taken before dividing.
-        np.put_along_axis(grad, top, (others - at_top * rest) / (1 + rest), axis=axis)
-    return scale_gradient(grad, None, divisor)
+    problem = _problem(logits, targets, axis, reduction)
+    return problem.gradient(reduction_divisor(problem.n_rows, reduction))

@@ -1,0 +1,460 @@
+r"""The kernel of the softmax family: rows shifted by their maximum, the shift kept exact.
+
+Every function of the family is built from a row :math:`z` of logits, its
+first maximum :math:`a = z_m`, the gaps :math:`g_k = z_k - a \le 0` and
+
+.. math:: s = \sum_{k \ne m} e^{g_k}, \qquad
+          \operatorname{logsumexp}(z) = a + \operatorname{log1p}(s)
+
+(Blanchard, Higham and Higham). The classes of a row are processed in
+blocks of rows (:mod:`xentref._blocks`), and a row too long for one block in
+chunks of classes whose (maximum, sum) pairs are merged by the online rule
+of Milakov and Gimelshein.
+
+How each quantity is formed, and what it costs in accuracy (``u`` is the
+unit roundoff of float64, :math:`2^{-53}`):
+
+- **float32 input** (and float16, bfloat16) is computed in float64 and each
+  result is rounded once to the input dtype. The float64 gap
+  ``z_k - a`` is exact unless the two differ by more than a factor
+  :math:`2^{28}`, and then wrong by at most :math:`u |g_k|`; the
+  exponentials, the plain sum of at most :math:`2^{20}` terms and the
+  logarithm add under :math:`2^{-42}` relative error in all, far below
+  float32's :math:`2^{-24}`, so the rounded result is within 1 ulp of the
+  correctly rounded one (0 or 1 ulp).
+- **float64 input**: the gap is kept as a pair :math:`g_k = h_k + l_k`,
+  exactly (TwoSum), and :math:`e^{g_k} = e^{h_k}(1 + l_k)` up to
+  :math:`l_k^2/2 < 2^{-87}` (:math:`|l_k| \le u |h_k|` and only gaps above
+  -746 have a non-zero exponential). Without :math:`l_k` the exponential
+  of a wide non-integer gap would be wrong by :math:`|g_k|\,u`, hundreds of
+  ulps at a gap of 700. The sum is formed by extraction
+  (:func:`xentref._error_free.sum_nonnegative`) with the corrections
+  :math:`e_k l_k` added to its small part: :math:`s` as a pair whose only
+  error is that of NumPy's ``exp`` on each term. The normaliser
+  :math:`\operatorname{log1p}(s)` is the pair ``log1p(s_high)`` plus
+  ``s_low / (1 + s_high)``, and each result is one pair rounded once.
+
+The error bounds of the float64 results rest on one assumption about the
+platform's NumPy: ``exp`` and ``log1p`` are within 0.67 and 0.6 ulps of the
+exact value (relative errors :math:`\alpha_e = 1.34u`,
+:math:`\alpha_l = 1.2u`). Measured on 400,000 arguments each (x86-64,
+AVX-512, NumPy 2.4): 0.665 and 0.59 ulps; ``tests/test_kernel.py`` checks
+it again on every run. Then, with :math:`L = \operatorname{log1p}(s)`:
+
+- the computed :math:`s` has relative error at most :math:`\alpha_e`, and
+  the pair for :math:`L` at most :math:`\alpha_e + \alpha_l = 2.54u`
+  (since :math:`s/((1 + s) \log(1 + s)) \le 1`);
+- a loss :math:`L - g_y`, a log-softmax entry :math:`g_k - L` and
+  :math:`\operatorname{logsumexp} = a + L` are a pair rounded once: within
+  :math:`2.54u` of :math:`L` plus half an ulp, hence at most 3 ulps from
+  the correctly rounded value when the terms have one sign (2.54 + 0.5 +
+  0.5 < 4), and within 3 ulps of the larger term for logsumexp, whose terms
+  may cancel;
+- a softmax entry :math:`e^{h_k}(1 + l_k) r` with :math:`r = 1/(1 + s)`
+  (a pair) is the exponential (:math:`\alpha_e`), :math:`r`
+  (:math:`\alpha_e s/(1+s)`), the product with ``r_high`` and the
+  correction (half an ulp each): below 3.68 ulps, at most 4 from the
+  correctly rounded value;
+- the same holds for a gradient entry :math:`p_k / N`; the entries at the
+  largest logit and at the label are formed as pairs and rounded once (at
+  most 3 ulps); with probability targets an entry :math:`(p_k T - t_k)/N`
+  is a difference, within 5.2 ulps of the larger of its terms.
+
+Rows whose :math:`s` is below :math:`2^{-960}` would otherwise collect the
+errors of many subnormal exponentials (each up to one unit of the
+subnormals): their sum is recomputed with every exponential scaled into
+the normal range, :math:`(e^{h_k/2} 2^{300})^2`, at the cost of
+:math:`2\alpha_e` instead of :math:`\alpha_e` on :math:`s`, before one final
+rounding.
+"""
+
+import numpy as np
+
+from xentref import _error_free as ef
+from xentref._blocks import Refused, column_spans, scratch
+
+TINY = 2.0**-960
+
+
+def is_precise(dtype):
+    """True for float64, whose results need the exact-shift machinery; others compute in float64."""
+    return np.dtype(dtype) == np.float64
+
+
+def gap_pair(z, shift):
+    """``(hi, lo)`` with ``hi = fl(z - shift)`` and ``hi + lo = z - shift`` exactly.
+
+    `lo` is NaN where `hi` is infinite; see :func:`finite_lows`.
+    """
+    return ef.two_sum(z, -shift)
+
+
+def finite_lows(hi, lo):
+    """`lo` with 0 where the gap is infinite (a -inf logit, or a gap beyond the float range)."""
+    return np.where(np.isinf(hi), 0.0, lo)
+
+
+class Shifted:
+    """A block of rows (R, C) of logits shifted by their maxima, or by a given shift.
+
+    Parameters
+    ----------
+    z : ndarray, shape (R, C)
+        Rows of logits (or a chunk of classes of each row), float32 or
+        float64, any strides.
+    shift : ndarray (R, 1) of float64, optional
+        Shift by these values instead of the rows' maxima (the second pass
+        over a row processed in chunks); no sum is then formed.
+    chunk : bool
+        `z` is a chunk of longer rows: a row whose chunk is all -inf gets
+        maximum -inf and an empty sum instead of being refused.
+
+    Attributes
+    ----------
+    top : ndarray (R,) of int
+        The first index of each row's maximum (with `shift`: -1).
+    shift : ndarray (R, 1) of float64
+    hi, lo : ndarray (R, C) of float64
+        The gaps as exact pairs; `lo` is None for input other than float64.
+    exps : ndarray (R, C) of float64
+        ``exp(hi)``.
+    rest : pair of ndarray (R,)
+        :math:`s = \\sum_{k \\ne m} e^{g_k}` (not with `shift`).
+    infinite : ndarray (R,) of bool or None
+        Rows that hold an infinite gap (float64 only).
+
+    The arrays live in the thread's workspace (:func:`xentref._blocks.scratch`):
+    they are valid until the next :class:`Shifted` of the same thread, and
+    the functions that consume them may overwrite them.
+
+    Raises
+    ------
+    Refused
+        If a row's maximum is NaN or +inf, or -inf outside a chunk.
+    """
+
+    def __init__(self, z, shift=None, chunk=False):
+        self.precise = z.dtype == np.float64
+        n_rows = z.shape[0]
+        self.rows = np.arange(n_rows)
+        self.empty = None
+        self.first = shift is None
+        if self.first:
+            self.top = np.argmax(z, axis=1)
+            top_value = z[self.rows, self.top].astype(np.float64)
+            if not np.isfinite(top_value).all():
+                self.empty = np.isneginf(top_value)
+                if np.isnan(top_value).any() or np.isposinf(top_value).any() or not chunk:
+                    raise Refused
+                top_value[self.empty] = 0.0
+            shift = top_value[:, None]
+        else:
+            self.top = np.full(n_rows, -1)
+        self.shift = shift
+        self.hi = scratch("hi", z.shape)
+        self.exps = scratch("exps", z.shape)
+        self.lo = None
+        self.infinite = None
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            # A gap beyond the float range rounds to -inf, as IEEE overflow
+            # does, and so does a -inf logit; their pairs' low parts are NaN
+            # until repaired, and their exponentials underflow to 0.
+            np.subtract(z, shift, out=self.hi)
+            if self.precise:
+                self.lo = scratch("lo", z.shape)
+                gap_pair_low(z, shift, self.hi, self.lo, scratch("spare", z.shape))
+            np.exp(self.hi, out=self.exps)
+            if self.first:
+                self.rest = self._rest()
+            elif self.precise:
+                self._repair(np.isnan(np.sum(self.lo, axis=1)))
+
+    def _repair(self, rows):
+        """Zero the NaN low parts of infinite gaps in `rows` (bool)."""
+        self.infinite = rows
+        if rows.any():
+            self.lo[rows] = finite_lows(self.hi[rows], self.lo[rows])
+
+    def _rest(self):
+        """:math:`s`, excluding each row's maximum; under the caller's errstate."""
+        exps, rows, top = self.exps, self.rows, self.top
+        exps[rows, top] = 0
+        if self.precise:
+            rest = _sum_with_corrections(exps, self.lo)
+            broken = np.isnan(rest[0])
+            self._repair(broken)
+            if broken.any():
+                fixed = _sum_with_corrections(exps[broken], self.lo[broken], "again")
+                for part, value in zip(rest, fixed):
+                    part[broken] = value
+            tiny = (rest[0] < TINY) & (exps.shape[1] > 1)
+            if tiny.any():
+                scaled = _scaled_rest(self.hi[tiny], self.lo[tiny], top[tiny])
+                for part, value in zip(rest, scaled):
+                    part[tiny] = value
+        else:
+            rest = (np.sum(exps, axis=1), None)
+        exps[rows, top] = 1
+        if self.empty is not None:
+            exps[self.empty, :] = 0
+        return rest
+
+
+def gap_pair_low(z, shift, hi, out, spare):
+    """Write into `out` the low part of ``z - shift`` given its rounded value `hi`.
+
+    The last four steps of TwoSum(z, -shift); `spare` is overwritten.
+    """
+    b_virtual = np.subtract(hi, z, out=spare)
+    a_virtual = np.subtract(hi, b_virtual, out=out)
+    low = np.subtract(z, a_virtual, out=out)
+    b_virtual += shift
+    low -= b_virtual
+    return low
+
+
+def _sum_with_corrections(exps, lo, name="rests"):
+    """:math:`\\sum_k e_k (1 + l_k)` along rows as a pair: extraction plus the small terms.
+
+    The corrections :math:`e_k l_k` (below :math:`746 u e_k`) join the
+    rests of the extraction in one plain sum.
+    """
+    tau, small = ef.sum_nonnegative(exps, scratch(name, exps.shape))
+    corrections = np.multiply(exps, lo, out=scratch("spare", exps.shape))
+    small += corrections
+    return ef.two_sum(tau, np.sum(small, axis=1))
+
+
+def _scaled_rest(hi, lo, top):
+    """The rest of rows with a tiny sum: exponentials scaled by 2^600 into the normal range."""
+    with np.errstate(under="ignore"):
+        # Halves below -745 underflow: their terms are below 2^-1700.
+        half = np.exp(hi * 0.5) * 2.0**300
+    scaled = half * half
+    scaled[np.arange(len(top)), top] = 0
+    with np.errstate(under="ignore"):
+        return _unscaled(_sum_with_corrections(scaled, lo, "scaled rests"))
+
+
+class Normaliser:
+    """Per-row results of the first pass: the shift, the first maximum and the rest ``s``.
+
+    The log of the normaliser :math:`\\sum_k e^{g_k} = 1 + s` is the pair
+    :meth:`log`, and its reciprocal (the softmax at the maximum) :meth:`reciprocal`.
+    """
+
+    def __init__(self, shift, top, rest, precise):
+        self.shift, self.top, self.rest, self.precise = shift, top, rest, precise
+
+    def log(self):
+        """:math:`\\operatorname{log1p}(s)` as a pair (float64 input) or ``(value, None)``."""
+        high, low = self.rest
+        if not self.precise:
+            return np.log1p(high), None
+        with np.errstate(under="ignore"):
+            # A low part below the normal range is negligible.
+            return np.log1p(high), low / (1 + high)
+
+    def reciprocal(self):
+        """:math:`1/(1 + s)` as a pair (float64 input) or ``(value, None)``."""
+        if not self.precise:
+            return 1 / (1 + self.rest[0]), None
+        return ef.divide((1.0, 0.0), ef.add((1.0, 0.0), self.rest))
+
+
+def columns_of(z):
+    """The `source` of :func:`normalise` for rows `z` held in memory: views of their classes."""
+    return lambda first, last: z[:, first:last]
+
+
+def normalise(source, n_columns, spans=None, gather=None):
+    """The :class:`Normaliser` of a block of rows, read chunk by chunk from `source`.
+
+    Parameters
+    ----------
+    source : callable
+        ``source(first, last)`` returns the rows' logits of classes
+        ``first`` to ``last`` (exclusive), shape (R, last - first).
+    n_columns : int
+        The number of classes.
+    spans : list of (int, int), optional
+        The chunks of classes; by default one chunk if the row fits the
+        block budget (:func:`xentref._blocks.column_spans`).
+    gather : ndarray (R,) of int, optional
+        A class per row whose logit to return as well (the label's).
+
+    Returns
+    -------
+    normaliser : Normaliser
+    shifted : Shifted or None
+        The rows shifted by their maxima, when one chunk held them.
+    gathered : ndarray (R,) of float64 or None
+        The logits at `gather`.
+
+    Rows in several chunks: each chunk's maximum and rest are merged by the
+    online rule of Milakov and Gimelshein, each chunk's sum rescaled by
+    :math:`e^{m_c - a}` formed from the exact gap
+    (:func:`xentref._error_free.exp`, relative error below :math:`2^{-58}`).
+    """
+    spans = column_spans(n_columns) if spans is None else spans
+    if len(spans) == 1:
+        z = source(0, n_columns)
+        shifted = Shifted(z)
+        gathered = None if gather is None else z[shifted.rows, gather].astype(np.float64)
+        return Normaliser(shifted.shift, shifted.top, shifted.rest, shifted.precise), shifted, gathered
+    chunks, gathered, precise = [], None, None
+    for first, last in spans:
+        z = source(first, last)
+        precise = is_precise(z.dtype)
+        if gather is not None:
+            if gathered is None:
+                gathered = np.zeros(len(gather))
+            inside = (gather >= first) & (gather < last)
+            gathered[inside] = z[inside, gather[inside] - first]
+        part = Shifted(z, chunk=True)
+        chunk_max = part.shift[:, 0] if part.empty is None else np.where(part.empty, -np.inf, part.shift[:, 0])
+        chunks.append((chunk_max, part.top + first, part.rest))
+        del part
+    normaliser = _merge(chunks, precise)
+    tiny = normaliser.rest[0] < TINY
+    if precise and tiny.any():
+        rest = tuple(part.copy() for part in normaliser.rest)
+        for row in np.flatnonzero(tiny):
+            rest[0][row], rest[1][row] = _chunked_scaled_rest(source, spans, row, normaliser)
+        normaliser.rest = rest
+    return normaliser, None, gathered
+
+
+def _merge(chunks, precise):
+    """Merge chunk-wise (maximum, first index, rest) into the row's: the online normaliser rule."""
+    maxima = np.stack([chunk_max for chunk_max, _, _ in chunks])
+    best = np.argmax(maxima, axis=0)
+    rows = np.arange(maxima.shape[1])
+    shift = maxima[best, rows]
+    if np.isneginf(shift).any():
+        raise Refused
+    top = np.stack([top for _, top, _ in chunks])[best, rows]
+    zeros = np.zeros(len(rows))
+    total = (zeros, zeros)
+    for index, (chunk_max, _, rest) in enumerate(chunks):
+        mine = best == index
+        if precise:
+            with np.errstate(invalid="ignore"):
+                # An empty chunk's gap is -inf; its low part is repaired.
+                high, low = gap_pair(chunk_max, shift)
+            scale = ef.exp((high, finite_lows(high, low)))
+            # The chunk's own maximum counts 1, unless it is the row's.
+            term = ef.multiply(scale, ef.add((np.where(mine, 0.0, 1.0), zeros), rest))
+            term = (np.where(mine, rest[0], term[0]), np.where(mine, rest[1], term[1]))
+            total = ef.add(total, term)
+        else:
+            with np.errstate(under="ignore"):
+                # Chunks far below the maximum contribute nothing.
+                scale = np.exp(chunk_max - shift)
+            total = (total[0] + np.where(mine, rest[0], scale * (1 + rest[0])), None)
+    return Normaliser(shift[:, None], top, total, precise)
+
+
+def _chunked_scaled_rest(source, spans, row, normaliser):
+    """:func:`_scaled_rest` of one row held in chunks, relative to its maximum."""
+    total = (np.zeros(1), np.zeros(1))
+    top = normaliser.top[row]
+    for first, last in spans:
+        part = Shifted(source(first, last)[row:row + 1], shift=normaliser.shift[row:row + 1])
+        with np.errstate(under="ignore"):
+            # Halves below -745 underflow: their terms are below 2^-1700.
+            half = np.exp(part.hi * 0.5) * 2.0**300
+        scaled = half * half
+        if first <= top < last:
+            scaled[0, top - first] = 0
+        with np.errstate(under="ignore"):
+            total = ef.add(total, _sum_with_corrections(scaled, part.lo))
+    return _unscaled(total)
+
+
+def _unscaled(pair):
+    """A pair scaled by 2^600 brought back: exactly, or rounded once into the subnormals."""
+    total = ef.rounded(pair)
+    subnormal = np.ldexp(total, -600) < np.finfo(np.float64).tiny
+    high = np.where(subnormal, np.ldexp(total, -600), np.ldexp(pair[0], -600))
+    low = np.where(subnormal, 0.0, np.ldexp(pair[1], -600))
+    return high, low
+
+
+def shifted_chunks(source, n_columns, normaliser, shifted=None, spans=None):
+    """Yield ``(first, last, Shifted)`` over the classes, every chunk shifted by the rows' maxima.
+
+    With `shifted` (one chunk held the rows), yields it; otherwise each chunk
+    is read again from `source` and shifted by the normaliser's shift.
+    """
+    if shifted is not None:
+        yield 0, n_columns, shifted
+        return
+    spans = column_spans(n_columns) if spans is None else spans
+    for first, last in spans:
+        yield first, last, Shifted(source(first, last), shift=normaliser.shift)
+
+
+# Per-element results ------------------------------------------------------------
+
+
+def log_softmax_values(part, log_normaliser, out):
+    """Write :math:`g_k - \\operatorname{log1p}(s)` of chunk `part` into `out`, rounded once.
+
+    Consumes `part`'s arrays.
+    """
+    log_high, log_low = log_normaliser
+    if not part.precise:
+        with np.errstate(over="ignore", under="ignore"):
+            # Rounding once to float32: beyond its range is -inf, below it
+            # a subnormal or 0.
+            np.subtract(part.hi, log_high[:, None], out=out, casting="unsafe")
+        return
+    # TwoSum(hi, -log_high) in place, then the low parts: one rounding at the end.
+    hi, spare, exps, lo = part.hi, scratch("spare", part.hi.shape), part.exps, part.lo
+    with np.errstate(invalid="ignore"):
+        # An infinite gap makes NaN inside the pair; its entry is -inf (below).
+        total = np.subtract(hi, log_high[:, None], out=out)
+        b_virtual = np.subtract(total, hi, out=spare)
+        a_virtual = np.subtract(total, b_virtual, out=exps)
+        error = np.subtract(hi, a_virtual, out=exps)
+        b_virtual += log_high[:, None]
+        error -= b_virtual
+        lo -= log_low[:, None]
+        error += lo
+        total += error
+    if part.infinite is not None and part.infinite.any():
+        rows = part.infinite
+        out[rows] = np.where(np.isneginf(hi[rows]), -np.inf, out[rows])
+
+
+def scaled_exps(part, factor, out):
+    """Write :math:`e^{g_k}` times the per-row pair `factor` into `out`, rounded once.
+
+    ``e^{h_k} f_1 (1 + l_k + f_2 / f_1)``: the product with ``f_1`` and the
+    correction are the two roundings (float64); in float32 one. Consumes
+    `part`'s arrays.
+    """
+    high, low = factor
+    if not part.precise:
+        with np.errstate(under="ignore"):
+            # Rounding once to float32: values below its range go to 0.
+            np.multiply(part.exps, high[:, None], out=out, casting="unsafe")
+        return
+    product = np.multiply(part.exps, high[:, None], out=part.exps)
+    correction = part.lo
+    correction += (low / high)[:, None]
+    correction *= product
+    np.add(product, correction, out=out)
+
+
+def exp_at(z, columns, shift, precise):
+    """:math:`e^{g}` at one class per row, as a pair (float64) or a float (others)."""
+    chosen = z[np.arange(len(columns)), columns].astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        # As in Shifted: infinite gaps have exponential 0.
+        high, low = gap_pair(chosen, shift[:, 0])
+        exps = np.exp(high)
+        if not precise:
+            return exps, np.zeros_like(exps)
+        return exps, exps * finite_lows(high, low)
