@@ -13,6 +13,7 @@ import pytest
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import xentref
 from xentref import exact
@@ -96,6 +97,61 @@ def test_within_its_ulps_of_exact(case, extreme, dtype):
     assert np.max(errors) <= case.ulps, f"{np.max(errors)} ulps at {np.argmax(errors)}"
 
 
+HARD = [case for case in CASES if case.hard is not None]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", [2, 3, 17, 1000])
+@pytest.mark.parametrize("case", HARD, ids=ids(HARD))
+def test_within_its_ulps_of_exact_on_the_hard_corpus(case, k, dtype):
+    # Wide non-integer gaps, gaps beyond the float range, huge magnitudes,
+    # subnormal exponentials, -inf entries (cases.hard_logits).
+    args, kwargs = case.hard(np.random.default_rng(SEED + k), 8 if k < 1000 else 3, k, dtype)
+    within_bounds(case, args, kwargs, dtype)
+
+
+def within_bounds(case, args, kwargs, dtype):
+    """Assert `case`'s value, and gradient, within its ulps of xentref.exact at `args`."""
+    options = {"reduction": "none"} if case.kind in REDUCED else {}
+    actual = case.function(*args, **kwargs, **options)
+    expected = getattr(exact, case.name)(*args, **kwargs, **options)
+    assert actual.dtype == dtype and expected.dtype == dtype
+    errors = ulps_of(actual, expected, case.scale and case.scale(args, kwargs))
+    assert np.max(errors) <= case.ulps, f"{np.max(errors)} ulps at {np.argmax(errors)}"
+    if case.gradient is None:
+        return
+    actual = case.gradient(*args, **kwargs)
+    expected = getattr(exact.grad, case.name)(*args, **kwargs)
+    scale = case.grad_scale and case.grad_scale(args, kwargs) / _mean_count(case, args)
+    errors = ulps_of(actual, expected, scale)
+    assert np.max(errors) <= case.grad_ulps, f"gradient: {np.max(errors)} ulps at {np.argmax(errors)}"
+
+
+@pytest.mark.parametrize("case", HARD, ids=ids(HARD))
+@given(data=st.data())
+def test_within_its_ulps_of_exact_for_any_floats(case, data):
+    # Logits drawn by hypothesis across the whole float range, -inf included.
+    dtype = data.draw(st.sampled_from(DTYPES))
+    k = data.draw(st.integers(1, 6))
+    elements = st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False, width=8 * np.dtype(dtype).itemsize),
+        st.just(-np.inf),
+    )
+    logits = data.draw(hnp.arrays(dtype, (2, k), elements=elements))
+    logits[:, 0] = np.where(np.isneginf(logits[:, 0]), 0, logits[:, 0])
+    args = (logits,)
+    if case.variant == "labels":
+        labels = data.draw(hnp.arrays(np.int64, (2,), elements=st.integers(0, k - 1)))
+        finite = np.isfinite(logits[np.arange(2), labels])
+        args = (logits, np.where(finite, labels, 0))
+    elif case.variant == "probabilities":
+        weights = data.draw(hnp.arrays(np.float64, (2, k), elements=st.floats(0, 1)))
+        weights = np.where(np.isfinite(logits), weights, 0.0)
+        weights[:, 0] += 1e-3
+        args = (logits, (weights / weights.sum(axis=-1, keepdims=True)).astype(dtype))
+    within_bounds(case, args, {}, dtype)
+
+
 def ulps_of(actual, expected, scale=None):
     """|actual - expected| in ulps of max(|expected|, scale), in their dtype.
 
@@ -106,11 +162,14 @@ def ulps_of(actual, expected, scale=None):
         return exact.ulp_distance(actual, expected)
     dtype = np.asarray(expected).dtype
     size = np.maximum(np.abs(expected.astype(np.float64)), np.abs(scale))
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         # An infinite value, or an infinite term, makes NaN here; an entry
         # whose expected value is infinite counts 0 if matched exactly.
         error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
-        errors = error / np.spacing(size.astype(dtype)).astype(np.float64)
+        size = size.astype(dtype)
+        # The ulp of the largest binade (spacing overflows at the largest float).
+        unit = np.where(size > np.finfo(dtype).max / 2, np.spacing(np.finfo(dtype).max / 2) * 2, np.spacing(size))
+        errors = error / unit.astype(np.float64)
     matched = np.isinf(expected) & (actual == expected)
     return np.where(matched, 0, errors)
 

@@ -123,22 +123,22 @@ def column_spans(row_size, budget=None):
     return [(start, min(start + width, row_size)) for start in range(0, row_size, width)]
 
 
-def scratch(name, shape):
-    """A float64 array of `shape` from this thread's workspace, under `name`.
+def scratch(name, shape, dtype=np.float64):
+    """An array of `shape` (float64 unless `dtype`) from this thread's workspace, under `name`.
 
     Blocks reuse the same few arrays rather than allocating fresh ones, whose
     first touch costs page faults (several times the arithmetic done on
     them). An array is valid until the same thread asks for `name` again:
     a block must not hold two live arrays under one name.
     """
-    size = math.prod(shape)
+    size = math.prod(shape) * np.dtype(dtype).itemsize
     buffers = getattr(_workspace, "buffers", None)
     if buffers is None:
         buffers = _workspace.buffers = {}
     buffer = buffers.get(name)
     if buffer is None or buffer.size < size:
-        buffer = buffers[name] = np.empty(max(size, min(SETTINGS.budget, 2**20)))
-    return buffer[:size].reshape(shape)
+        buffer = buffers[name] = np.empty(max(size, 8 * min(SETTINGS.budget, 2**20)), dtype=np.uint8)
+    return buffer[:size].view(dtype).reshape(shape)
 
 
 def _executor(threads):

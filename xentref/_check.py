@@ -8,6 +8,8 @@ and locates the offending entry only once it knows there is one.
 
 import numpy as np
 
+from xentref import _blocks as blocks
+
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -184,28 +186,36 @@ def log_distribution(log_p, axis, name):
 
     Entries must be finite or -inf, and each slice's logsumexp must be 0
     within :func:`sum_tolerance`, the tolerance on a probability sum;
-    unnormalised logits fail this.
+    unnormalised logits fail this. One pass, block by block: the sum of
+    the exponentials of each slice, whose logarithm is tested (NaN and +inf
+    fail the test too, and are then looked for to be named).
     """
     log_p = floats(log_p, name)
     index = class_axis(log_p, axis, name)
-    no_nan(log_p, name)
-    plus_inf = np.isposinf(log_p)
-    if plus_inf.any():
-        raise ValueError(
-            f"`{name}` must be finite or -inf; found +inf at index "
-            f"{first_index(plus_inf)}"
-        )
     tolerance = sum_tolerance(log_p.dtype)
-    top = np.max(log_p, axis=index, keepdims=True)
-    finite = np.isfinite(top)
-    with np.errstate(under="ignore", divide="ignore"):
-        # Shifted by the slice's maximum, exp cannot overflow; an all -inf
-        # slice sums to 0, whose log is the -inf it deserves.
-        total = np.sum(np.exp(log_p - np.where(finite, top, 0)), axis=index, keepdims=True)
-        totals = np.squeeze(np.where(finite, top + np.log(total), top), axis=index)
+    rows = blocks.as_rows(log_p, index)
+
+    def block(start, stop):
+        z = rows[start:stop]
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            # Entries of log-probabilities are at most about 0, so exp cannot
+            # overflow on valid input; logits may overflow to inf, NaN stays
+            # NaN, and an all -inf slice sums to 0: each fails the test.
+            exps = np.exp(z, out=blocks.scratch("exps", z.shape, z.dtype))
+            return (np.log(np.sum(exps, axis=1, dtype=np.float64)),)
+
+    (totals,) = blocks.run(block, *rows.shape)
     off = ~(np.abs(totals) <= tolerance)
     if np.any(off):
-        at = first_index(off)
+        no_nan(log_p, name)
+        plus_inf = np.isposinf(log_p)
+        if plus_inf.any():
+            raise ValueError(
+                f"`{name}` must be finite or -inf; found +inf at index "
+                f"{first_index(plus_inf)}"
+            )
+        totals = blocks.from_rows(totals, log_p, index)
+        at = first_index(np.asarray(blocks.from_rows(off, log_p, index)))
         raise ValueError(
             f"`{name}` must hold log-probabilities: their logsumexp along axis "
             f"{index} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "

@@ -92,6 +92,11 @@ def rounded(pair):
     return pair[0] + pair[1]
 
 
+def normalised(pair):
+    """The pair with ``high`` the float nearest to its value and ``low`` the rest."""
+    return two_sum(pair[0], pair[1])
+
+
 def sum_nonnegative(x, out=None):
     r"""The sum of non-negative finite `x` along the last axis, as a pair.
 
@@ -136,16 +141,19 @@ _LN2_64_1 = float(np.ldexp(np.round(np.ldexp(float(_LN2_64), 38)), -38))
 _LN2_64_2 = float(_LN2_64 - Decimal(_LN2_64_1))
 _LN2_64_3 = float(_LN2_64 - Decimal(_LN2_64_1) - Decimal(_LN2_64_2))
 _64_LN2 = float(1 / _LN2_64)
-# Below this the exponential is under 2^-1100: 0 in float64 and in any pair.
+_LN2 = float(_LN2_64 * 64)
+# Below this the exponential is under 2^-1110: 0 in float64 and in any pair.
 _EXP_FLOOR = -770.0
 
 
-def exp(pair):
-    r"""``e^(high + low)`` as a pair, for ``high + low <= 0``.
+def exp(pair, scale=0):
+    r"""``e^(high + low) * 2^scale`` as a pair, for ``high + low <= 0``.
 
     The relative error is below :math:`2^{-58}` for results above
     :math:`2^{-960}`; below that the low part loses digits to the
     subnormals, and results below the normal range are rounded to them.
+    A positive `scale` (an exact power of two) brings tiny exponentials
+    into the normal range.
 
     :math:`x = n \ln 2 / 64 + r` with :math:`|r| \le \ln 2 / 128`, and
     :math:`e^x = 2^{\lfloor n/64 \rfloor} \, 2^{(n \bmod 64)/64} (1 + p(r))`
@@ -153,11 +161,11 @@ def exp(pair):
     polynomial of :math:`e^r - 1`. Since :math:`|r| < 2^{-7.5}`, each rounding
     in forming :math:`r` and :math:`p` is below :math:`2^{-60}` (the product
     ``n * ln2/64`` of the first part is exact, ``high - n * ln2/64`` exact by
-    Sterbenz's lemma) and the truncation below :math:`2^{-65}`. Arguments
-    below -770 give 0, and so does ``-inf``.
+    Sterbenz's lemma) and the truncation below :math:`2^{-65}`. Results
+    below :math:`2^{-1110}` give 0, and so does ``-inf``.
     """
     high, low = (np.asarray(v, dtype=np.float64) for v in pair)
-    present = high > _EXP_FLOOR
+    present = high > _EXP_FLOOR - scale * _LN2
     high = np.where(present, high, 0.0)
     low = np.where(present, low, 0.0)
     n = np.rint(high * _64_LN2)
@@ -165,8 +173,11 @@ def exp(pair):
     r = r + (low - n * _LN2_64_3)
     p = r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r / 720)))))
     index = (n % 64).astype(np.intp)
-    scale = (n - index) / 64
+    power = ((n - index) / 64).astype(np.intp) + scale
     t_high, t_low = _TABLE_HIGH[index], _TABLE_LOW[index]
-    result_high = np.where(present, np.ldexp(t_high, scale.astype(np.intp)), 0.0)
-    result_low = np.where(present, np.ldexp(t_high * p + t_low, scale.astype(np.intp)), 0.0)
-    return result_high, result_low
+    with np.errstate(under="ignore"):
+        # Results below the normal range round to subnormals or 0.
+        result_high = np.where(present, np.ldexp(t_high, power), 0.0)
+        result_low = np.where(present, np.ldexp(t_high * p + t_low, power), 0.0)
+    # Normalised: the high part the nearest float, the low part below its ulp.
+    return two_sum(result_high, result_low)

@@ -4,68 +4,88 @@ Every function of the family is built from a row :math:`z` of logits, its
 first maximum :math:`a = z_m`, the gaps :math:`g_k = z_k - a \le 0` and
 
 .. math:: s = \sum_{k \ne m} e^{g_k}, \qquad
-          \operatorname{logsumexp}(z) = a + \operatorname{log1p}(s)
+          L = \operatorname{log1p}(s), \qquad
+          \operatorname{logsumexp}(z) = a + L
 
-(Blanchard, Higham and Higham). The classes of a row are processed in
-blocks of rows (:mod:`xentref._blocks`), and a row too long for one block in
-chunks of classes whose (maximum, sum) pairs are merged by the online rule
-of Milakov and Gimelshein.
+(Blanchard, Higham and Higham). Rows are processed in blocks
+(:mod:`xentref._blocks`); a row too long for one block is read in chunks of
+classes whose (maximum, sum) pairs are merged by the online rule of
+Milakov and Gimelshein.
 
-How each quantity is formed, and what it costs in accuracy (``u`` is the
-unit roundoff of float64, :math:`2^{-53}`):
+How each quantity is formed
+---------------------------
+``u`` is the unit roundoff of float64, :math:`2^{-53}`.
 
-- **float32 input** (and float16, bfloat16) is computed in float64 and each
-  result is rounded once to the input dtype. The float64 gap
-  ``z_k - a`` is exact unless the two differ by more than a factor
-  :math:`2^{28}`, and then wrong by at most :math:`u |g_k|`; the
-  exponentials, the plain sum of at most :math:`2^{20}` terms and the
-  logarithm add under :math:`2^{-42}` relative error in all, far below
-  float32's :math:`2^{-24}`, so the rounded result is within 1 ulp of the
-  correctly rounded one (0 or 1 ulp).
-- **float64 input**: the gap is kept as a pair :math:`g_k = h_k + l_k`,
-  exactly (TwoSum), and :math:`e^{g_k} = e^{h_k}(1 + l_k)` up to
-  :math:`l_k^2/2 < 2^{-87}` (:math:`|l_k| \le u |h_k|` and only gaps above
-  -746 have a non-zero exponential). Without :math:`l_k` the exponential
-  of a wide non-integer gap would be wrong by :math:`|g_k|\,u`, hundreds of
-  ulps at a gap of 700. The sum is formed by extraction
-  (:func:`xentref._error_free.sum_nonnegative`) with the corrections
-  :math:`e_k l_k` added to its small part: :math:`s` as a pair whose only
-  error is that of NumPy's ``exp`` on each term. The normaliser
-  :math:`\operatorname{log1p}(s)` is the pair ``log1p(s_high)`` plus
-  ``s_low / (1 + s_high)``, and each result is one pair rounded once.
+- **float32 input** (and the half-precision types) is computed in float64
+  and each result rounded once to the input's dtype. The float64 gap is
+  exact unless the two logits differ by more than a factor :math:`2^{28}`,
+  and then wrong by at most :math:`u |g_k|`; with the exponentials, a plain
+  sum of up to :math:`2^{20}` terms and the logarithm, the float64 value is
+  within :math:`2^{-40}` of the exact result relative to its size, so the
+  rounded result is the correctly rounded one or its neighbour: **1 ulp**.
+- **float64 input**: the gap is an exact pair :math:`g_k = h_k + l_k`
+  (TwoSum) and :math:`e^{g_k} = e^{h_k}(1 + l_k)` up to :math:`l_k^2/2 <
+  2^{-87}` (:math:`|l_k| \le u |h_k|`, and only gaps above -746 have a
+  non-zero exponential). Rounding the gap instead would cost
+  :math:`|g_k| u` relative error after ``exp``: hundreds of ulps at gaps of
+  hundreds. :math:`s` is summed by extraction
+  (:func:`xentref._error_free.sum_nonnegative`), the corrections
+  :math:`e^{h_k} l_k` joining its small part, into a pair whose only error
+  is that of ``exp`` on each term. :math:`L` is the pair ``log1p(s_high)``,
+  ``s_low / (1 + s_high)``, and every result is a pair rounded once.
 
-The error bounds of the float64 results rest on one assumption about the
-platform's NumPy: ``exp`` and ``log1p`` are within 0.67 and 0.6 ulps of the
-exact value (relative errors :math:`\alpha_e = 1.34u`,
-:math:`\alpha_l = 1.2u`). Measured on 400,000 arguments each (x86-64,
-AVX-512, NumPy 2.4): 0.665 and 0.59 ulps; ``tests/test_kernel.py`` checks
-it again on every run. Then, with :math:`L = \operatorname{log1p}(s)`:
+Error bounds for float64
+------------------------
+They rest on one assumption about the platform's NumPy: ``exp`` is within
+0.8 ulps of the exact value for results in the normal range, ``log1p``
+within 0.65 ulps; that is, relative errors below :math:`\alpha_e = 1.6u`
+and :math:`\alpha_l = 1.3u`. (Measured on 4 million arguments on x86-64
+with AVX-512, NumPy 2.4: at most 0.70 and 0.61 ulps;
+``tests/test_kernel.py`` samples them again.) An error of :math:`\epsilon`
+relative to a value is below :math:`\epsilon / u` of its ulps, and the
+correctly rounded value is half an ulp from the exact one, so a result
+within :math:`c` ulps of the exact value is within :math:`\lfloor c + 1/2
+\rfloor` ulps of the correctly rounded one. Then:
 
-- the computed :math:`s` has relative error at most :math:`\alpha_e`, and
-  the pair for :math:`L` at most :math:`\alpha_e + \alpha_l = 2.54u`
-  (since :math:`s/((1 + s) \log(1 + s)) \le 1`);
-- a loss :math:`L - g_y`, a log-softmax entry :math:`g_k - L` and
-  :math:`\operatorname{logsumexp} = a + L` are a pair rounded once: within
-  :math:`2.54u` of :math:`L` plus half an ulp, hence at most 3 ulps from
-  the correctly rounded value when the terms have one sign (2.54 + 0.5 +
-  0.5 < 4), and within 3 ulps of the larger term for logsumexp, whose terms
-  may cancel;
-- a softmax entry :math:`e^{h_k}(1 + l_k) r` with :math:`r = 1/(1 + s)`
-  (a pair) is the exponential (:math:`\alpha_e`), :math:`r`
-  (:math:`\alpha_e s/(1+s)`), the product with ``r_high`` and the
-  correction (half an ulp each): below 3.68 ulps, at most 4 from the
-  correctly rounded value;
-- the same holds for a gradient entry :math:`p_k / N`; the entries at the
-  largest logit and at the label are formed as pairs and rounded once (at
-  most 3 ulps); with probability targets an entry :math:`(p_k T - t_k)/N`
-  is a difference, within 5.2 ulps of the larger of its terms.
+- :math:`s` has relative error at most :math:`\alpha_e` (a weighted mean
+  of its terms' errors), and the pair for :math:`L` at most
+  :math:`\alpha_e + \alpha_l = 2.9u`, since
+  :math:`s/((1 + s) \log(1 + s)) \le 1`.
+- A loss at a label :math:`L - g_y` and a log-softmax entry :math:`g_k - L`
+  are sums of terms of one sign, each within :math:`2.9u` of itself, rounded
+  once: at most :math:`2.9 + 0.5` ulps from the exact value, **3 ulps**
+  from the correctly rounded one. Likewise the loss for probability targets
+  :math:`T L + \sum_k t_k (-g_k)` (each product :math:`t_k h_k` rounded,
+  relative error :math:`u`): **3 ulps**.
+- :math:`\operatorname{logsumexp} = a + L` may cancel: within
+  :math:`2.9 + 0.5 + 0.5 = 3.9` ulps of the size of its terms,
+  :math:`|a| + \log K`.
+- A softmax entry :math:`e^{h_k}(1 + l_k)\,r`, :math:`r = 1/(1 + s)` a
+  pair: the exponential (:math:`\alpha_e`), :math:`r`
+  (:math:`\alpha_e s / (1 + s)`), the product with ``r_high`` and the
+  correction (half an ulp each): 4.2 ulps from the exact value, **4 ulps**
+  from the correctly rounded one. So is a gradient entry :math:`p_k / N`
+  (the divisor is folded into the pair :math:`r/N`). The gradient at the
+  largest logit and at the label is formed as a pair and rounded once: at
+  the label :math:`p_y \le 1/2`, so :math:`|p_y - 1| \ge p_y` and the
+  error is at most :math:`3.2 + 0.5` ulps.
+- With probability targets a gradient entry :math:`(p_k T - t_k)/N` is a
+  difference: :math:`p_k T/N` as above (4.2 ulps of itself), :math:`t_k/N`
+  and the difference rounded (half an ulp each): **5.7 ulps** of the larger
+  of :math:`p_k T/N` and :math:`t_k/N`, not of the entry, which may cancel
+  to nothing.
 
-Rows whose :math:`s` is below :math:`2^{-960}` would otherwise collect the
-errors of many subnormal exponentials (each up to one unit of the
-subnormals): their sum is recomputed with every exponential scaled into
-the normal range, :math:`(e^{h_k/2} 2^{300})^2`, at the cost of
-:math:`2\alpha_e` instead of :math:`\alpha_e` on :math:`s`, before one final
-rounding.
+Rows whose :math:`s` is below :math:`2^{-960}` would collect the errors of
+many exponentials in the subnormals (up to one unit there each, which is
+many ulps of a sum near the bottom of the normal range): their :math:`s` is
+recomputed from exponentials accurate to :math:`2^{-58}` scaled by
+:math:`2^{600}` into the normal range (:func:`xentref._error_free.exp`), and
+rounded once on the way back.
+
+Rows in chunks: each chunk's sum is rescaled by :math:`e^{m_c - a}`,
+formed from the exact gap between the chunk's and the row's maxima with
+the same accurate exponential; the pairs then add as before, and the bounds
+above hold unchanged (to :math:`2^{-57}`).
 """
 
 import numpy as np
@@ -226,14 +246,23 @@ def _sum_with_corrections(exps, lo, name="rests"):
 
 
 def _scaled_rest(hi, lo, top):
-    """The rest of rows with a tiny sum: exponentials scaled by 2^600 into the normal range."""
-    with np.errstate(under="ignore"):
-        # Halves below -745 underflow: their terms are below 2^-1700.
-        half = np.exp(hi * 0.5) * 2.0**300
-    scaled = half * half
-    scaled[np.arange(len(top)), top] = 0
-    with np.errstate(under="ignore"):
-        return _unscaled(_sum_with_corrections(scaled, lo, "scaled rests"))
+    """The rest of rows with a tiny sum, from exponentials accurate to 2^-58 scaled into the normal range."""
+    high, low = _scaled_exps(hi, lo)
+    high[np.arange(len(top)), top] = 0
+    low[np.arange(len(top)), top] = 0
+    return _unscaled(_sum_of_pairs(high, low))
+
+
+def _scaled_exps(hi, lo):
+    """:math:`e^{h + l} 2^{600}` as pairs (:func:`xentref._error_free.exp`)."""
+    return ef.exp((hi, lo), scale=600)
+
+
+def _sum_of_pairs(high, low):
+    """The sum along rows of non-negative pairs, as a pair (extraction on the high parts)."""
+    tau, small = ef.sum_nonnegative(high)
+    small += low
+    return ef.two_sum(tau, np.sum(small, axis=1))
 
 
 class Normaliser:
@@ -320,7 +349,8 @@ def normalise(source, n_columns, spans=None, gather=None):
     if precise and tiny.any():
         rest = tuple(part.copy() for part in normaliser.rest)
         for row in np.flatnonzero(tiny):
-            rest[0][row], rest[1][row] = _chunked_scaled_rest(source, spans, row, normaliser)
+            high, low = _chunked_scaled_rest(source, spans, row, normaliser)
+            rest[0][row], rest[1][row] = high[0], low[0]
         normaliser.rest = rest
     return normaliser, None, gathered
 
@@ -352,6 +382,8 @@ def _merge(chunks, precise):
                 # Chunks far below the maximum contribute nothing.
                 scale = np.exp(chunk_max - shift)
             total = (total[0] + np.where(mine, rest[0], scale * (1 + rest[0])), None)
+    if precise:
+        total = ef.normalised(total)
     return Normaliser(shift[:, None], top, total, precise)
 
 
@@ -361,23 +393,21 @@ def _chunked_scaled_rest(source, spans, row, normaliser):
     top = normaliser.top[row]
     for first, last in spans:
         part = Shifted(source(first, last)[row:row + 1], shift=normaliser.shift[row:row + 1])
-        with np.errstate(under="ignore"):
-            # Halves below -745 underflow: their terms are below 2^-1700.
-            half = np.exp(part.hi * 0.5) * 2.0**300
-        scaled = half * half
+        high, low = _scaled_exps(part.hi, part.lo)
         if first <= top < last:
-            scaled[0, top - first] = 0
-        with np.errstate(under="ignore"):
-            total = ef.add(total, _sum_with_corrections(scaled, part.lo))
+            high[0, top - first] = low[0, top - first] = 0
+        total = ef.add(total, _sum_of_pairs(high, low))
     return _unscaled(total)
 
 
 def _unscaled(pair):
     """A pair scaled by 2^600 brought back: exactly, or rounded once into the subnormals."""
     total = ef.rounded(pair)
-    subnormal = np.ldexp(total, -600) < np.finfo(np.float64).tiny
-    high = np.where(subnormal, np.ldexp(total, -600), np.ldexp(pair[0], -600))
-    low = np.where(subnormal, 0.0, np.ldexp(pair[1], -600))
+    with np.errstate(under="ignore"):
+        # Into the subnormals: one rounding of the whole value.
+        subnormal = np.ldexp(total, -600) < np.finfo(np.float64).tiny
+        high = np.where(subnormal, np.ldexp(total, -600), np.ldexp(pair[0], -600))
+        low = np.where(subnormal, 0.0, np.ldexp(pair[1], -600))
     return high, low
 
 

@@ -45,6 +45,8 @@ class Shifted:
         self.rest = add([self.exps[k] for k in others])
         self.near = [gap is not None and gap > FAR for gap in self.gaps]
         self.near_rest = add([self.exps[k] for k in others if self.near[k]])
+        # Every near entry ties with the maximum: softmax values are rationals.
+        self.ties = all(gap.is_zero() for gap, near in zip(self.gaps, self.near) if near)
 
     def log_normaliser(self):
         """:math:`\\log \\sum_k e^{z_k - a} = \\operatorname{log1p}(s)`."""

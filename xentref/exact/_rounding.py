@@ -88,3 +88,29 @@ def tie_neighbours(mantissa, exponent, dtype):
     if mantissa < 0:
         return -away, -toward_zero
     return toward_zero, away
+
+
+def round_fraction(value, dtype):
+    """A :class:`fractions.Fraction` rounded to the nearest `dtype` value, and whether it was a tie.
+
+    Returns ``(rounded, tie)``: the correctly rounded value (ties to even)
+    as a Python float, and ``(lower, upper)`` if `value` lies exactly
+    halfway between those two `dtype` values, else None. The quotient is
+    taken to two bits beyond the precision with a sticky bit for the
+    remainder, which rounds exactly as the fraction does.
+    """
+    precision, _, _ = FORMATS[np.dtype(dtype)]
+    numerator, denominator = value.numerator, value.denominator
+    if numerator == 0:
+        return 0.0, None
+    magnitude = abs(numerator)
+    shift = precision + 3 - (magnitude.bit_length() - denominator.bit_length())
+    if shift >= 0:
+        quotient, remainder = divmod(magnitude << shift, denominator)
+    else:
+        quotient, remainder = divmod(magnitude, denominator << -shift)
+    sign = -1 if numerator < 0 else 1
+    mantissa = sign * (2 * quotient + (remainder != 0))
+    rounded = round_dyadic(mantissa, -shift - 1, dtype)
+    tie = None if remainder else tie_neighbours(sign * quotient, -shift, dtype)
+    return rounded, tie
