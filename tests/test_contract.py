@@ -8,6 +8,7 @@ its own semantics) lives in that function's own test file.
 import inspect
 import re
 
+import ml_dtypes
 import numpy as np
 import pytest
 import sympy as sp
@@ -168,7 +169,8 @@ def ulps_of(actual, expected, scale=None):
         error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
         size = size.astype(dtype)
         # The ulp of the largest binade (spacing overflows at the largest float).
-        unit = np.where(size > np.finfo(dtype).max / 2, np.spacing(np.finfo(dtype).max / 2) * 2, np.spacing(size))
+        half_max = np.asarray(ml_dtypes.finfo(dtype).max, dtype=np.float64) / 2
+        unit = np.where(size > half_max, np.spacing(half_max.astype(dtype)).astype(np.float64) * 2, np.spacing(size))
         errors = error / unit.astype(np.float64)
     matched = np.isinf(expected) & (actual == expected)
     return np.where(matched, 0, errors)

@@ -198,7 +198,7 @@ def test_ulp_distance_in_float32_and_shapes():
     d = exact.ulp_distance(np.ones((2, 3), np.float32), np.float32(1))
     assert d.shape == (2, 3) and d.dtype == np.float64 and not d.any()
     assert isinstance(exact.ulp_distance(1.0, 1.0), np.float64)
-    with pytest.raises(TypeError, match=r"`actual` must hold real numbers of dtype float32 or float64; got dtype complex128"):
+    with pytest.raises(TypeError, match=r"`actual` must hold real numbers of dtype float16, bfloat16, float32 or float64; got dtype complex128"):
         exact.ulp_distance(1j, 1.0)
 
 

@@ -14,10 +14,13 @@ import numpy as np
 import pytest
 
 import xentref
-from cases import CASES, hard_logits
+from cases import CASES, Draw, hard_logits
 from test_contract import ulps_of
 from xentref import _blocks as blocks
+from xentref import _check as check
 from xentref import exact
+from xentref._half import BFLOAT16, round_to
+from xentref.exact._rounding import round_dyadic
 
 SEED = 20261124
 
@@ -180,3 +183,53 @@ def test_a_bad_row_deep_in_the_batch_is_named_as_by_the_checks(threads):
         z[37, 3] = 0.0
         with pytest.raises(ValueError, match=r"^`targets` must sum to 1 along axis 1 .* at batch index \(30,\)$"):
             xentref.grad.softmax_cross_entropy(z, t)
+
+
+# Half precision ---------------------------------------------------------------------
+
+HALF = [np.float16, *([] if BFLOAT16 is None else [BFLOAT16])]
+
+
+@pytest.mark.parametrize("dtype", HALF, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("hard", [False, True], ids=["moderate", "hard"])
+def test_half_precision_is_computed_wide_and_rounded_once(dtype, hard):
+    # Within 1 ulp of the exact value, in the input's dtype.
+    rng = np.random.default_rng(SEED)
+    for case in (c for c in CASES if c.hard is not None):
+        if hard:
+            args, _ = case.hard(rng, 6, 9, np.float32)
+            # Rescaled into the half-precision range (float16 ends at 65504).
+            args = (np.where(np.isfinite(args[0]), args[0] / np.max(np.abs(np.where(np.isfinite(args[0]), args[0], 0))) * 60, -np.inf),) + args[1:]
+        else:
+            args, _ = case.make(Draw(rng, dtype=np.float64), (6,), False)
+        args = (check.in_dtype(np.asarray(args[0], dtype=np.float64), dtype),) + tuple(
+            check.in_dtype(np.asarray(a, dtype=np.float64), dtype) if np.ndim(a) == 2 else a for a in args[1:]
+        )
+        options = {"reduction": "none"} if case.kind == "examples" else {}
+        actual = case.function(*args, **options)
+        assert actual.dtype == dtype, case.id
+        expected = getattr(exact, case.name)(*args, **options)
+        assert np.max(ulps_of(actual, expected, case.scale and case.scale(args, {}))) <= 1, case.id
+        if case.gradient is not None:
+            actual = case.gradient(*args)
+            assert actual.dtype == dtype
+            expected = getattr(exact.grad, case.name)(*args)
+            scale = case.grad_scale and case.grad_scale(args, {}) / len(args[0])
+            assert np.max(ulps_of(actual, expected, scale)) <= 1, case.id
+
+
+def test_exact_rounds_once_to_half_precision():
+    # 1 + 2^-11 + 2^-40 is above the float16 midpoint 1 + 2^-11: it rounds up.
+    assert round_dyadic(2**40 + 2**29 + 1, -40, np.float16) == 1 + 2**-10
+    assert round_dyadic(2**11 + 1, -11, np.float16) == 1.0  # the midpoint, to even
+    assert round_dyadic(65520, 0, np.float16) == np.inf  # past the largest, 65504, by half an ulp
+    assert round_dyadic(3, -26, np.float16) == 2**-24  # 1.5 units of the subnormals, to even: 2
+    if BFLOAT16 is not None:
+        # Through float32 this would round twice, to 1.
+        assert round_dyadic(2**30 + 2**22 + 1, -30, BFLOAT16) == 1 + 2**-7
+        assert float(round_to(np.array([1 + 2**-8 + 2**-30]), BFLOAT16)[0]) == 1 + 2**-7
+
+
+def test_other_functions_still_refuse_half_precision():
+    with pytest.raises(TypeError, match=r"^`p` must hold real numbers of dtype float32 or float64; got dtype float16$"):
+        xentref.entropy(np.array([0.5, 0.5], np.float16))

@@ -9,6 +9,7 @@ and locates the offending entry only once it knows there is one.
 import numpy as np
 
 from xentref import _blocks as blocks
+from xentref._half import HALF, eps, round_to
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -21,7 +22,7 @@ def sum_tolerance(dtype):
     dtype stays far below it, while a vector that is not a distribution at all
     (unnormalised scores, a forgotten softmax) is caught.
     """
-    return float(np.sqrt(np.finfo(dtype).eps))
+    return float(np.sqrt(eps(dtype)))
 
 
 def first_index(mask):
@@ -45,21 +46,22 @@ def array(x, name):
         ) from None
 
 
-def floats(x, name):
-    """``x`` as a float32 or float64 array.
+def floats(x, name, half=False):
+    """``x`` as a float32 or float64 array (or float16 or bfloat16, with `half`).
 
     Python numbers, booleans and integer arrays become float64, as in NumPy.
-    Other dtypes (float16, longdouble, complex, object, strings) are refused
-    rather than converted, so that no precision is lost or invented silently.
+    Other dtypes (float16 unless `half`, longdouble, complex, object,
+    strings) are refused rather than converted, so that no precision is
+    lost or invented silently. The softmax family takes `half`: it computes
+    in float64 and rounds once to the input's dtype.
     """
     x = array(x, name)
     if x.dtype.kind in "biu":
         return x.astype(np.float64)
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(
-            f"`{name}` must hold real numbers of dtype float32 or float64; "
-            f"got dtype {x.dtype}"
-        )
+    allowed = ((np.float32, np.float64) + HALF) if half else (np.float32, np.float64)
+    if x.dtype not in allowed:
+        names = f"{', '.join(str(np.dtype(d)) for d in HALF)}, float32 or float64" if half else "float32 or float64"
+        raise TypeError(f"`{name}` must hold real numbers of dtype {names}; got dtype {x.dtype}")
     return x
 
 
@@ -69,6 +71,9 @@ def in_dtype(x, dtype):
     A result keeps the dtype of the predictions even when targets or weights
     arrive as Python numbers (float64).
     """
+    if np.dtype(dtype) in HALF and x.dtype != dtype:
+        # Rounded once, also to bfloat16 (see xentref._half).
+        return round_to(np.asarray(x, dtype=np.float64), dtype)
     with np.errstate(under="ignore", over="ignore"):
         # A float64 value below the float32 range becomes 0, one beyond it inf
         # (which the weight check then refuses).
@@ -119,9 +124,9 @@ def logits_array(x, axis, name="logits"):
     For the functions that read every entry anyway, block by block: their
     blocks refuse a row whose maximum is NaN, +inf or -inf
     (:class:`xentref._blocks.Refused`), and :func:`logits` then finds the
-    entry and says what is wrong.
+    entry and says what is wrong. Half precision is accepted.
     """
-    x = floats(x, name)
+    x = floats(x, name, half=True)
     return x, class_axis(x, axis, name)
 
 
@@ -133,7 +138,7 @@ def logits(x, axis, name="logits"):
     all three faults (NaN propagates, +inf and an all -inf slice are
     extreme), so the entries are searched only when one is there.
     """
-    x = floats(x, name)
+    x = floats(x, name, half=True)
     index = class_axis(x, axis, name)
     top = np.max(x, axis=index)
     if np.all(np.isfinite(top)):
@@ -151,13 +156,14 @@ def logits(x, axis, name="logits"):
     )
 
 
-def distribution(p, axis, name):
+def distribution(p, axis, name, half=False):
     """Probability vectors along a class axis; return them with the axis index.
 
     Entries must be non-negative and finite, and each slice along ``axis``
     must sum to one within :func:`sum_tolerance`. Nothing is renormalised.
+    With `half`, float16 and bfloat16 are accepted (summed in float64).
     """
-    p = floats(p, name)
+    p = floats(p, name, half=half)
     index = class_axis(p, axis, name)
     no_nan(p, name)
     negative = p < 0
@@ -169,7 +175,7 @@ def distribution(p, axis, name):
         at = first_index(infinite)
         raise ValueError(f"`{name}` must be finite; got {p[at].item()!r} at index {at}")
     tolerance = sum_tolerance(p.dtype)
-    totals = np.sum(p, axis=index)
+    totals = probability_sums(p, index)
     off = np.abs(totals - 1) > tolerance
     if np.any(off):
         at = first_index(off)
@@ -181,6 +187,11 @@ def distribution(p, axis, name):
     return p, index
 
 
+def probability_sums(p, axis):
+    """Sums along `axis` for the test of :func:`distribution`: in the dtype, float64 for half precision."""
+    return np.sum(p, axis=axis, dtype=np.float64 if p.dtype in HALF else None)
+
+
 def log_distribution(log_p, axis, name):
     """Log-probabilities along a class axis; return them with the axis index.
 
@@ -190,7 +201,7 @@ def log_distribution(log_p, axis, name):
     the exponentials of each slice, whose logarithm is tested (NaN and +inf
     fail the test too, and are then looked for to be named).
     """
-    log_p = floats(log_p, name)
+    log_p = floats(log_p, name, half=True)
     index = class_axis(log_p, axis, name)
     tolerance = sum_tolerance(log_p.dtype)
     rows = blocks.as_rows(log_p, index)
@@ -350,7 +361,7 @@ def targets(targets, logits, axis, entries=True):
     """
     targets = array(targets, "targets")
     if targets.ndim == logits.ndim:
-        targets = floats(targets, "targets")
+        targets = floats(targets, "targets", half=True)
         if targets.shape != logits.shape:
             raise ValueError(
                 f"`targets` as probabilities must have the shape of `logits` "
@@ -358,7 +369,7 @@ def targets(targets, logits, axis, entries=True):
             )
         if not entries:
             return targets, None
-        probabilities, _ = distribution(in_dtype(targets, logits.dtype), axis, "targets")
+        probabilities, _ = distribution(in_dtype(targets, logits.dtype), axis, "targets", half=True)
         return probabilities, None
     if targets.ndim == logits.ndim - 1:
         return None, labels(targets, logits, axis, "targets")

@@ -19,6 +19,7 @@ from xentref import _blocks as blocks
 from xentref import _check as check
 from xentref import _error_free as ef
 from xentref._docs import fill
+from xentref._half import round_to, working
 from xentref._shift import (
     columns_of,
     log_softmax_values,
@@ -78,7 +79,7 @@ def logsumexp(x, *, axis=-1):
     >>> float(xentref.logsumexp([0.0, -40.0]))  # log1p(exp(-40))
     4.248354255291589e-18
     """
-    x = check.floats(x, "x")
+    x = check.floats(x, "x", half=True)
     x_axis = check.class_axis(x, axis, "x")
     rows = blocks.as_rows(x, x_axis)
 
@@ -101,10 +102,7 @@ def logsumexp(x, *, axis=-1):
         return (top,)
 
     (lse,) = blocks.run(block, *rows.shape, check=lambda: check.no_nan(x, "x"))
-    with np.errstate(over="ignore"):
-        # Rounding to float32 once: beyond its range is inf.
-        lse = lse.astype(x.dtype)
-    return blocks.from_rows(lse, x, x_axis)[()]
+    return blocks.from_rows(round_to(lse, x.dtype), x, x_axis)[()]
 
 
 @fill()
@@ -181,7 +179,9 @@ def _per_class(logits, axis, values, what):
         normaliser, shifted, _ = normalise(source, z.shape[1])
         factor = getattr(normaliser, what)()
         for first, last, part in shifted_chunks(source, z.shape[1], normaliser, shifted):
-            values(part, factor, out[start:stop, first:last])
+            target, finish = working(out[start:stop, first:last])
+            values(part, factor, target)
+            finish()
 
     blocks.run(block, *rows.shape, check=lambda: check.logits(logits, axis))
     return blocks.from_rows(out, logits, logits_axis)

@@ -81,8 +81,9 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     """
     log_probs, labels, axis = _checked(log_probs, labels, axis, reduction)
     picked = np.squeeze(np.take_along_axis(log_probs, labels, axis=axis), axis=axis)
-    # Adding 0.0 turns a -0.0 loss into +0.0 and changes nothing else.
-    return apply_reduction(-picked + 0.0, reduction)
+    # Adding 0 turns a -0.0 loss into +0.0 and changes nothing else (a zero
+    # of the dtype: bfloat16 plus a Python float would become float32).
+    return apply_reduction(-picked + np.zeros((), picked.dtype), reduction)
 
 
 @fill(of=nll_loss)

@@ -30,6 +30,7 @@ from xentref import _blocks as blocks
 from xentref import _check as check
 from xentref import _error_free as ef
 from xentref._blocks import scratch
+from xentref._half import round_to, working
 from xentref._shift import (
     columns_of,
     exp_at,
@@ -72,7 +73,8 @@ class Problem:
         """Raise the error that names the first bad entry of the logits, then of the targets."""
         check.logits(self.logits, self.axis)
         if self.probabilities is not None:
-            check.distribution(check.in_dtype(self.probabilities, self.logits.dtype), self.axis, "targets")
+            probabilities = check.in_dtype(self.probabilities, self.logits.dtype)
+            check.distribution(probabilities, self.axis, "targets", half=True)
 
     def _run(self, block, n_results=1):
         return blocks.run(block, self.n_rows, self.n_classes, n_results, check=self.check)
@@ -82,13 +84,11 @@ class Problem:
 
         Raises Refused unless every row is a distribution within the tolerance.
         """
-        with np.errstate(over="ignore", under="ignore"):
-            # As check.in_dtype: beyond the range is inf (refused), below it 0.
-            t = self.targets[start:stop].astype(self.logits.dtype)
+        t = check.in_dtype(self.targets[start:stop], self.logits.dtype)
         # The test of check.distribution, on the same sums: NaN and inf fail it.
         if t.shape[1] and (np.min(t, axis=1) < 0).any():
             raise blocks.Refused
-        if not (np.abs(np.sum(t, axis=1) - 1) <= self.tolerance).all():
+        if not (np.abs(check.probability_sums(t, 1) - 1) <= self.tolerance).all():
             raise blocks.Refused
         t = t.astype(np.float64)
         if not self.precise:
@@ -109,10 +109,7 @@ class Problem:
         """The loss of each example, shape of the batch, in the logits' dtype."""
         block = self._label_losses if self.labels is not None else self._target_losses
         (losses,) = self._run(block)
-        with np.errstate(over="ignore", under="ignore"):
-            # Rounding to float32 once: beyond its range is inf, below it 0.
-            losses = losses.astype(self.logits.dtype)
-        return blocks.from_rows(losses, self.logits, self.axis)
+        return blocks.from_rows(round_to(losses, self.logits.dtype), self.logits, self.axis)
 
     def _label_losses(self, start, stop):
         z = self.rows[start:stop]
@@ -170,7 +167,7 @@ class Problem:
             factor = (normaliser.reciprocal()[0] * total[0] / divisor, None)
         block_out = out[start:stop]
         for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted):
-            chunk_out = block_out[:, first:last]
+            chunk_out, finish = working(block_out[:, first:last])
             with np.errstate(under="ignore"):
                 # Probabilities and their products below the normal range
                 # round toward 0, as they should.
@@ -182,6 +179,7 @@ class Problem:
                     scaled -= t[:, first:last] / divisor
                     chunk_out[...] = scaled
                 _put(chunk_out, first, last, values)
+            finish()
 
 
 def _loss(weighted_log, distance, precise):

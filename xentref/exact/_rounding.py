@@ -1,19 +1,24 @@
-"""Correct rounding of an exact dyadic number to float64 or float32.
+"""Correct rounding of an exact dyadic number to float64, float32, float16 or bfloat16.
 
 IEEE 754 round-to-nearest, ties-to-even, with gradual underflow to the
-subnormals and overflow to infinity. Written on integers so that float32
-is rounded once, never through float64 (which would round twice).
+subnormals and overflow to infinity. Written on integers so that a narrow
+format is rounded once, never through float64 (which would round twice).
 """
 
 import math
 
 import numpy as np
 
+from xentref._half import BFLOAT16
+
 # significand bits (with the hidden one), smallest and largest normal exponent
 FORMATS = {
     np.dtype(np.float64): (53, -1022, 1023),
     np.dtype(np.float32): (24, -126, 127),
+    np.dtype(np.float16): (11, -14, 15),
 }
+if BFLOAT16 is not None:
+    FORMATS[BFLOAT16] = (8, -126, 127)
 
 
 def round_dyadic(mantissa, exponent, dtype):
