@@ -13,7 +13,14 @@ Kinds:
 - ``"pairs"``: two distributions along a class axis, broadcast against each
   other, gradient with respect to the second (``cross_entropy``);
 - ``"examples"``: a loss per example along a class axis, then ``reduction``;
-- ``"elements"``: a loss per element, then ``reduction``.
+- ``"elements"``: a loss per element, then ``reduction``;
+- ``"tokens"``: a loss per row of the prediction (a token's features),
+  then ``reduction``; the classes come from another argument and there is
+  no `axis` (``linear_softmax_cross_entropy``).
+
+A gradient may have several outputs (a tuple, the prediction's first):
+then ``grad_scale`` returns one scale per output and ``grad_ulps`` may be
+a tuple of bounds, one per output.
 """
 
 from dataclasses import dataclass, field
@@ -27,7 +34,7 @@ from hypothesis.extra import numpy as hnp
 import xentref
 from xentref import symbolic
 
-REDUCED = ("examples", "elements")
+REDUCED = ("examples", "elements", "tokens")
 CLASS_AXIS = ("rows", "pairs", "examples")
 
 
@@ -107,10 +114,11 @@ class Case:
     axis_args: tuple = (0,)  # the arguments whose class axis `axis` names
     refuses_plus_inf: bool = True
     scale: Callable | None = None  # the size of the terms a value is formed from
-    grad_ulps: float = 4  # largest distance of the gradient to xentref.exact.grad
+    grad_ulps: float | tuple = 4  # largest distance of the gradient (each output) to xentref.exact.grad
     grad_scale: Callable | None = None  # the size of the terms a gradient entry is formed from
     bad: list = field(default_factory=list)  # arguments the function must refuse
     hard: Callable | None = None  # hard(rng, n, k, dtype) -> (args, kwargs): the hard corpus
+    batched: tuple | None = None  # the arguments with one entry per example (None: all)
 
     @property
     def id(self):
@@ -187,6 +195,14 @@ def _binary(draw, batch, extreme):
     return (probs, targets), {"weight": draw.uniform((3,), 0, 2)}
 
 
+def _linear(draw, batch, extreme):
+    """Hidden states of 4 features, 5 classes; each weight row has absolute sum below 1,
+    so that the logits of the largest hidden states stay in the float range."""
+    hidden = _logits(draw, (*batch, 4), extreme)
+    weight = draw.uniform((5, 4), -0.25, 0.25)
+    return (hidden, weight, draw.integers(batch, 5)), {"bias": draw.uniform((5,), -1, 1)}
+
+
 def _sigmoid_binary(draw, batch, extreme):
     shape = (*batch, 3)
     weights = {"pos_weight": draw.uniform((3,), 0, 3), "weight": draw.uniform(shape, 0, 2)}
@@ -247,6 +263,34 @@ def _softmax_grad_scale(args, kwargs):
     if np.ndim(targets) == np.ndim(logits) - 1:
         targets = np.eye(logits.shape[-1])[targets]
     return xentref.softmax(logits) * targets.sum(axis=-1, keepdims=True) + targets
+
+
+def _linear_logits(args, kwargs):
+    hidden, weight = (np.asarray(a, dtype=np.float64) for a in args[:2])
+    bias = np.asarray(kwargs["bias"], dtype=np.float64)
+    terms = np.abs(hidden)[..., None, :] * np.abs(weight)
+    return hidden @ weight.T + bias, np.max(np.sum(terms, axis=-1) + np.abs(bias), axis=-1)
+
+
+def _linear_scale(args, kwargs):
+    """max_k sum_i |h_i w_ki| + |b_k|: the size of the logits' terms, whose rounding the loss carries."""
+    return _linear_logits(args, kwargs)[1]
+
+
+def _linear_grad_scale(args, kwargs):
+    """The size of each gradient entry's terms, with the logits' rounding: p_k (1 + 2 S) + [k = y] per logit."""
+    logits, size = _linear_logits(args, kwargs)
+    hidden, weight = (np.abs(np.asarray(a, dtype=np.float64)) for a in args[:2])
+    terms = xentref.softmax(logits) * (1 + 2 * size[..., None]) + np.eye(weight.shape[0])[args[2]]
+    terms = terms.reshape(-1, weight.shape[0])
+    rows = hidden.reshape(-1, hidden.shape[-1])
+    return (terms @ weight).reshape(hidden.shape), terms.T @ rows, terms.sum(axis=0)
+
+
+def _linear_formula(symbols, args, kwargs):
+    _, weight, label = args
+    rows = [_numbers(row) for row in np.asarray(weight)]
+    return symbolic.linear_softmax_cross_entropy(symbols, rows, int(label), bias=_numbers(kwargs["bias"]))
 
 
 def _sigmoid_grad_scale(args, kwargs):
@@ -346,4 +390,13 @@ CASES = [
          refuses_plus_inf=False, grad_ulps=3, grad_scale=_sigmoid_grad_scale),
     Case("nll_loss", "examples", _log_probs, _class_formula(lambda s, y: symbolic.nll_loss(s, int(y))),
          ulps=0, grad_ulps=0),
+    # Bounds of float64, with d = 4 features, V = 5 classes and N = 8 tokens:
+    # the logits are within (d + 1) u of their terms' size S, the loss moves
+    # by at most twice that, plus its own 3.4 + 0.5 ulps; a gradient entry
+    # adds the logit gradient's 8.4 u, the logits' d + 1 and the M terms of
+    # its matrix product (M = V for hidden, N for weight and bias) plus one
+    # rounding: M + d + 10.4. float32 is within 1 ulp (tests/test_kernel.py).
+    Case("linear_softmax_cross_entropy", "tokens", _linear, _linear_formula, ulps=14,
+         refuses_plus_inf=True, scale=_linear_scale, grad_ulps=(19.4, 22.4, 22.4),
+         grad_scale=_linear_grad_scale, batched=(0, 2)),
 ]

@@ -57,6 +57,7 @@ LOSSES = [
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
     "nll_loss",
+    "linear_softmax_cross_entropy",
 ]
 
 

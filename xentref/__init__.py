@@ -8,6 +8,7 @@ with the argument's name rather than clipping or renormalising.
 
 from xentref._binary_cross_entropy import binary_cross_entropy
 from xentref._information import cross_entropy, entropy, kl_divergence
+from xentref._linear_softmax_cross_entropy import linear_softmax_cross_entropy
 from xentref._logsumexp import log_softmax, logsumexp, softmax
 from xentref._nll_loss import nll_loss
 from xentref._sigmoid import log_sigmoid, sigmoid, softplus
@@ -30,6 +31,7 @@ __all__ = [
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
     "nll_loss",
+    "linear_softmax_cross_entropy",
 ]
 
 from xentref import grad as grad  # noqa: E402  (it lists the gradients of the names above)

@@ -111,6 +111,15 @@ def no_nan(x, name):
         )
 
 
+def finite(x, name, where=""):
+    """Refuse NaN and infinities anywhere in ``x``; `where` qualifies the message."""
+    no_nan(x, name)
+    infinite = np.isinf(x)
+    if infinite.any():
+        at = first_index(infinite)
+        raise ValueError(f"`{name}` must be finite{where}; got {x[at].item()!r} at index {at}")
+
+
 def values(x, name):
     """Real values of any shape: float data without NaN; +-inf allowed."""
     x = floats(x, name)

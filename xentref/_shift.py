@@ -478,9 +478,8 @@ def scaled_exps(part, factor, out):
     np.add(product, correction, out=out)
 
 
-def exp_at(z, columns, shift, precise):
-    """:math:`e^{g}` at one class per row, as a pair (float64) or a float (others)."""
-    chosen = z[np.arange(len(columns)), columns].astype(np.float64)
+def exp_at(chosen, shift, precise):
+    """:math:`e^{g}` of one logit per row (float64 `chosen`), as a pair (float64 input) or ``(value, 0)``."""
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         # As in Shifted: infinite gaps have exponential 0.
         high, low = gap_pair(chosen, shift[:, 0])

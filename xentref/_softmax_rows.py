@@ -115,14 +115,7 @@ class Problem:
         z = self.rows[start:stop]
         labels = self.labels[start:stop]
         normaliser, _, picked = normalise(columns_of(z), self.n_classes, gather=labels)
-        if not self.precise:
-            # log1p(s) - (z_y - a), +inf at a -inf logit; as the one-hot path.
-            return (np.log1p(normaliser.rest[0]) - (picked - normaliser.shift[:, 0]) + 0.0,)
-        with np.errstate(invalid="ignore", over="ignore"):
-            # A -inf logit at the label, or a gap beyond the float range:
-            # the gap is -inf, its low part NaN, the loss +inf (in _loss).
-            gap = gap_pair(picked, normaliser.shift[:, 0])
-        return (_loss(ef.multiply((1.0, 0.0), normaliser.log()), (-gap[0], -gap[1]), self.precise),)
+        return (label_losses(normaliser, picked),)
 
     def _target_losses(self, start, stop):
         z = self.rows[start:stop]
@@ -160,11 +153,9 @@ class Problem:
         top = normaliser.top
         at_top = (special == top).astype(np.float64) if t is None else t[rows, top]
         at_special = np.ones(len(z)) if t is None else t[rows, special]
-        values = _special_values(z, normaliser, total, at_top, special, at_special, divisor, self.precise)
-        if self.precise:
-            factor = ef.divide(ef.multiply(normaliser.reciprocal(), total), (float(divisor), 0.0))
-        else:
-            factor = (normaliser.reciprocal()[0] * total[0] / divisor, None)
+        picked = z[rows, special].astype(np.float64)
+        values = special_values(picked, normaliser, total, at_top, special, at_special, divisor)
+        factor = gradient_factor(normaliser, total, divisor)
         block_out = out[start:stop]
         for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted):
             chunk_out, finish = working(block_out[:, first:last])
@@ -178,8 +169,29 @@ class Problem:
                     scaled_exps(part, factor, scaled)
                     scaled -= t[:, first:last] / divisor
                     chunk_out[...] = scaled
-                _put(chunk_out, first, last, values)
+                put(chunk_out, first, last, values)
             finish()
+
+
+def label_losses(normaliser, picked):
+    """:math:`\\operatorname{log1p}(s) - g_y` per row, from the logits `picked` at the labels.
+
+    +inf at a -inf logit, or a gap beyond the float range. The one-hot path
+    (:func:`_loss` with :math:`T = 1`) performs the same operations.
+    """
+    if not normaliser.precise:
+        return np.log1p(normaliser.rest[0]) - (picked - normaliser.shift[:, 0]) + 0.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        # An infinite gap has a NaN low part: the loss is +inf (in _loss).
+        gap = gap_pair(picked, normaliser.shift[:, 0])
+    return _loss(ef.multiply((1.0, 0.0), normaliser.log()), (-gap[0], -gap[1]), True)
+
+
+def gradient_factor(normaliser, total, divisor):
+    """The per-row factor :math:`r T / N` of the gradient's elementwise part (a pair, or ``(value, None)``)."""
+    if normaliser.precise:
+        return ef.divide(ef.multiply(normaliser.reciprocal(), total), (float(divisor), 0.0))
+    return normaliser.reciprocal()[0] * total[0] / divisor, None
 
 
 def _loss(weighted_log, distance, precise):
@@ -269,14 +281,15 @@ def _halved_distance(z, shift, t):
         return 2 * high, np.where(np.isinf(high), 0.0, 2 * low)
 
 
-def _special_values(z, normaliser, total, at_top, special, at_special, divisor, precise):
+def special_values(picked, normaliser, total, at_top, special, at_special, divisor):
     """The gradient at the largest logit and at `special` (the label, or the largest target).
 
     At the largest logit, :math:`((T - t_m) - t_m s)\\, r / N`; at `special`
-    (where it is not the largest logit), :math:`(e^{g_j} r T - t_j)/N`; each
-    formed as a pair and rounded once.
+    (where it is not the largest logit), :math:`(e^{g_j} r T - t_j)/N`, with
+    `picked` the logits at `special`; each formed as a pair and rounded once.
+    Returns ``[(columns, values), ...]`` for :func:`put`.
     """
-    rest, shift, top = normaliser.rest, normaliser.shift, normaliser.top
+    rest, shift, top, precise = normaliser.rest, normaliser.shift, normaliser.top, normaliser.precise
     reciprocal = normaliser.reciprocal()
     count = (float(divisor), 0.0)
     zeros = np.zeros(len(top))
@@ -287,18 +300,18 @@ def _special_values(z, normaliser, total, at_top, special, at_special, divisor, 
             at_top_rest = ef.multiply((at_top, zeros), rest)
             difference = ef.add(others, (-at_top_rest[0], -at_top_rest[1]))
             top_value = ef.rounded(ef.multiply(difference, ef.divide(reciprocal, count)))
-            probability = ef.multiply(exp_at(z, special, shift, precise), reciprocal)
+            probability = ef.multiply(exp_at(picked, shift, precise), reciprocal)
             special_value = ef.rounded(ef.divide(
                 ef.add(ef.multiply(probability, total), (-at_special, zeros)), count,
             ))
         else:
             r = reciprocal[0]
             top_value = ((total[0] - at_top) - at_top * rest[0]) * r / divisor
-            special_value = (exp_at(z, special, shift, precise)[0] * r * total[0] - at_special) / divisor
+            special_value = (exp_at(picked, shift, precise)[0] * r * total[0] - at_special) / divisor
     return [(top, top_value), (np.where(special == top, -1, special), special_value)]
 
 
-def _put(chunk_out, first, last, values):
+def put(chunk_out, first, last, values):
     """Write per-row values at their classes, for the classes that fall in first:last."""
     for columns, value in values:
         inside = (columns >= first) & (columns < last)

@@ -123,3 +123,14 @@ def sigmoid_binary_cross_entropy(z, y, pos_weight=1):
 def nll_loss(log_probs, label):
     r""":math:`-\log p_y`, the entry of `log_probs` at class index `label`, negated."""
     return -log_probs[label]
+
+
+def linear_softmax_cross_entropy(hidden, weight, label, bias=None):
+    r""":math:`\operatorname{logsumexp}_k(h \cdot w_k + b_k) - (h \cdot w_y + b_y)` for one token.
+
+    `hidden` holds its d features, `weight` one sequence of d entries per
+    class, `bias` one entry per class (or None), `label` a class index.
+    """
+    bias = [0] * len(weight) if bias is None else bias
+    logits = [sp.Add(*[h * w for h, w in zip(hidden, row, strict=True)]) + b for row, b in zip(weight, bias, strict=True)]
+    return softmax_cross_entropy(logits, label)
