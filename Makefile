@@ -8,7 +8,7 @@ READY := $(VENV)/.ready
 # Chapters for `make notebooks`, by name (`make notebooks CHAPTERS="entropy softmax"`); empty: all.
 CHAPTERS ?=
 
-.PHONY: book test notebooks clean
+.PHONY: book test notebooks bench clean
 
 book: $(READY)
 	rm -rf _build/html
@@ -20,6 +20,12 @@ test: $(READY)
 
 notebooks: $(READY)
 	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS)
+
+# Time and memory beside NumPy, SciPy and PyTorch (minutes; not a test).
+# `make bench BENCH="--quick"` tries it on small shapes.
+BENCH ?=
+bench: $(READY)
+	$(BIN)/python tools/bench.py $(BENCH)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis *.egg-info
