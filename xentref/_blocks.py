@@ -53,8 +53,9 @@ class Settings:
 
     budget : int
         Elements of one float64 temporary of a block (rows times classes):
-        2**17 (1 MiB), so that the few temporaries of a block and the block
-        of input stay in the second-level cache or close to it.
+        2**18 (2 MiB), so that the four or five temporaries of a block and
+        the block of input stay in the last-level cache, and the fixed cost
+        of a block (some tens of microseconds) is a small part of its work.
     threads : int
         Worker threads; 1 runs every block in the calling thread.
     min_parallel : int
@@ -62,7 +63,7 @@ class Settings:
         pool would cost more than it saves.
     """
 
-    budget: int = 2**17
+    budget: int = 2**18
     threads: int = min(2, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 2
     min_parallel: int = 2**18
 

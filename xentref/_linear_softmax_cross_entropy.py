@@ -129,7 +129,8 @@ def _token_losses(linear, labels):
                 cache[first, last] = linear.logits(rows, start, first, last)
             return cache[first, last]
 
-        normaliser, _, picked = normalise(source, linear.n_classes, linear.spans, gather=labels[start:stop])
+        normaliser, _, picked = normalise(source, linear.n_classes, linear.spans, gather=labels[start:stop],
+                                          keep_gaps=False)
         losses[start:stop] = label_losses(normaliser, picked)
         normalisers.append((start, stop, normaliser, picked))
     return losses, normalisers
@@ -300,7 +301,7 @@ def linear_softmax_cross_entropy_grad(hidden, weight, labels, *, bias=None, redu
         for start, stop, normaliser, values, factor in blocks:
             rows = linear.rows(start, stop)
             z = linear.logits(rows, start, first, last, columns)
-            part = Shifted(z, shift=normaliser.shift)
+            part = Shifted(z, shift=normaliser.shift, keep_gaps=False)
             g = scratch("logit gradient", z.shape)
             with np.errstate(under="ignore"):
                 # Probabilities below the normal range round toward 0.

@@ -92,7 +92,7 @@ def logsumexp(x, *, axis=-1):
         finite = np.isfinite(top)
         if not finite.all():
             z = z[finite]
-        normaliser, _, _ = normalise(columns_of(z), z.shape[1])
+        normaliser, _, _ = normalise(columns_of(z), z.shape[1], keep_gaps=False)
         log_high, log_low = normaliser.log()
         if log_low is None:
             value = normaliser.shift[:, 0] + log_high
@@ -161,10 +161,10 @@ def log_softmax(logits, *, axis=-1):
     ...     print(np.log(xentref.softmax(z)))
     [  0. -inf]
     """
-    return _per_class(logits, axis, log_softmax_values, "log")
+    return _per_class(logits, axis, log_softmax_values, "log", keep_gaps=True)
 
 
-def _per_class(logits, axis, values, what):
+def _per_class(logits, axis, values, what, keep_gaps=False):
     """Run `values(part, factor, out)` over every chunk of every row of `logits`.
 
     `factor` is the normaliser's ``log`` or ``reciprocal``, per row.
@@ -176,9 +176,9 @@ def _per_class(logits, axis, values, what):
     def block(start, stop):
         z = rows[start:stop]
         source = columns_of(z)
-        normaliser, shifted, _ = normalise(source, z.shape[1])
+        normaliser, shifted, _ = normalise(source, z.shape[1], keep_gaps=keep_gaps)
         factor = getattr(normaliser, what)()
-        for first, last, part in shifted_chunks(source, z.shape[1], normaliser, shifted):
+        for first, last, part in shifted_chunks(source, z.shape[1], normaliser, shifted, keep_gaps=keep_gaps):
             target, finish = working(out[start:stop, first:last])
             values(part, factor, target)
             finish()

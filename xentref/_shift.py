@@ -128,6 +128,10 @@ class Shifted:
     chunk : bool
         `z` is a chunk of longer rows: a row whose chunk is all -inf gets
         maximum -inf and an empty sum instead of being refused.
+    keep_gaps : bool
+        Keep `hi` (log-softmax and the loss of probability targets need
+        it); otherwise the exponentials overwrite it, which saves a pass
+        of memory traffic and a buffer.
 
     Attributes
     ----------
@@ -135,13 +139,17 @@ class Shifted:
         The first index of each row's maximum (with `shift`: -1).
     shift : ndarray (R, 1) of float64
     hi, lo : ndarray (R, C) of float64
-        The gaps as exact pairs; `lo` is None for input other than float64.
+        The gaps as exact pairs; `lo` is None for input other than float64,
+        `hi` None unless `keep_gaps`.
     exps : ndarray (R, C) of float64
         ``exp(hi)``.
     rest : pair of ndarray (R,)
         :math:`s = \\sum_{k \\ne m} e^{g_k}` (not with `shift`).
     infinite : ndarray (R,) of bool or None
         Rows that hold an infinite gap (float64 only).
+    scale : ndarray (R,) or None
+        When not None, `exps` holds :math:`e^{z_k}` and the exponentials of
+        the gaps are ``exps * scale`` (narrow input only, see above).
 
     The arrays live in the thread's workspace (:func:`xentref._blocks.scratch`):
     they are valid until the next :class:`Shifted` of the same thread, and
@@ -153,8 +161,9 @@ class Shifted:
         If a row's maximum is NaN or +inf, or -inf outside a chunk.
     """
 
-    def __init__(self, z, shift=None, chunk=False):
+    def __init__(self, z, shift=None, chunk=False, keep_gaps=True):
         self.precise = z.dtype == np.float64
+        self.z = z
         n_rows = z.shape[0]
         self.rows = np.arange(n_rows)
         self.empty = None
@@ -172,9 +181,25 @@ class Shifted:
             self.top = np.full(n_rows, -1)
         self.shift = shift
         self.hi = scratch("hi", z.shape)
-        self.exps = scratch("exps", z.shape)
+        self.exps = scratch("exps", z.shape) if keep_gaps else self.hi
         self.lo = None
         self.infinite = None
+        # Rows of narrow input whose maxima lie in [-600, 700] need no
+        # subtraction: exp(z_k) stays in float64's normal range for every
+        # term that can reach the result (gaps above -108), and the row's
+        # factor e^-a joins the per-row quantities (see scale).
+        self.scale = None
+        if not self.precise and not keep_gaps and self.first and self.empty is None:
+            if np.all((shift >= -600) & (shift <= 700)):
+                # Widened first: faster than exp's own casting of its input.
+                np.copyto(self.exps, z)
+                with np.errstate(under="ignore"):
+                    # Terms far below the maximum underflow, as they may.
+                    np.exp(self.exps, out=self.exps)
+                self.scale = np.exp(-shift[:, 0])
+                self.hi = None
+                self.rest = self._rest()
+                return
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             # A gap beyond the float range rounds to -inf, as IEEE overflow
             # does, and so does a -inf logit; their pairs' low parts are NaN
@@ -184,16 +209,25 @@ class Shifted:
                 self.lo = scratch("lo", z.shape)
                 gap_pair_low(z, shift, self.hi, self.lo, scratch("spare", z.shape))
             np.exp(self.hi, out=self.exps)
+            if not keep_gaps:
+                self.hi = None
             if self.first:
                 self.rest = self._rest()
             elif self.precise:
                 self._repair(np.isnan(np.sum(self.lo, axis=1)))
 
     def _repair(self, rows):
-        """Zero the NaN low parts of infinite gaps in `rows` (bool)."""
+        """Zero the NaN low parts of infinite gaps in `rows` (bool): they are NaN nowhere else."""
         self.infinite = rows
         if rows.any():
-            self.lo[rows] = finite_lows(self.hi[rows], self.lo[rows])
+            lows = self.lo[rows]
+            self.lo[rows] = np.where(np.isnan(lows), 0.0, lows)
+
+    def gaps(self, rows):
+        """The rounded gaps `hi` of `rows`, recomputed if they were not kept."""
+        if self.hi is not None:
+            return self.hi[rows]
+        return np.subtract(self.z[rows], self.shift[rows], dtype=np.float64)
 
     def _rest(self):
         """:math:`s`, excluding each row's maximum; under the caller's errstate."""
@@ -209,12 +243,13 @@ class Shifted:
                     part[broken] = value
             tiny = (rest[0] < TINY) & (exps.shape[1] > 1)
             if tiny.any():
-                scaled = _scaled_rest(self.hi[tiny], self.lo[tiny], top[tiny])
+                scaled = _scaled_rest(self.gaps(tiny), self.lo[tiny], top[tiny])
                 for part, value in zip(rest, scaled):
                     part[tiny] = value
         else:
-            rest = (np.sum(exps, axis=1), None)
-        exps[rows, top] = 1
+            total = np.sum(exps, axis=1)
+            rest = (total if self.scale is None else total * self.scale, None)
+        exps[rows, top] = 1 if self.scale is None else 1 / self.scale
         if self.empty is not None:
             exps[self.empty, :] = 0
         return rest
@@ -296,7 +331,7 @@ def columns_of(z):
     return lambda first, last: z[:, first:last]
 
 
-def normalise(source, n_columns, spans=None, gather=None):
+def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True):
     """The :class:`Normaliser` of a block of rows, read chunk by chunk from `source`.
 
     Parameters
@@ -311,6 +346,8 @@ def normalise(source, n_columns, spans=None, gather=None):
         block budget (:func:`xentref._blocks.column_spans`).
     gather : ndarray (R,) of int, optional
         A class per row whose logit to return as well (the label's).
+    keep_gaps : bool
+        As for :class:`Shifted`, when one chunk holds the rows.
 
     Returns
     -------
@@ -328,7 +365,7 @@ def normalise(source, n_columns, spans=None, gather=None):
     spans = column_spans(n_columns) if spans is None else spans
     if len(spans) == 1:
         z = source(0, n_columns)
-        shifted = Shifted(z)
+        shifted = Shifted(z, keep_gaps=keep_gaps)
         gathered = None if gather is None else z[shifted.rows, gather].astype(np.float64)
         return Normaliser(shifted.shift, shifted.top, shifted.rest, shifted.precise), shifted, gathered
     chunks, gathered, precise = [], None, None
@@ -340,7 +377,7 @@ def normalise(source, n_columns, spans=None, gather=None):
                 gathered = np.zeros(len(gather))
             inside = (gather >= first) & (gather < last)
             gathered[inside] = z[inside, gather[inside] - first]
-        part = Shifted(z, chunk=True)
+        part = Shifted(z, chunk=True, keep_gaps=False)
         chunk_max = part.shift[:, 0] if part.empty is None else np.where(part.empty, -np.inf, part.shift[:, 0])
         chunks.append((chunk_max, part.top + first, part.rest))
         del part
@@ -411,7 +448,7 @@ def _unscaled(pair):
     return high, low
 
 
-def shifted_chunks(source, n_columns, normaliser, shifted=None, spans=None):
+def shifted_chunks(source, n_columns, normaliser, shifted=None, spans=None, keep_gaps=True):
     """Yield ``(first, last, Shifted)`` over the classes, every chunk shifted by the rows' maxima.
 
     With `shifted` (one chunk held the rows), yields it; otherwise each chunk
@@ -422,7 +459,7 @@ def shifted_chunks(source, n_columns, normaliser, shifted=None, spans=None):
         return
     spans = column_spans(n_columns) if spans is None else spans
     for first, last in spans:
-        yield first, last, Shifted(source(first, last), shift=normaliser.shift)
+        yield first, last, Shifted(source(first, last), shift=normaliser.shift, keep_gaps=keep_gaps)
 
 
 # Per-element results ------------------------------------------------------------
@@ -467,6 +504,8 @@ def scaled_exps(part, factor, out):
     """
     high, low = factor
     if not part.precise:
+        if part.scale is not None:
+            high = high * part.scale
         with np.errstate(under="ignore"):
             # Rounding once to float32: values below its range go to 0.
             np.multiply(part.exps, high[:, None], out=out, casting="unsafe")

@@ -114,7 +114,7 @@ class Problem:
     def _label_losses(self, start, stop):
         z = self.rows[start:stop]
         labels = self.labels[start:stop]
-        normaliser, _, picked = normalise(columns_of(z), self.n_classes, gather=labels)
+        normaliser, _, picked = normalise(columns_of(z), self.n_classes, gather=labels, keep_gaps=False)
         return (label_losses(normaliser, picked),)
 
     def _target_losses(self, start, stop):
@@ -148,7 +148,7 @@ class Problem:
             t, total = self._targets(start, stop)
             special = np.argmax(t, axis=1)
         source = columns_of(z)
-        normaliser, shifted, _ = normalise(source, self.n_classes)
+        normaliser, shifted, _ = normalise(source, self.n_classes, keep_gaps=False)
         rows = np.arange(len(z))
         top = normaliser.top
         at_top = (special == top).astype(np.float64) if t is None else t[rows, top]
@@ -157,7 +157,7 @@ class Problem:
         values = special_values(picked, normaliser, total, at_top, special, at_special, divisor)
         factor = gradient_factor(normaliser, total, divisor)
         block_out = out[start:stop]
-        for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted):
+        for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted, keep_gaps=False):
             chunk_out, finish = working(block_out[:, first:last])
             with np.errstate(under="ignore"):
                 # Probabilities and their products below the normal range
@@ -184,7 +184,8 @@ def label_losses(normaliser, picked):
     with np.errstate(invalid="ignore", over="ignore"):
         # An infinite gap has a NaN low part: the loss is +inf (in _loss).
         gap = gap_pair(picked, normaliser.shift[:, 0])
-    return _loss(ef.multiply((1.0, 0.0), normaliser.log()), (-gap[0], -gap[1]), True)
+    # T log1p(s) with T = 1: the product of the one-hot path is exactly log1p(s).
+    return _loss(normaliser.log(), (-gap[0], -gap[1]), True)
 
 
 def gradient_factor(normaliser, total, divisor):
