@@ -233,3 +233,13 @@ def test_exact_rounds_once_to_half_precision():
 def test_other_functions_still_refuse_half_precision():
     with pytest.raises(TypeError, match=r"^`p` must hold real numbers of dtype float32 or float64; got dtype float16$"):
         xentref.entropy(np.array([0.5, 0.5], np.float16))
+
+
+@pytest.mark.parametrize("k", [2, 17, 1000])
+def test_logsumexp_of_a_non_negative_maximum_is_within_3_ulps_of_itself(k):
+    # Its two terms, the maximum and log1p(s), then have one sign.
+    rng = np.random.default_rng(SEED + k)
+    z = hard_logits(rng, 12, k, np.float64)
+    z = z[np.max(z, axis=1) >= 0]
+    assert len(z) > 3
+    assert np.max(exact.ulp_distance(xentref.logsumexp(z), exact.logsumexp(z))) <= 3
