@@ -195,11 +195,12 @@ def main():
     everyone = ["xentref", "numpy", "scipy", "torch"]
     print(f"load averages {os.getloadavg()}, {os.cpu_count()} CPUs")
     if args.only in (None, "main"):
-        table("(4096 x 32000) float32 logits", everyone, 4096 // scale, 32000, "float32", args.repeat)
-        table("(2048 x 32000) float64 logits", everyone, 2048 // scale, 32000, "float64", args.repeat)
+        for n, dtype in ((4096 // scale, "float32"), (2048 // scale, "float64")):
+            table(f"({n} x 32000) {dtype} logits", everyone, n, 32000, dtype, args.repeat)
     if args.only in (None, "linear"):
-        table("classifier head: (2048 x 256) hidden, (32000 x 256) weight, float32",
-              ["xentref fused", "xentref", "torch"], 2048 // scale, 32000, "float32", args.repeat, d=256)
+        n = 2048 // scale
+        table(f"classifier head: ({n} x 256) hidden, (32000 x 256) weight, float32",
+              ["xentref fused", "xentref", "torch"], n, 32000, "float32", args.repeat, d=256)
     if args.only in (None, "scaling"):
         print(f"\nscaling with the number of classes: float32, 2^27 / K rows, loss  (load {load():.2f})")
         for k in (1024, 4096, 16384, 65536, 262144):
@@ -208,10 +209,12 @@ def main():
                 result = measure(name, False, n, k, "float32", repeat=args.repeat)
                 print(_row(f"{name} K={k}", result, n * k * 4, None, n * k * 4))
     if args.only in (None, "huge") and not args.quick:
-        print(f"\n(4096 x 262144) float32 logits, 4 GiB, rows longer than a block  (load {load():.2f})")
-        for gradient in (False, True):
-            result = measure("xentref", gradient, 4096, 262144, "float32", repeat=max(1, args.repeat // 2))
-            print(_row("loss+grad" if gradient else "loss", result, 4096 * 262144 * 4, None, 4096 * 262144 * 4))
+        for n, k, note in ((4096, 262144, "a row per block"), (512, 2**21, "rows in 8 chunks, merged online")):
+            size = n * k * 4
+            print(f"\n({n} x {k}) float32 logits, {size / 2**30:.0f} GiB, {note}  (load {load():.2f})")
+            for gradient in (False, True):
+                result = measure("xentref", gradient, n, k, "float32", repeat=max(2, args.repeat // 2))
+                print(_row("loss+grad" if gradient else "loss", result, size, None, size))
 
 
 if __name__ == "__main__":
