@@ -152,7 +152,14 @@ def _executor(threads):
     return _pool
 
 
-def run(block, n_rows, row_size, n_results=1, check=None):
+def budget_for(dtype):
+    """The block budget for input of `dtype`: float64 rows need five
+    temporaries per block, narrower ones (computed in float64) one or two,
+    so their blocks hold twice as many rows."""
+    return SETTINGS.budget if np.dtype(dtype) == np.float64 else 2 * SETTINGS.budget
+
+
+def run(block, n_rows, row_size, n_results=1, check=None, budget=None):
     """Call ``block(start, stop)`` over all rows; return its per-row results concatenated.
 
     Parameters
@@ -167,13 +174,16 @@ def run(block, n_rows, row_size, n_results=1, check=None):
     check : callable, optional
         Called when a block raises :class:`Refused`; it must raise the
         error that names the offending entry.
+    budget : int, optional
+        Elements of a block (rows times classes); by default
+        ``SETTINGS.budget`` (see :func:`budget_for`).
 
     Returns
     -------
     list of ndarray
         `n_results` arrays of length `n_rows` (empty float64 arrays for no rows).
     """
-    spans = row_spans(n_rows, row_size)
+    spans = row_spans(n_rows, row_size, budget)
     settings = np.geterr()
 
     def call(span):

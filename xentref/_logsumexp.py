@@ -118,7 +118,7 @@ def logsumexp(x, *, axis=-1):
         top[finite] = value
         return (top,)
 
-    (lse,) = blocks.run(block, *rows.shape, check=lambda: check.no_nan(x, "x"))
+    (lse,) = blocks.run(block, *rows.shape, check=lambda: check.no_nan(x, "x"), budget=blocks.budget_for(x.dtype))
     return blocks.from_rows(round_to(lse, x.dtype), x, x_axis)[()]
 
 
@@ -211,7 +211,7 @@ def _per_class(logits, axis, values, what, keep_gaps=False):
             values(part, factor, target)
             finish()
 
-    blocks.run(block, *rows.shape, check=lambda: check.logits(logits, axis))
+    blocks.run(block, *rows.shape, check=lambda: check.logits(logits, axis), budget=blocks.budget_for(logits.dtype))
     return blocks.from_rows(out, logits, logits_axis)
 
 

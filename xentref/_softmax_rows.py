@@ -77,7 +77,8 @@ class Problem:
             check.distribution(probabilities, self.axis, "targets", half=True)
 
     def _run(self, block, n_results=1):
-        return blocks.run(block, self.n_rows, self.n_classes, n_results, check=self.check)
+        return blocks.run(block, self.n_rows, self.n_classes, n_results, check=self.check,
+                          budget=blocks.budget_for(self.logits.dtype))
 
     def _targets(self, start, stop):
         """The targets of rows start:stop in the logits' dtype, as float64, with their sum T (a pair).
