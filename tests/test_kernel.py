@@ -12,10 +12,10 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
-
-import xentref
 from cases import CASES, Draw, hard_logits
 from test_contract import ulps_of
+
+import xentref
 from xentref import _blocks as blocks
 from xentref import _check as check
 from xentref import exact
@@ -152,7 +152,12 @@ def test_rows_in_chunks_of_classes_keep_the_bounds(budget, dtype):
     # The online rule merges chunk-wise (maximum, sum) pairs with rescaling
     # factors accurate to 2^-58: the same bounds as one chunk.
     z, labels, t = _batch(dtype, n=12, k=40)
+    with blocks.configured(budget=10**6):
+        plain = xentref.softmax_cross_entropy(z, labels, reduction="none")
     with blocks.configured(budget=budget):
+        # Both within 3 ulps of the correctly rounded loss (1 in float32).
+        chunked = xentref.softmax_cross_entropy(z, labels, reduction="none")
+        assert np.max(exact.ulp_distance(chunked, plain)) <= (2 if dtype == np.float32 else 6)
         for case in (c for c in CASES if c.hard is not None):
             args = (z,) if case.kind == "rows" else (z, labels if case.variant == "labels" else t)
             bound = 1 if dtype == np.float32 else case.ulps

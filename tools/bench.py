@@ -146,7 +146,7 @@ def worker(implementation, gradient, n, k, dtype, d, repeat):
 def measure(implementation, gradient, n, k, dtype, d=None, repeat=5):
     command = [sys.executable, __file__, "--worker", implementation, str(int(gradient)), str(n), str(k), dtype,
                str(d or 0), str(repeat)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     if done.returncode:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
     return json.loads(done.stdout.strip().splitlines()[-1])

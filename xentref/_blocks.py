@@ -18,9 +18,10 @@ How to plug a computation in::
         out[start:stop] = ...                    # write your own rows only
         return (losses,)                         # per-row arrays, length stop - start
 
-    (losses,) = blocks.run(block, rows.shape[0], rows.shape[1])
+    (losses,) = blocks.run(block, rows.shape[0], rows.shape[1], budget=blocks.budget_for(logits.dtype))
 
-A block function must compute each row from that row alone (and may read
+Temporaries come from :func:`scratch`, a per-thread workspace reused from
+block to block. A block function must compute each row from that row alone (and may read
 per-row side inputs such as labels at the same rows), write only the rows
 it was given, and return a tuple of 1-D arrays with one entry per row;
 :func:`run` concatenates them in row order. Under that contract the results

@@ -5,10 +5,10 @@ from collections import namedtuple
 import numpy as np
 
 from xentref import _check as check
+from xentref._blocks import scratch
 from xentref._docs import fill
 from xentref._half import round_to
 from xentref._reduction import apply_reduction, reduction_divisor
-from xentref._blocks import scratch
 from xentref._shift import Shifted, normalise, scaled_exps
 from xentref._softmax_rows import gradient_factor, label_losses, put, special_values
 

@@ -189,17 +189,17 @@ class Shifted:
         # term that can reach the result (gaps above -108), and the row's
         # factor e^-a joins the per-row quantities (see scale).
         self.scale = None
-        if not self.precise and not keep_gaps and self.first and self.empty is None:
-            if np.all((shift >= -600) & (shift <= 700)):
-                # Widened first: faster than exp's own casting of its input.
-                np.copyto(self.exps, z)
-                with np.errstate(under="ignore"):
-                    # Terms far below the maximum underflow, as they may.
-                    np.exp(self.exps, out=self.exps)
-                self.scale = np.exp(-shift[:, 0])
-                self.hi = None
-                self.rest = self._rest()
-                return
+        moderate = not self.precise and not keep_gaps and self.first and self.empty is None
+        if moderate and np.all((shift >= -600) & (shift <= 700)):
+            # Widened first: faster than exp's own casting of its input.
+            np.copyto(self.exps, z)
+            with np.errstate(under="ignore"):
+                # Terms far below the maximum underflow, as they may.
+                np.exp(self.exps, out=self.exps)
+            self.scale = np.exp(-shift[:, 0])
+            self.hi = None
+            self.rest = self._rest()
+            return
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             # A gap beyond the float range rounds to -inf, as IEEE overflow
             # does, and so does a -inf logit; their pairs' low parts are NaN

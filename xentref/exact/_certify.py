@@ -70,7 +70,7 @@ def certify(compute, dtype, name):
         Returns a list of arb balls (or exact Python floats) computed at the
         current working precision of ``flint.ctx``.
     dtype : numpy dtype
-        float32 or float64.
+        float64, float32, float16 or bfloat16.
     name : str
         The function asked for, named in the error.
 

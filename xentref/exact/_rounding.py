@@ -29,13 +29,13 @@ def round_dyadic(mantissa, exponent, dtype):
     mantissa, exponent : int
         The exact number; any size.
     dtype : numpy dtype
-        float64 or float32.
+        float64, float32, float16 or bfloat16.
 
     Returns
     -------
     float
         The correctly rounded value as a Python float, which holds every
-        float32 and float64 value exactly: ``±inf`` beyond the largest
+        value of these formats exactly: ``±inf`` beyond the largest
         finite value plus half an ulp, a signed zero below half the
         smallest subnormal, ties to the even significand.
     """
