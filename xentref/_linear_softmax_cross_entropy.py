@@ -81,6 +81,9 @@ class _Linear:
         self.weight, self.bias = weight, bias
         self.n_rows, self.n_classes = self.hidden.shape[0], weight.shape[0]
         self.dtype = hidden.dtype
+        # Logits formed in float64 from narrower input are exact far below
+        # its last bit: they need no exact shift.
+        self.precise = hidden.dtype == np.float64
         width = 2 ** (max(int(block_size).bit_length() - 1, 0) // 2)
         self.width = max(1, min(self.n_classes, width))
         self.height = max(1, min(max(self.n_rows, 1), block_size // self.width))
@@ -130,7 +133,7 @@ def _token_losses(linear, labels):
             return cache[first, last]
 
         normaliser, _, picked = normalise(source, linear.n_classes, linear.spans, gather=labels[start:stop],
-                                          keep_gaps=False)
+                                          keep_gaps=False, precise=linear.precise)
         losses[start:stop] = label_losses(normaliser, picked)
         normalisers.append((start, stop, normaliser, picked))
     return losses, normalisers
@@ -301,7 +304,7 @@ def linear_softmax_cross_entropy_grad(hidden, weight, labels, *, bias=None, redu
         for start, stop, normaliser, values, factor in blocks:
             rows = linear.rows(start, stop)
             z = linear.logits(rows, start, first, last, columns)
-            part = Shifted(z, shift=normaliser.shift, keep_gaps=False)
+            part = Shifted(z, shift=normaliser.shift, keep_gaps=False, precise=linear.precise)
             g = scratch("logit gradient", z.shape)
             with np.errstate(under="ignore"):
                 # Probabilities below the normal range round toward 0.

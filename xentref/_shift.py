@@ -132,6 +132,9 @@ class Shifted:
         Keep `hi` (log-softmax and the loss of probability targets need
         it); otherwise the exponentials overwrite it, which saves a pass
         of memory traffic and a buffer.
+    precise : bool, optional
+        Use the exact-shift machinery; by default for float64 `z`. Logits
+        formed in float64 from narrower input do not need it.
 
     Attributes
     ----------
@@ -161,8 +164,8 @@ class Shifted:
         If a row's maximum is NaN or +inf, or -inf outside a chunk.
     """
 
-    def __init__(self, z, shift=None, chunk=False, keep_gaps=True):
-        self.precise = z.dtype == np.float64
+    def __init__(self, z, shift=None, chunk=False, keep_gaps=True, precise=None):
+        self.precise = z.dtype == np.float64 if precise is None else precise
         self.z = z
         n_rows = z.shape[0]
         self.rows = np.arange(n_rows)
@@ -331,7 +334,7 @@ def columns_of(z):
     return lambda first, last: z[:, first:last]
 
 
-def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True):
+def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True, precise=None):
     """The :class:`Normaliser` of a block of rows, read chunk by chunk from `source`.
 
     Parameters
@@ -346,8 +349,8 @@ def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True):
         block budget (:func:`xentref._blocks.column_spans`).
     gather : ndarray (R,) of int, optional
         A class per row whose logit to return as well (the label's).
-    keep_gaps : bool
-        As for :class:`Shifted`, when one chunk holds the rows.
+    keep_gaps, precise : bool
+        As for :class:`Shifted` (`keep_gaps` when one chunk holds the rows).
 
     Returns
     -------
@@ -365,19 +368,19 @@ def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True):
     spans = column_spans(n_columns) if spans is None else spans
     if len(spans) == 1:
         z = source(0, n_columns)
-        shifted = Shifted(z, keep_gaps=keep_gaps)
+        shifted = Shifted(z, keep_gaps=keep_gaps, precise=precise)
         gathered = None if gather is None else z[shifted.rows, gather].astype(np.float64)
         return Normaliser(shifted.shift, shifted.top, shifted.rest, shifted.precise), shifted, gathered
-    chunks, gathered, precise = [], None, None
+    chunks, gathered = [], None
     for first, last in spans:
         z = source(first, last)
-        precise = is_precise(z.dtype)
+        precise = is_precise(z.dtype) if precise is None else precise
         if gather is not None:
             if gathered is None:
                 gathered = np.zeros(len(gather))
             inside = (gather >= first) & (gather < last)
             gathered[inside] = z[inside, gather[inside] - first]
-        part = Shifted(z, chunk=True, keep_gaps=False)
+        part = Shifted(z, chunk=True, keep_gaps=False, precise=precise)
         chunk_max = part.shift[:, 0] if part.empty is None else np.where(part.empty, -np.inf, part.shift[:, 0])
         chunks.append((chunk_max, part.top + first, part.rest))
         del part
@@ -459,7 +462,8 @@ def shifted_chunks(source, n_columns, normaliser, shifted=None, spans=None, keep
         return
     spans = column_spans(n_columns) if spans is None else spans
     for first, last in spans:
-        yield first, last, Shifted(source(first, last), shift=normaliser.shift, keep_gaps=keep_gaps)
+        yield first, last, Shifted(source(first, last), shift=normaliser.shift, keep_gaps=keep_gaps,
+                                   precise=normaliser.precise)
 
 
 # Per-element results ------------------------------------------------------------
