@@ -8,7 +8,7 @@ READY := $(VENV)/.ready
 # Chapters for `make notebooks`, by name (`make notebooks CHAPTERS="entropy softmax"`); empty: all.
 CHAPTERS ?=
 
-.PHONY: book test notebooks bench clean
+.PHONY: book test notebooks labels bench clean
 
 book: $(READY)
 	rm -rf _build/html
@@ -20,6 +20,10 @@ test: $(READY)
 
 notebooks: $(READY)
 	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS)
+
+# Add new equation, theorem, section and exercise labels to book/labels.txt.
+labels: book
+	$(BIN)/python tools/labels.py
 
 # Time and memory beside NumPy, SciPy and PyTorch (minutes; not a test).
 # `make bench BENCH="--quick"` tries it on small shapes.
@@ -33,7 +37,9 @@ clean:
 
 $(READY): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "xentref needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	touch $@
+	@echo "Installing the pinned packages of requirements.txt into $(VENV) (first run, or after a change to them; a minute or two)..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet -r requirements.txt
+	@$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+	@echo "$(VENV) is ready."

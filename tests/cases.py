@@ -64,6 +64,14 @@ class Draw:
             return self._floats(shape, min_value=-4 * scale, max_value=4 * scale)
         return (scale * self.rng.standard_normal(shape)).astype(self.dtype)
 
+    def weights(self, shape, high):
+        """Non-negative weights up to `high`; hypothesis also tries 0, the smallest subnormal and 1."""
+        if self.data is not None:
+            edges = [0.0, float(np.finfo(self.dtype).smallest_subnormal), 1.0]
+            elements = st.one_of(st.sampled_from(edges), st.floats(0, high, width=8 * self.dtype.itemsize))
+            return self.data.draw(hnp.arrays(self.dtype, shape, elements=elements))
+        return self.rng.uniform(0, high, shape).astype(self.dtype)
+
     def integers(self, shape, high):
         if self.data is not None:
             return self.data.draw(hnp.arrays(np.int64, shape, elements=st.integers(0, high - 1)))
@@ -116,7 +124,7 @@ class Case:
     scale: Callable | None = None  # the size of the terms a value is formed from
     grad_ulps: float | tuple = 4  # largest distance of the gradient (each output) to xentref.exact.grad
     grad_scale: Callable | None = None  # the size of the terms a gradient entry is formed from
-    bad: list = field(default_factory=list)  # arguments the function must refuse
+    bad: list = field(default_factory=list)  # (args, kwargs) the function must refuse
     hard: Callable | None = None  # hard(rng, n, k, dtype) -> (args, kwargs): the hard corpus
     batched: tuple | None = None  # the arguments with one entry per example (None: all)
 
@@ -188,11 +196,16 @@ def _log_probs(draw, batch, extreme):
     return (xentref.log_softmax(logits), draw.integers(batch, 5)), {}
 
 
+def _weight_bound(extreme, moderate):
+    """Weights up to 1000 at the extremes: a weight times a huge loss may overflow."""
+    return 1e3 if extreme else moderate
+
+
 def _binary(draw, batch, extreme):
     shape = (*batch, 3)
     probs = draw.unit(shape) if extreme else draw.uniform(shape, 0.05, 0.95)
     targets = draw.unit(shape)
-    return (probs, targets), {"weight": draw.uniform((3,), 0, 2)}
+    return (probs, targets), {"weight": draw.weights((3,), _weight_bound(extreme, 2))}
 
 
 def _linear(draw, batch, extreme):
@@ -205,7 +218,10 @@ def _linear(draw, batch, extreme):
 
 def _sigmoid_binary(draw, batch, extreme):
     shape = (*batch, 3)
-    weights = {"pos_weight": draw.uniform((3,), 0, 3), "weight": draw.uniform(shape, 0, 2)}
+    weights = {
+        "pos_weight": draw.weights((3,), _weight_bound(extreme, 3)),
+        "weight": draw.weights(shape, _weight_bound(extreme, 2)),
+    }
     return (_logits(draw, shape, extreme), draw.unit(shape)), weights
 
 
@@ -281,10 +297,13 @@ def _linear_grad_scale(args, kwargs):
     """The size of each gradient entry's terms, with the logits' rounding: p_k (1 + 2 S) + [k = y] per logit."""
     logits, size = _linear_logits(args, kwargs)
     hidden, weight = (np.abs(np.asarray(a, dtype=np.float64)) for a in args[:2])
-    terms = xentref.softmax(logits) * (1 + 2 * size[..., None]) + np.eye(weight.shape[0])[args[2]]
-    terms = terms.reshape(-1, weight.shape[0])
-    rows = hidden.reshape(-1, hidden.shape[-1])
-    return (terms @ weight).reshape(hidden.shape), terms.T @ rows, terms.sum(axis=0)
+    with np.errstate(over="ignore"):
+        # Terms beyond the float range are measured in ulps of the largest
+        # binade (helpers.ulps_of).
+        terms = xentref.softmax(logits) * (1 + 2 * size[..., None]) + np.eye(weight.shape[0])[args[2]]
+        terms = terms.reshape(-1, weight.shape[0])
+        rows = hidden.reshape(-1, hidden.shape[-1])
+        return (terms @ weight).reshape(hidden.shape), terms.T @ rows, terms.sum(axis=0)
 
 
 def _linear_formula(symbols, args, kwargs):
@@ -357,16 +376,47 @@ def _hard_targets(rng, n, k, dtype):
     return (logits, (targets / targets.sum(axis=-1, keepdims=True)).astype(dtype)), {}
 
 
+# Bad arguments, beyond NaN and +inf in the prediction -----------------------------
+
+_ROWS = np.zeros((2, 3))
+_HALVES = np.log([[0.5, 0.5]])
+
+_BAD = {
+    "cross_entropy": [
+        (([0.5, 0.5], [0.5, 0.6]), {}), (([0.5, 0.5], [0.5, 0.5]), {"base": 1}),
+        (([1.0, 0.0], [1 + 1e-9, 0.0]), {}),  # sums to 1 within the tolerance, but above 1
+    ],
+    "kl_divergence": [
+        (([0.5, 0.5], [[0.25, 0.25, 0.5]]), {}), (([-0.5, 1.5], [0.5, 0.5]), {}),
+        (([1 + 1e-9, 0.0], [0.5, 0.5]), {}),
+    ],
+    "labels": [(([[0.0, np.nan]], [0]), {}), ((_ROWS, [0, 3]), {}), ((_ROWS, [0, 1]), {"reduction": "avg"})],
+    "probabilities": [((_ROWS, [[0.5, 0.4, 0.0]] * 2), {})],
+    "binary_cross_entropy": [(([0.5, 1.5], [1, 1]), {}), (([0.5, 0.5], [1]), {}), (([0.5], [1]), {"weight": [-1.0]})],
+    "sigmoid_binary_cross_entropy": [
+        (([0.0], [2.0]), {}), (([np.nan], [1.0]), {}),
+        ((np.zeros((2, 2)), np.ones((2, 2))), {"pos_weight": np.ones(3)}),
+    ],
+    "nll_loss": [
+        (([[1.0, 2.0]], [0]), {}), ((_HALVES, [0.0]), {}), ((_HALVES, [2]), {}),
+        (([[1e-9, -np.inf]], [0]), {}),  # a log-probability above 0 within the tolerance
+    ],
+}
+
+
 # The registry -------------------------------------------------------------------
 
 CASES = [
     Case("entropy", "rows", _entropy, lambda s, a, k: symbolic.entropy(s, base=k["base"]), ulps=2),
     Case("entropy", "rows", lambda d, b, e: _entropy(d, b, e, base=2), variant="bits",
          formula=lambda s, a, k: symbolic.entropy(s, base=k["base"]), ulps=2),
-    Case("cross_entropy", "pairs", _pair, _pair_formula(symbolic.cross_entropy), ulps=1,
-         differentiate=1, axis_args=(0, 1), grad_ulps=1),
+    Case("cross_entropy", "pairs", _pair, _pair_formula(symbolic.cross_entropy), ulps=2,
+         differentiate=1, axis_args=(0, 1), grad_ulps=1, bad=_BAD["cross_entropy"]),
+    Case("cross_entropy", "pairs", lambda d, b, e: _pair(d, b, e, base=2), variant="bits",
+         formula=_pair_formula(symbolic.cross_entropy), ulps=2, differentiate=1, axis_args=(0, 1),
+         grad_ulps=1),
     Case("kl_divergence", "pairs", _pair, _pair_formula(symbolic.kl_divergence), ulps=2,
-         differentiate=1, axis_args=(0, 1), scale=_kl_scale, grad_ulps=1),
+         differentiate=1, axis_args=(0, 1), scale=_kl_scale, grad_ulps=1, bad=_BAD["kl_divergence"]),
     Case("kl_divergence", "pairs", lambda d, b, e: _pair(d, b, e, base=2), variant="bits",
          formula=_pair_formula(symbolic.kl_divergence), ulps=2, differentiate=1, axis_args=(0, 1),
          scale=_kl_scale, grad_ulps=1),
@@ -378,18 +428,20 @@ CASES = [
          hard=_hard_rows),
     Case("softmax", "rows", _rows_of_logits, lambda s, a, k: symbolic.softmax(s), ulps=4, hard=_hard_rows),
     Case("softmax_cross_entropy", "examples", _labels, _class_formula(_softmax_cross_entropy),
-         variant="labels", ulps=3, grad_ulps=4, hard=_hard_labels),
+         variant="labels", ulps=3, grad_ulps=4, hard=_hard_labels, bad=_BAD["labels"]),
     Case("softmax_cross_entropy", "examples", _probability_targets, _class_formula(_softmax_cross_entropy),
          variant="probabilities", axis_args=(0, 1), ulps=3, grad_ulps=5.7, grad_scale=_softmax_grad_scale,
-         hard=_hard_targets),
+         hard=_hard_targets, bad=_BAD["probabilities"]),
     Case("sigmoid", "map", _map, lambda s, a, k: symbolic.sigmoid(s[0]), ulps=2, refuses_plus_inf=False),
     Case("log_sigmoid", "map", _map, lambda s, a, k: symbolic.log_sigmoid(s[0]), ulps=2, refuses_plus_inf=False),
     Case("softplus", "map", _map, lambda s, a, k: symbolic.softplus(s[0]), ulps=2, refuses_plus_inf=False),
-    Case("binary_cross_entropy", "elements", _binary, _binary_formula, ulps=2, grad_ulps=2),
+    Case("binary_cross_entropy", "elements", _binary, _binary_formula, ulps=2, grad_ulps=2,
+         bad=_BAD["binary_cross_entropy"]),
     Case("sigmoid_binary_cross_entropy", "elements", _sigmoid_binary, _sigmoid_binary_formula, ulps=3,
-         refuses_plus_inf=False, grad_ulps=3, grad_scale=_sigmoid_grad_scale),
+         refuses_plus_inf=False, grad_ulps=3, grad_scale=_sigmoid_grad_scale,
+         bad=_BAD["sigmoid_binary_cross_entropy"]),
     Case("nll_loss", "examples", _log_probs, _class_formula(lambda s, y: symbolic.nll_loss(s, int(y))),
-         ulps=0, grad_ulps=0),
+         ulps=0, grad_ulps=0, bad=_BAD["nll_loss"]),
     # Bounds of float64, with d = 4 features, V = 5 classes and N = 8 tokens:
     # the logits are within (d + 1) u of their terms' size S, the loss moves
     # by at most twice that, plus its own 3.4 + 0.5 ulps; a gradient entry
@@ -399,4 +451,195 @@ CASES = [
     Case("linear_softmax_cross_entropy", "tokens", _linear, _linear_formula, ulps=14,
          refuses_plus_inf=True, scale=_linear_scale, grad_ulps=(19.4, 22.4, 22.4),
          grad_scale=_linear_grad_scale, batched=(0, 2)),
+]
+
+
+# Variants of cross-entropy ------------------------------------------------------
+
+
+def _focal_softmax(targets):
+    def make(draw, batch, extreme):
+        (logits, target), _ = targets(draw, batch, extreme)
+        return (logits, target), {"gamma": 2.0, "alpha": draw.uniform((5,), 0, 2)}
+    return make
+
+
+def _poly_softmax(targets, epsilon):
+    def make(draw, batch, extreme):
+        args, _ = targets(draw, batch, extreme)
+        return args, {"epsilon": epsilon}
+    return make
+
+
+def _sigmoid_variant(**options):
+    def make(draw, batch, extreme):
+        shape = (*batch, 3)
+        return (_logits(draw, shape, extreme), draw.unit(shape)), dict(options)
+    return make
+
+
+def _sigmoid_focal_grad_scale(args, kwargs):
+    """alpha_t q^gamma [|sigma(z) - y| terms + gamma c sigma(z) sigma(-z) / q], q = 1 - p_t."""
+    logits, targets = args
+    gamma, alpha = kwargs.get("gamma", 2.0), kwargs.get("alpha")
+    a, b = xentref.sigmoid(logits), xentref.sigmoid(-logits)
+    wrong = (1 - targets) * a + targets * b
+    loss = xentref.sigmoid_binary_cross_entropy(logits, targets, reduction="none")
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        focusing = np.where(wrong > 0, gamma * loss * a * b / wrong, 0)
+    alpha_t = 1 if alpha is None else alpha * targets + (1 - alpha) * (1 - targets)
+    return alpha_t * wrong**gamma * ((1 - targets) * a + targets * b + focusing)
+
+
+def _target_formula(f):
+    def formula(symbols, args, kwargs):
+        targets = args[1]
+        target = int(targets) if np.ndim(targets) == 0 else _numbers(targets)
+        options = {k: _numbers(v) if np.ndim(v) else v for k, v in kwargs.items()}
+        return f(symbols, target, **options)
+    return formula
+
+
+def _sigmoid_formula(f):
+    def formula(symbols, args, kwargs):
+        (z,), (y,) = symbols, _numbers(args[1])
+        return f(z, y, **kwargs)
+    return formula
+
+
+def _counts(draw, batch, extreme, beta=0.999):
+    shape = (*batch, 4)
+    if extreme:
+        # From 1 up to a tenth of the largest float.
+        counts = 10.0 ** draw.uniform(shape, 0, int(np.log10(float(np.finfo(draw.dtype).max))) - 1)
+    else:
+        counts = (1.0 + draw.integers(shape, 1000)).astype(draw.dtype)
+    return (counts,), {"beta": beta}
+
+
+def _log_pair(draw, batch, extreme, base=None):
+    shape = (*batch, 4)
+    if extreme and not draw.interior:
+        with np.errstate(divide="ignore"):
+            # Zero probabilities are -inf log-probabilities.
+            log_p = np.log(draw.distributions(shape))
+        log_q = xentref.log_softmax(_logits(draw, shape, extreme))
+    else:
+        log_p = xentref.log_softmax(_logits(draw, shape, extreme))
+        log_q = xentref.log_softmax(_logits(draw, shape, extreme))
+    return (log_p, log_q), {"base": base}
+
+
+def _log_kl_scale(args, kwargs):
+    """Sum of |p_k (l_p,k - l_q,k)|: the terms have both signs."""
+    log_p, log_q = (np.asarray(a, dtype=np.float64) for a in args)
+    with np.errstate(invalid="ignore", over="ignore"):
+        terms = np.where(log_p > -np.inf, np.exp(log_p) * (log_p - log_q), 0)
+    unit = 1 if kwargs.get("base") is None else np.log(kwargs["base"])
+    return np.sum(np.abs(terms), axis=-1) / unit
+
+
+def _distillation(draw, batch, extreme, temperature=4.0):
+    shape = (*batch, 5)
+    return (_logits(draw, shape, extreme), _logits(draw, shape, extreme)), {"temperature": temperature}
+
+
+def _distillation_scale(args, kwargs):
+    """T^2 sum |p_k (log p_k - log q_k)|: the terms of the divergence have both signs."""
+    student, teacher = args
+    temperature = kwargs["temperature"]
+    log_p, log_q = xentref.log_softmax(teacher / temperature), xentref.log_softmax(student / temperature)
+    return temperature**2 * _log_kl_scale((log_p, log_q), {})
+
+
+def _distillation_grad_scale(args, kwargs):
+    """T (q + p): a gradient entry is T times their difference."""
+    student, teacher = args
+    temperature = kwargs["temperature"]
+    return temperature * (xentref.softmax(student / temperature) + xentref.softmax(teacher / temperature))
+
+
+def _distillation_formula(symbols, args, kwargs):
+    # The teacher's logits as exact rationals: the derivative cancels digits
+    # that 30-digit Floats would not carry.
+    teacher = [sp.Rational(float(v)) for v in np.ravel(args[1])]
+    return symbolic.distillation_loss(symbols, teacher, sp.Rational(kwargs["temperature"]))
+
+
+CASES += [
+    Case("sigmoid_focal_loss", "elements", _sigmoid_variant(gamma=2.0, alpha=0.25),
+         _sigmoid_formula(symbolic.sigmoid_focal_loss), ulps=4, refuses_plus_inf=False, grad_ulps=4,
+         grad_scale=_sigmoid_focal_grad_scale),
+    Case("sigmoid_focal_loss", "elements", _sigmoid_variant(gamma=0.5), _sigmoid_formula(symbolic.sigmoid_focal_loss),
+         variant="gamma 0.5", ulps=2, refuses_plus_inf=False, grad_ulps=2, grad_scale=_sigmoid_focal_grad_scale),
+    Case("softmax_focal_loss", "examples", _focal_softmax(_labels), _target_formula(symbolic.softmax_focal_loss),
+         variant="labels", ulps=2, grad_ulps=5),
+    Case("softmax_focal_loss", "examples", _focal_softmax(_probability_targets),
+         _target_formula(symbolic.softmax_focal_loss), variant="probabilities", axis_args=(0, 1), ulps=1,
+         grad_ulps=4),
+    Case("softmax_poly1_loss", "examples", _poly_softmax(_labels, 2.0), _target_formula(symbolic.softmax_poly1_loss),
+         variant="labels", ulps=1, grad_ulps=5),
+    Case("softmax_poly1_loss", "examples", _poly_softmax(_probability_targets, 2.0),
+         _target_formula(symbolic.softmax_poly1_loss), variant="probabilities", axis_args=(0, 1), ulps=1,
+         grad_ulps=8),
+    Case("sigmoid_poly1_loss", "elements", _sigmoid_variant(epsilon=2.0), _sigmoid_formula(symbolic.sigmoid_poly1_loss),
+         ulps=1, refuses_plus_inf=False, grad_ulps=5),
+    Case("class_balanced_weights", "rows", _counts,
+         lambda s, a, k: symbolic.class_balanced_weights(s, sp.Float(k["beta"], 30)), ulps=2),
+    Case("class_balanced_weights", "rows", lambda d, b, e: _counts(d, b, e, beta=0.0), variant="beta 0",
+         formula=lambda s, a, k: [sp.Integer(1)] * len(s), ulps=0),
+    Case("kl_divergence_of_log_probs", "pairs", _log_pair, _pair_formula(symbolic.kl_divergence_of_log_probs),
+         ulps=2, differentiate=1, axis_args=(0, 1), scale=_log_kl_scale, grad_ulps=2),
+    Case("kl_divergence_of_log_probs", "pairs", lambda d, b, e: _log_pair(d, b, e, base=2), variant="bits",
+         formula=_pair_formula(symbolic.kl_divergence_of_log_probs), ulps=2, differentiate=1, axis_args=(0, 1),
+         scale=_log_kl_scale, grad_ulps=2),
+    Case("distillation_loss", "examples", _distillation, _distillation_formula, axis_args=(0, 1), ulps=2,
+         scale=_distillation_scale, grad_ulps=2, grad_scale=_distillation_grad_scale),
+]
+
+
+# Scoring rules on probabilities ----------------------------------------------------
+
+
+def _brier(draw, batch, extreme, labels=True):
+    probs = draw.distributions((*batch, 5))
+    targets = draw.integers(batch, 5) if labels else draw.distributions((*batch, 5))
+    return (probs, targets), {}
+
+
+def _brier_formula(symbols, args, kwargs):
+    targets = args[1]
+    target = int(targets) if np.ndim(targets) == 0 else _numbers(targets)
+    return symbolic.brier_score(symbols, target)
+
+
+def _calibration(draw, batch, extreme):
+    # Confidences on edges (0.6 = 9/15 rounds up, 0.2 rounds down) and away from them.
+    n = int(np.prod(batch))
+    probs = draw.distributions((*batch, 3))
+    edges = np.array([[0.6, 0.3, 0.1], [0.2, 0.4, 0.4], [0.4, 0.2, 0.4]])
+    flat = probs.reshape(-1, 3)
+    flat[: min(n, 3)] = edges[: min(n, 3)].astype(flat.dtype)
+    return (flat.reshape(probs.shape), draw.integers(batch, 3)), {"n_bins": 15}
+
+
+def _calibration_formula(symbols, args, kwargs):
+    k = np.shape(args[0])[-1]
+    rows = [list(symbols[i:i + k]) for i in range(0, len(symbols), k)]
+    return symbolic.expected_calibration_error(rows, np.ravel(args[1]).tolist(), kwargs["n_bins"])
+
+
+def _calibration_scale(args, kwargs):
+    """Mean confidence: the ECE is a difference of sums of confidences and counts."""
+    return np.mean(np.max(args[0], axis=-1))
+
+
+CASES += [
+    Case("brier_score", "examples", _brier, _brier_formula, variant="labels", ulps=2, grad_ulps=1),
+    Case("brier_score", "examples", lambda d, b, e: _brier(d, b, e, labels=False), _brier_formula,
+         variant="probabilities", axis_args=(0, 1), ulps=2, grad_ulps=1),
+    # Kind "dataset": one value from a whole batch of examples along a class
+    # axis, with no reduction and no formula per example.
+    Case("expected_calibration_error", "dataset", _calibration, _calibration_formula, ulps=2,
+         scale=_calibration_scale),
 ]

@@ -25,9 +25,17 @@ def parse(*sources):
     return [ast.parse(source) for source in sources]
 
 
-def test_count_asserts_counts_statements_in_every_cell():
-    trees = parse("assert 1 == 1\nx = 2", "for i in range(3):\n    assert i >= 0", "print('assert')")
-    assert status.count_asserts(trees) == 2
+def test_claims_by_chapter_counts_the_verdicts_each_chapter_decides():
+    ledger = {"claims": [
+        {"cell": "claim-a", "verdict": "verified"},
+        {"cell": "claim-a", "verdict": "qualified"},
+        {"cell": "claim-b", "verdict": "refuted"},
+    ]}
+    cells = {"claim-a": [{"document": "book/one"}], "claim-b": [{"document": "book/two"}]}
+    assert status.claims_by_chapter(ledger, cells) == {
+        "book/one": {"verified": 1, "qualified": 1},
+        "book/two": {"refuted": 1},
+    }
 
 
 def test_xentref_names_follows_imports_and_aliases():
@@ -78,7 +86,7 @@ def test_direct_pins_stop_at_the_first_blank_line(tmp_path):
 
 def test_chapter_documents_are_the_toc_notebooks_in_order():
     names = status.chapter_documents(ROOT)
-    assert names[:3] == ["book/entropy", "book/kl_divergence", "book/cross_entropy"]
+    assert names[:4] == ["book/entropy", "book/kl_divergence", "book/information", "book/cross_entropy"]
     assert all((ROOT / f"{name}.ipynb").exists() for name in names)
 
 
@@ -86,25 +94,39 @@ METADATA = {
     "title": "A Book",
     "authors": [{"name": "The Authors"}],
     "version": "1.2.3",
+    "date-released": "2025-06-30",
     "repository-code": "https://example.org/repo",
     "license": "MIT",
 }
 
 
 def test_bibtex_for_the_book():
-    entry = citation.bibtex(METADATA, "2026")
+    entry = citation.bibtex(METADATA)
     assert entry.splitlines()[0] == "@software{xentref,"
     assert "  title   = {{A Book}}," in entry
     assert "  author  = {{The Authors}}," in entry
     assert "  version = {1.2.3}," in entry
+    assert "  year    = {2025}," in entry
     assert entry.endswith("}")
 
 
-def test_bibtex_for_a_chapter_points_at_the_tagged_notebook():
-    entry = citation.bibtex(METADATA, "2026", ("kl", "KL divergence", "2", "book/kl.ipynb"))
+def test_bibtex_for_a_chapter_points_at_the_repository_and_names_the_notebook():
+    # No release is tagged, so an address inside a tag would not resolve.
+    entry = citation.bibtex(METADATA, ("kl", "KL divergence", "2", "book/kl.ipynb"))
     assert entry.splitlines()[0] == "@incollection{xentref-kl,"
     assert "chapter   = {2}," in entry
-    assert "url       = {https://example.org/repo/blob/v1.2.3/book/kl.ipynb}," in entry
+    assert "year      = {2025}," in entry
+    assert "url       = {https://example.org/repo}," in entry
+    assert "note      = {File book/kl.ipynb in the repository}," in entry
+    assert "/blob/" not in entry
+
+
+def test_citation_metadata_refuses_a_missing_release_date(tmp_path):
+    import xentref
+
+    (tmp_path / "CITATION.cff").write_text(f"version: {xentref.__version__}\n")
+    with pytest.raises(ExtensionError, match="no date-released"):
+        citation.citation_metadata(tmp_path)
 
 
 def test_citation_metadata_refuses_a_stale_version(tmp_path):

@@ -18,7 +18,8 @@ from hypothesis.extra import numpy as hnp
 
 import xentref
 from xentref import exact
-from cases import CASES, CLASS_AXIS, REDUCED, Case, Draw
+from cases import CASES, CLASS_AXIS, REDUCED, Draw
+from helpers import ulps_of
 
 SEED = 20261123
 DTYPES = [np.float64, np.float32]
@@ -37,7 +38,12 @@ def draw(case, extreme=False, batch=BATCH, dtype=np.float64, interior=False):
 
 
 def one_example(case, args, kwargs, index):
-    """The arguments of example `index` alone: an element, or a row along the class axis."""
+    """The arguments of example `index` alone: an element, or a row along the class axis.
+
+    A "dataset" function has one value for the whole batch, its only example.
+    """
+    if case.kind == "dataset":
+        return args, kwargs
     shape = np.shape(args[case.differentiate])
     elementwise = case.kind in ("map", "elements")
 
@@ -180,33 +186,11 @@ def test_within_its_ulps_of_exact_for_any_floats(case, data):
     within_bounds(case, args, {}, dtype)
 
 
-def ulps_of(actual, expected, scale=None):
-    """|actual - expected| in ulps of max(|expected|, scale), in their dtype.
-
-    Without a scale this is :func:`xentref.exact.ulp_distance`. A value formed
-    from terms of opposite sign is measured against the size of its terms.
-    """
-    if scale is None:
-        return exact.ulp_distance(actual, expected)
-    dtype = np.asarray(expected).dtype
-    size = np.maximum(np.abs(expected.astype(np.float64)), np.abs(scale))
-    with np.errstate(invalid="ignore", over="ignore"):
-        # An infinite value, or an infinite term, makes NaN here; an entry
-        # whose expected value is infinite counts 0 if matched exactly.
-        error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
-        size = size.astype(dtype)
-        # The ulp of the largest binade (spacing overflows at the largest float).
-        half_max = np.asarray(ml_dtypes.finfo(dtype).max, dtype=np.float64) / 2
-        unit = np.where(size > half_max, np.spacing(half_max.astype(dtype)).astype(np.float64) * 2, np.spacing(size))
-        errors = error / unit.astype(np.float64)
-    matched = np.isinf(expected) & (actual == expected)
-    return np.where(matched, 0, errors)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("extreme", [False, True], ids=["moderate", "extreme"])
 @pytest.mark.parametrize("case", LOSSES, ids=ids(LOSSES))
-def test_gradient_within_its_ulps_of_exact(case, dtype):
-    args, kwargs = draw(case, batch=(8,), dtype=dtype)
+def test_gradient_within_its_ulps_of_exact(case, extreme, dtype):
+    args, kwargs = draw(case, extreme, batch=(8,), dtype=dtype)
     actual = case.gradient(*args, **kwargs)
     expected = getattr(exact.grad, case.name)(*args, **kwargs)
     first = outputs(actual)[0]
@@ -225,7 +209,7 @@ def test_exact_is_the_textbook_formula(case):
     args, kwargs = draw(case, batch=(3,), interior=True)
     options = {"reduction": "none"} if case.kind in REDUCED else {}
     values = np.asarray(getattr(exact, case.name)(*args, **kwargs, **options))
-    for index in range(3):
+    for index in range(1 if case.kind == "dataset" else 3):
         example, example_kwargs = one_example(case, args, kwargs, index)
         prediction = np.ravel(example[case.differentiate])
         symbols = sp.symbols(f"x0:{prediction.size}", real=True)
@@ -262,11 +246,12 @@ def test_gradient_matches_finite_differences(case):
         changed = (*args[:case.differentiate], value, *args[case.differentiate + 1:])
         return float(np.sum(case.function(*changed, **kwargs, **options)))
 
-    # Distributions and log-probabilities must stay normalised within
+    # Distributions (the second argument of a pair, the probabilities of the
+    # Brier score) and log-probabilities must stay normalised within
     # sqrt(eps) = 1.5e-8, so their step is 4e-9; rounding then costs
     # eps |f| / h < 1e-6. Elsewhere a relative step of 1e-5 has truncation
     # error below 1e-10 and rounding error below 1e-9.
-    constrained = case.kind == "pairs" or case.name == "nll_loss"
+    constrained = case.kind == "pairs" or case.name in ("nll_loss", "brier_score")
     step = np.full(x.shape, 4e-9) if constrained else 1e-5 * np.maximum(1, np.abs(x))
     expected = np.empty_like(x)
     for index in np.ndindex(x.shape):
@@ -275,8 +260,10 @@ def test_gradient_matches_finite_differences(case):
         down[index] -= step[index]
         expected[index] = (total(up) - total(down)) / (up[index] - down[index])
     actual = outputs(case.gradient(*args, **kwargs, **options))[0]
-    tolerance = 1e-6 if constrained else 1e-8
-    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=tolerance)
+    if constrained:  # only the rounding above, an absolute error
+        np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-6)
+    else:
+        np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-8)
 
 
 # Reductions, axes and dtypes -----------------------------------------------------
@@ -350,11 +337,12 @@ def test_empty_batch(case):
 
 
 @pytest.mark.parametrize("case", WITH_REDUCTION, ids=ids(WITH_REDUCTION))
-@pytest.mark.parametrize("reduction", ["avg", "MEAN", None, 1])
+@pytest.mark.parametrize("reduction", ["avg", "MEAN", "batchmean", None, 1])
 def test_unknown_reduction_is_refused(case, reduction):
     args, kwargs = draw(case)
+    message = rf"^`reduction` must be one of 'mean', 'sum' or 'none'; got {re.escape(repr(reduction))}$"
     for function in (case.function, case.gradient):
-        with pytest.raises(ValueError, match=r"^`reduction` must be one of 'mean', 'sum' or 'none'; got"):
+        with pytest.raises(ValueError, match=message):
             function(*args, **kwargs, reduction=reduction)
 
 
@@ -368,7 +356,7 @@ def test_axis_equals_moving_the_class_axis_last(case):
     options = {"reduction": "none"} if case.kind in REDUCED else {}
     expected = case.function(*args, **kwargs, **options)
     actual = case.function(*moved, **kwargs, **options, axis=0)
-    if case.name in ("log_softmax", "softmax"):
+    if case.name in ("log_softmax", "softmax", "class_balanced_weights"):
         actual = np.moveaxis(actual, 0, -1)
     np.testing.assert_array_equal(actual, expected)
     if case.gradient is not None:
@@ -382,7 +370,8 @@ def test_dtype_is_kept_whatever_the_other_arguments_are(case, dtype):
     # Only the prediction is in `dtype`; targets and weights stay float64.
     args, kwargs = draw(case)
     prediction = np.asarray(args[case.differentiate])
-    if case.kind == "pairs":
+    if case.kind == "pairs" and np.all(prediction >= 0):
+        # Probabilities are renormalised in `dtype`; log-probabilities stay valid.
         prediction = (prediction / prediction.sum(axis=-1, keepdims=True)).astype(dtype)
     args = (*args[:case.differentiate], prediction.astype(dtype), *args[case.differentiate + 1:])
     for reduction in (["mean", "sum", "none"] if case.kind in REDUCED else [None]):
@@ -395,29 +384,36 @@ def test_dtype_is_kept_whatever_the_other_arguments_are(case, dtype):
 # Refusals ------------------------------------------------------------------------
 
 
-def _with(case, args, index, value, at=(0,)):
+def _with(case, args, index, value, at):
     changed = np.array(args[index], dtype=np.float64)
     changed[at] = value
     return (*args[:index], changed, *args[index + 1:])
 
 
 def _refusals(case, args, kwargs):
-    """The calls `case` must refuse: NaN in its prediction, and +inf where refused."""
+    """The calls `case` must refuse, NaN in its prediction and +inf where refused, with their messages.
+
+    The bad value goes in the last entry, so that the index the message
+    reports is not the first.
+    """
     index = case.differentiate
-    calls = [(_with(case, args, index, np.nan, (0,) * np.ndim(args[index])), kwargs, "NaN")]
+    at = tuple(size - 1 for size in np.shape(args[index]))
+    where = rf"at index {re.escape(str(at))}$"
+    calls = [(_with(case, args, index, np.nan, at), kwargs, rf"^`{case.prediction}` must not contain NaN; found NaN {where}")]
     if case.refuses_plus_inf:
-        calls.append((_with(case, args, index, np.inf, (0,) * np.ndim(args[index])), kwargs, "inf"))
+        message = rf"^`{case.prediction}` must [^;]*; (got|found) \+?inf {where}"
+        calls.append((_with(case, args, index, np.inf, at), kwargs, message))
     return calls
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_nan_and_plus_inf_are_refused_with_the_argument_named(case):
+def test_nan_and_plus_inf_are_refused_with_the_argument_and_the_index_named(case):
     args, kwargs = draw(case)
-    for bad_args, bad_kwargs, what in _refusals(case, args, kwargs):
+    for bad_args, bad_kwargs, message in _refusals(case, args, kwargs):
         for function in (case.function, case.gradient, getattr(exact, case.name)):
             if function is None:
                 continue
-            with pytest.raises(ValueError, match=rf"^`{case.prediction}` must .*{what}"):
+            with pytest.raises(ValueError, match=message):
                 function(*bad_args, **bad_kwargs)
 
 
@@ -430,6 +426,7 @@ def test_gradient_refuses_what_the_loss_refuses(case):
     ]
     if case.kind in REDUCED:
         calls.append((args, {**kwargs, "reduction": "avg"}, "reduction"))
+    calls += [(bad_args, bad_kwargs, "the case's own") for bad_args, bad_kwargs in case.bad]
     for bad_args, bad_kwargs, _ in calls:
         with pytest.raises((TypeError, ValueError)) as refused:
             case.function(*bad_args, **bad_kwargs)

@@ -794,8 +794,13 @@ def test_float32_mean_is_rounded_once():
     ulp = Fraction(2) ** -37
     below = (2**23 + 2) * ulp  # even significand
     tie = below + ulp / 2
-    first = np.float32(float(3 * tie))  # 3 * tie has 27 bits: split it in two
+    # 3 * tie has 27 bits: split it in two non-negative float32 losses (a
+    # negative one would be a log-probability above 0, which is refused).
+    first = np.float32(float(3 * tie))
+    if Fraction(float(first)) > 3 * tie:
+        first = np.nextafter(first, np.float32(0))
     second = np.float32(float(3 * tie - Fraction(float(first))))
+    assert Fraction(float(second)) == 3 * tie - Fraction(float(first)) >= 0
     third = np.float32(2.0**-80)
     total = Fraction(float(first)) + Fraction(float(second)) + Fraction(float(third))
     assert total == 3 * tie + Fraction(2) ** -80
@@ -865,6 +870,36 @@ BAD = {
         ((np.log([[0.5, 0.5]]), [[0]]), {}), (([[0.0, np.inf]], [0]), {}),
     ],
 }
+BAD.update({
+    "sigmoid_focal_loss": [
+        (([0.0], [2.0]), {}), (([0.0], [1.0]), {"gamma": -1.0}), (([0.0], [1.0]), {"alpha": 1.5}),
+        (([0.0], [1.0]), {"gamma": "2"}),
+    ],
+    "softmax_focal_loss": [
+        ((LOGITS_2x3, [0, 3]), {}), ((LOGITS_2x3, [0, 1]), {"gamma": np.nan}),
+        ((LOGITS_2x3, [0, 1]), {"alpha": [1.0, 2.0]}), ((LOGITS_2x3, [0, 1]), {"alpha": [1.0, -1.0, 1.0]}),
+    ],
+    "softmax_poly1_loss": [((LOGITS_2x3, [0, 1]), {"epsilon": -2.0}), ((LOGITS_2x3, [0, 3]), {"epsilon": 1.0})],
+    "sigmoid_poly1_loss": [(([0.0], [1.0]), {"epsilon": np.inf}), (([np.nan], [1.0]), {"epsilon": 1.0})],
+    "class_balanced_weights": [(([10, 0],), {"beta": 0.9}), (([10, 5],), {"beta": 1.0}), (([10, 5],), {"beta": True})],
+    "kl_divergence_of_log_probs": [
+        (([0.0, 0.0], np.log([0.5, 0.5])), {}), ((np.log([0.5, 0.5]), [np.nan, 0.0]), {}),
+        ((np.log([0.5, 0.5]), np.log([0.25, 0.25, 0.5])), {}),
+    ],
+    "distillation_loss": [
+        ((LOGITS_2x3, LOGITS_2x3), {"temperature": 0.0}), ((LOGITS_2x3, LOGITS_2x3[:1]), {"temperature": 1.0}),
+        (([[np.inf, 0.0]], [[0.0, 0.0]]), {"temperature": 1.0}),
+    ],
+})
+BAD["brier_score"] = [
+    (([[0.5, 0.6]], [0]), {}), (([[0.5, 0.5]], [2]), {}), (([[0.5, 0.5]], [[0.5, 0.6]]), {}),
+    (([[0.5, 0.5]], [0.0]), {}), (([[0.5, 0.5]], [0]), {"reduction": "avg"}), ((np.zeros((0, 2)), np.zeros(0, int)), {}),
+]
+BAD["expected_calibration_error"] = [
+    (([[0.5, 0.6]], [0]), {}), (([[0.5, 0.5]], [2]), {}), (([[0.5, 0.5]], [0.0]), {}),
+    (([[0.5, 0.5]], [0]), {"n_bins": 0}), (([[0.5, 0.5]], [0]), {"n_bins": 2.0}),
+    ((np.zeros((0, 2)), np.zeros(0, int)), {}),
+]
 BAD["kl_divergence"] = BAD["cross_entropy"] + [(([-0.5, 1.5], [0.5, 0.5]), {})]
 BAD["softmax"] = BAD["log_softmax"]
 BAD["log_sigmoid"] = BAD["softplus"] = BAD["sigmoid"]

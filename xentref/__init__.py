@@ -7,10 +7,17 @@ with the argument's name rather than clipping or renormalising.
 """
 
 from xentref._binary_cross_entropy import binary_cross_entropy
+from xentref._class_balanced_weights import class_balanced_weights
+from xentref._distillation_loss import distillation_loss
+from xentref._focal_loss import sigmoid_focal_loss, softmax_focal_loss
+from xentref._brier_score import brier_score
+from xentref._expected_calibration_error import expected_calibration_error
 from xentref._information import cross_entropy, entropy, kl_divergence
+from xentref._kl_divergence_of_log_probs import kl_divergence_of_log_probs
 from xentref._linear_softmax_cross_entropy import linear_softmax_cross_entropy
 from xentref._logsumexp import log_softmax, logsumexp, softmax
 from xentref._nll_loss import nll_loss
+from xentref._poly1_loss import sigmoid_poly1_loss, softmax_poly1_loss
 from xentref._sigmoid import log_sigmoid, sigmoid, softplus
 from xentref._sigmoid_binary_cross_entropy import sigmoid_binary_cross_entropy
 from xentref._softmax_cross_entropy import softmax_cross_entropy
@@ -31,6 +38,15 @@ __all__ = [
     "binary_cross_entropy",
     "sigmoid_binary_cross_entropy",
     "nll_loss",
+    "sigmoid_focal_loss",
+    "softmax_focal_loss",
+    "softmax_poly1_loss",
+    "sigmoid_poly1_loss",
+    "class_balanced_weights",
+    "kl_divergence_of_log_probs",
+    "distillation_loss",
+    "brier_score",
+    "expected_calibration_error",
     "linear_softmax_cross_entropy",
 ]
 

@@ -37,14 +37,11 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
 
     Returns
     -------
-    loss : ndarray
-        A scalar for ``"mean"`` and ``"sum"``, the shape of `probs` for
-        ``"none"``, in the dtype of `probs`.
+    %(elements_returns)s
 
     Raises
     ------
-    TypeError
-        If an argument is not real-valued float32/float64 data.
+    %(float_type_error)s
     ValueError
         If `probs` or `targets` is NaN or outside [0, 1], their shapes
         differ, `weight` is NaN, negative, infinite or does not broadcast,
@@ -107,9 +104,7 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
 def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean"):
     r"""Gradient of %(loss)s with respect to `probs`.
 
-    Parameters
-    ----------
-    %(same_parameters)s
+    %(gradient_parameters)s
 
     Returns
     -------
@@ -118,9 +113,7 @@ def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean"):
         with respect to each probability (of each element's own loss for
         ``"none"``).
 
-    Raises
-    ------
-    %(same_raises)s
+    %(gradient_raises)s
 
     See Also
     --------

@@ -120,6 +120,16 @@ def finite(x, name, where=""):
         raise ValueError(f"`{name}` must be finite{where}; got {x[at].item()!r} at index {at}")
 
 
+def finite_or_minus_inf(x, name):
+    """Refuse NaN and +inf anywhere in ``x``; -inf encodes probability zero."""
+    no_nan(x, name)
+    plus_inf = np.isposinf(x)
+    if plus_inf.any():
+        raise ValueError(
+            f"`{name}` must be finite or -inf; found +inf at index {first_index(plus_inf)}"
+        )
+
+
 def values(x, name):
     """Real values of any shape: float data without NaN; +-inf allowed."""
     x = floats(x, name)
@@ -152,13 +162,7 @@ def logits(x, axis, name="logits"):
     top = np.max(x, axis=index)
     if np.all(np.isfinite(top)):
         return x, index
-    no_nan(x, name)
-    plus_inf = np.isposinf(x)
-    if plus_inf.any():
-        raise ValueError(
-            f"`{name}` must be finite or -inf; found +inf at index "
-            f"{first_index(plus_inf)}"
-        )
+    finite_or_minus_inf(x, name)
     raise ValueError(
         f"`{name}` must have at least one entry above -inf along axis {index}; "
         f"every entry is -inf{at_batch_index(first_index(np.isneginf(top)))}"
@@ -168,8 +172,11 @@ def logits(x, axis, name="logits"):
 def distribution(p, axis, name, half=False):
     """Probability vectors along a class axis; return them with the axis index.
 
-    Entries must be non-negative and finite, and each slice along ``axis``
+    Entries must be probabilities, in [0, 1], and each slice along ``axis``
     must sum to one within :func:`sum_tolerance`. Nothing is renormalised.
+    An entry above 1 is refused even when its slice sums to 1 within the
+    tolerance: it is not a probability, and it would make an entropy or a
+    cross-entropy negative.
     With `half`, float16 and bfloat16 are accepted (summed in float64).
     """
     p = floats(p, name, half=half)
@@ -183,15 +190,22 @@ def distribution(p, axis, name, half=False):
     if infinite.any():
         at = first_index(infinite)
         raise ValueError(f"`{name}` must be finite; got {p[at].item()!r} at index {at}")
+    above_one = p > 1
+    if above_one.any():
+        at = first_index(above_one)
+        raise ValueError(
+            f"`{name}` must hold probabilities, at most 1; got {p[at].item()!r} at index {at}"
+        )
     tolerance = sum_tolerance(p.dtype)
     totals = probability_sums(p, index)
     off = np.abs(totals - 1) > tolerance
     if np.any(off):
         at = first_index(off)
+        total = np.asarray(totals)[at].item()
         raise ValueError(
             f"`{name}` must sum to 1 along axis {index} (tolerance "
             f"{tolerance:.2g} for {p.dtype}); got a sum of "
-            f"{np.asarray(totals)[at].item()!r}{at_batch_index(at)}"
+            f"{total!r}{at_batch_index(at)}{_computed_in_float32(p.dtype, total)}"
         )
     return p, index
 
@@ -201,14 +215,26 @@ def probability_sums(p, axis):
     return np.sum(p, axis=axis, dtype=np.float64 if p.dtype in HALF else None)
 
 
+def _computed_in_float32(dtype, total):
+    """A hint for float64 sums that are off by what float32 rounding leaves."""
+    if dtype != np.float64 or abs(total - 1) > sum_tolerance(np.float32):
+        return ""
+    return (
+        f". A sum this close to 1 is what rounding leaves in probabilities "
+        f"computed in float32: pass them as float32 (tolerance "
+        f"{sum_tolerance(np.float32):.2g}), or divide them by their sum in float64"
+    )
+
+
 def log_distribution(log_p, axis, name):
     """Log-probabilities along a class axis; return them with the axis index.
 
-    Entries must be finite or -inf, and each slice's logsumexp must be 0
-    within :func:`sum_tolerance`, the tolerance on a probability sum;
-    unnormalised logits fail this. One pass, block by block: the sum of
-    the exponentials of each slice, whose logarithm is tested (NaN and +inf
-    fail the test too, and are then looked for to be named).
+    Entries must be finite or -inf and at most 0 (a probability of at most
+    1), and each slice's logsumexp must be 0 within :func:`sum_tolerance`,
+    the tolerance on a probability sum; unnormalised logits fail this. One
+    pass, block by block: the sum of the exponentials of each slice, whose
+    logarithm is tested (NaN and +inf fail the test too, and are then
+    looked for to be named).
     """
     log_p = floats(log_p, name, half=True)
     index = class_axis(log_p, axis, name)
@@ -241,6 +267,13 @@ def log_distribution(log_p, axis, name):
             f"{index} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
             f"got {np.asarray(totals)[at].item()!r}{at_batch_index(at)}. Pass "
             f"log_softmax(logits), or use softmax_cross_entropy on logits"
+        )
+    positive = log_p > 0
+    if positive.any():
+        at = first_index(positive)
+        raise ValueError(
+            f"`{name}` must hold log-probabilities, at most 0; got "
+            f"{log_p[at].item()!r} at index {at}"
         )
     return log_p, index
 
@@ -358,8 +391,11 @@ def labels(labels, like, axis, name):
     return np.expand_dims(labels, axis)
 
 
-def targets(targets, logits, axis, entries=True):
+def targets(targets, logits, axis, like_name="logits", entries=True):
     """Labels or probability targets for `logits` with class axis `axis`.
+
+    `like_name` is the name of the prediction in messages (`probs` for a
+    loss on probabilities).
 
     Returns ``(probabilities, None)`` for probability vectors with the shape
     of `logits`, in its dtype, or ``(None, labels)`` for integer labels with
@@ -373,7 +409,7 @@ def targets(targets, logits, axis, entries=True):
         targets = floats(targets, "targets", half=True)
         if targets.shape != logits.shape:
             raise ValueError(
-                f"`targets` as probabilities must have the shape of `logits` "
+                f"`targets` as probabilities must have the shape of `{like_name}` "
                 f"{logits.shape}; got {targets.shape}"
             )
         if not entries:
@@ -407,3 +443,80 @@ def reduction(reduction):
             f"`reduction` must be one of 'mean', 'sum' or 'none'; got {reduction!r}"
         )
     return reduction
+
+
+def number(value, name, interval):
+    """A real scalar (Python or NumPy, not a bool) in `interval`, as a float.
+
+    `interval` is written as in the message, such as ``"[0, 1]"``,
+    ``"(0, inf)"`` or ``"[-1, inf)"``: a bracket includes its end, a
+    parenthesis excludes it. NaN lies in no interval, and inf only in one
+    that includes it.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}")
+    value = value.item() if isinstance(value, np.generic) else value
+    low, high = (float(end) for end in interval[1:-1].split(","))
+    above = value >= low if interval[0] == "[" else value > low
+    below = value <= high if interval[-1] == "]" else value < high
+    if not (above and below):
+        raise ValueError(f"`{name}` must be a real number in {interval}; got {value!r}")
+    return float(value)
+
+
+def class_weights(weight, like, axis, name):
+    """One non-negative finite weight per class, or one for all; None stays None.
+
+    `weight` has shape (K,) for the K classes along `axis` of `like`, or is
+    a scalar. It is returned in the dtype of `like`, shaped to broadcast
+    against it (K along `axis`, 1 elsewhere).
+    """
+    if weight is None:
+        return None
+    original = floats(weight, name)
+    n_classes = like.shape[axis]
+    if original.shape not in ((), (n_classes,)):
+        raise ValueError(
+            f"`{name}` must be one weight per class, shape ({n_classes},), or a "
+            f"scalar; got shape {original.shape}"
+        )
+    no_nan(original, name)
+    converted = in_dtype(original, like.dtype)
+    bad = (converted < 0) | np.isinf(converted)
+    if bad.any():
+        at = first_index(bad) if bad.ndim else ()
+        raise ValueError(
+            f"`{name}` must be finite and non-negative; got {original[at].item()!r}"
+            + (f" at index {at}" if at else "")
+        )
+    shape = [1] * like.ndim
+    shape[axis] = converted.size
+    return converted.reshape(shape)
+
+
+def counts(x, axis, name):
+    """Numbers of samples per class along a class axis; return them with the axis index.
+
+    Float data (integers become float64), finite and at least 1: a class
+    with no samples has no finite weight.
+    """
+    x = floats(x, name)
+    index = class_axis(x, axis, name)
+    no_nan(x, name)
+    bad = ~(x >= 1) | np.isinf(x)
+    if bad.any():
+        at = first_index(bad)
+        raise ValueError(
+            f"`{name}` must be numbers of samples, finite and at least 1; got "
+            f"{x[at].item()!r} at index {at}"
+        )
+    return x, index
+
+
+def same_shape(x, like, name, like_name):
+    """Refuse `x` unless it has the shape of `like`."""
+    if x.shape != like.shape:
+        raise ValueError(
+            f"`{name}` must have the shape of `{like_name}` {like.shape}; got {x.shape}"
+        )
+    return x

@@ -38,6 +38,28 @@ REFERENCES = {
         "the Royal Statistical Society B 20 (1958), 215-242. "
         "https://doi.org/10.1111/j.2517-6161.1958.tb00292.x"
     ),
+    "lin": (
+        'T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollár, "Focal loss '
+        'for dense object detection", IEEE International Conference on '
+        "Computer Vision (ICCV), 2017, 2980-2988. https://arxiv.org/abs/1708.02002"
+    ),
+    "leng": (
+        'Z. Leng, M. Tan, C. Liu, E. D. Cubuk, X. Shi, S. Cheng and D. Anguelov, '
+        '"PolyLoss: a polynomial expansion perspective of classification loss '
+        'functions", International Conference on Learning Representations '
+        "(ICLR), 2022. https://arxiv.org/abs/2204.12511"
+    ),
+    "cui": (
+        'Y. Cui, M. Jia, T.-Y. Lin, Y. Song and S. Belongie, "Class-balanced '
+        'loss based on effective number of samples", IEEE/CVF Conference on '
+        "Computer Vision and Pattern Recognition (CVPR), 2019, 9268-9277. "
+        "https://arxiv.org/abs/1901.05555"
+    ),
+    "hinton": (
+        'G. Hinton, O. Vinyals and J. Dean, "Distilling the knowledge in a '
+        'neural network", NIPS Deep Learning and Representation Learning '
+        "Workshop, 2014. https://arxiv.org/abs/1503.02531"
+    ),
     "milakov": (
         'M. Milakov and N. Gimelshein, "Online normalizer calculation for '
         'softmax", 2018. https://arxiv.org/abs/1805.02867'
@@ -72,7 +94,7 @@ weight : array_like, optional
     element, even one whose loss is infinite.""",
     "distribution_p": """\
 p : array_like, shape (..., K)
-    Probabilities along `axis`: non-negative, summing to 1 within the
+    Probabilities along `axis`: each in [0, 1], summing to 1 within the
     square root of machine epsilon (about 1.5e-8 in float64, 3.5e-4 in
     float32). Integers and lists become float64.""",
     "base": """\
@@ -82,6 +104,36 @@ base : float, optional
 loss : ndarray
     A scalar for ``"mean"`` and ``"sum"``, shape (...) for ``"none"``,
     in the dtype of the prediction.""",
+    "values_x": """\
+x : array_like
+    Real values (logits) of any shape; -inf and +inf are allowed, NaN is
+    not.""",
+    "values_raises": """\
+TypeError
+    If `x` is not real-valued float32/float64 data.
+ValueError
+    If `x` contains NaN.""",
+    "elements_returns": """\
+loss : ndarray
+    A scalar for ``"mean"`` and ``"sum"``, the shape of the prediction for
+    ``"none"``, in its dtype.""",
+    "float_type_error": """\
+TypeError
+    If an argument is not real-valued float32/float64 data.""",
+    "targets": """\
+targets : array_like, shape (...) or (..., K)
+    Either integer class labels in [0, K), with the shape of `logits`
+    without the class axis, or probability vectors with the shape of
+    `logits` (non-negative, each summing to 1 along `axis` within the
+    square root of machine epsilon), used in the dtype of `logits`.""",
+    "binary_targets": """\
+targets : array_like
+    Target probabilities in [0, 1] with the shape of `logits`: 0 or 1
+    for hard labels, anything between for soft ones.""",
+    "binary_logits": """\
+logits : array_like
+    Logits of the positive outcome, any shape; -inf and +inf
+    (probabilities 0 and 1) are allowed, NaN is not.""",
     "type_error": """\
 TypeError
     If an argument is not real-valued float32/float64 data, or labels
@@ -119,10 +171,14 @@ def _of(loss):
     """The fragments of a gradient's docstring that follow from its loss."""
     name = f":func:`xentref.{loss.__name__}`"
     arguments = ", ".join(inspect.signature(loss).parameters)
+    parameters = f"{arguments}\n    As for {name}, with the same checks."
+    raises = f"TypeError, ValueError\n    As {name}."
     return {
         "loss": name,
-        "same_parameters": f"{arguments}\n    As for {name}, with the same checks.",
-        "same_raises": f"TypeError, ValueError\n    As {name}.",
+        "same_parameters": parameters,
+        "same_raises": raises,
+        "gradient_parameters": f"Parameters\n----------\n{parameters}",
+        "gradient_raises": f"Raises\n------\n{raises}",
     }
 
 
@@ -130,7 +186,8 @@ def fill(of=None):
     """Decorator: fill a docstring's ``%(name)s`` placeholders.
 
     With ``of=loss``, the docstring of a gradient can also use ``%(loss)s``,
-    ``%(same_parameters)s`` and ``%(same_raises)s``.
+    and ``%(gradient_parameters)s`` and ``%(gradient_raises)s`` for its
+    Parameters and Raises sections, which follow from the loss.
     """
     fragments = {**REFERENCES, **PARAMETERS, **(_of(of) if of else {})}
 

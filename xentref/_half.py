@@ -54,7 +54,8 @@ def round_to(values, dtype, out=None):
     dtype = np.dtype(dtype)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         # Rounding once: beyond the range is inf, below it a subnormal or 0.
-        if dtype != BFLOAT16:
+        # np.dtype(None) is float64: without ml_dtypes, compare with None first.
+        if BFLOAT16 is None or dtype != BFLOAT16:
             if out is None:
                 return values.astype(dtype)
             out[...] = values

@@ -1,4 +1,4 @@
-"""Entropy, cross-entropy and KL divergence of discrete distributions, and gradients."""
+"""Entropy, cross-entropy and KL divergence of discrete distributions."""
 
 import numpy as np
 
@@ -67,8 +67,8 @@ def entropy(p, *, axis=-1, base=None):
     TypeError
         If `p` is not real-valued float32/float64 data.
     ValueError
-        If `p` is NaN, negative, infinite, does not sum to 1, has an empty
-        class axis, or `base` is not a positive number other than 1.
+        If `p` is NaN, negative, above 1, infinite, does not sum to 1, has an
+        empty class axis, or `base` is not a positive number other than 1.
 
     See Also
     --------
@@ -136,10 +136,10 @@ def cross_entropy(p, q, *, axis=-1, base=None):
     TypeError
         If `p` or `q` is not real-valued float32/float64 data.
     ValueError
-        If `p` or `q` is not a distribution (NaN, negative, infinite, or not
-        summing to 1 within the square root of machine epsilon), if their
-        shapes do not fit, if the class axis is empty, or if `base` is
-        invalid.
+        If `p` or `q` is not a distribution (NaN, negative, above 1,
+        infinite, or not summing to 1 within the square root of machine
+        epsilon), if their shapes do not fit, if the class axis is empty, or
+        if `base` is invalid.
 
     See Also
     --------
@@ -222,10 +222,16 @@ def kl_divergence(p, q, *, axis=-1, base=None):
 
     Terms with :math:`p_k = 0` are 0; a term with :math:`p_k > 0` and
     :math:`q_k = 0` makes the divergence :math:`+\infty`. Each log-ratio is
-    computed with ``log1p`` when :math:`p_k/q_k \in [1/2, 2]`, so that
-    divergences between nearby distributions keep their digits. By Gibbs'
-    inequality the divergence is non-negative and is zero only when
-    :math:`p = q`; it is not symmetric.
+    computed with ``log1p`` when :math:`p_k/q_k \in [1/2, 2]`, so that each
+    term is accurate to a few ulps even when :math:`p_k` and :math:`q_k` are
+    close. The terms have both signs, so the error of their sum is bounded
+    relative to :math:`\sum_k p_k |\log(p_k / q_k)|`, not relative to the
+    divergence: between nearby distributions the divergence is far smaller
+    than its terms, and only its leading digits are reliable. By Gibbs'
+    inequality the divergence of two distributions is non-negative and is
+    zero only when :math:`p = q`; inputs that sum to 1 only within rounding
+    can give a value a few ulps of its terms below zero. It is not
+    symmetric.
 
     References
     ----------
@@ -276,9 +282,7 @@ def _minus_p_over_q(p, q, axis, base):
 def cross_entropy_grad(p, q, *, axis=-1, base=None):
     r"""Gradient of %(loss)s with respect to `q`.
 
-    Parameters
-    ----------
-    %(same_parameters)s
+    %(gradient_parameters)s
 
     Returns
     -------
@@ -288,9 +292,7 @@ def cross_entropy_grad(p, q, *, axis=-1, base=None):
         respect to each entry of `q`. Where `q` was broadcast against `p`,
         the contributions are summed.
 
-    Raises
-    ------
-    %(same_raises)s
+    %(gradient_raises)s
 
     See Also
     --------
@@ -328,9 +330,7 @@ def cross_entropy_grad(p, q, *, axis=-1, base=None):
 def kl_divergence_grad(p, q, *, axis=-1, base=None):
     r"""Gradient of %(loss)s with respect to `q`.
 
-    Parameters
-    ----------
-    %(same_parameters)s
+    %(gradient_parameters)s
 
     Returns
     -------
@@ -339,9 +339,7 @@ def kl_divergence_grad(p, q, *, axis=-1, base=None):
         returned divergences with respect to each entry of `q`, summed over
         the dimensions along which `q` was broadcast.
 
-    Raises
-    ------
-    %(same_raises)s
+    %(gradient_raises)s
 
     See Also
     --------

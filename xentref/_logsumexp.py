@@ -1,4 +1,4 @@
-r"""log-sum-exp, log-softmax and softmax, accurate for tiny and huge logits.
+r"""Log-sum-exp, log-softmax and softmax, accurate for tiny and huge logits.
 
 All three share one shifted form (Blanchard, Higham and Higham 2021). With
 :math:`a = \max_k x_k` attained at index :math:`m` and

@@ -22,9 +22,9 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     ----------
     log_probs : array_like, shape (..., K)
         Log-probabilities along `axis`, such as the output of
-        :func:`log_softmax`: finite or -inf (probability zero), with each
-        slice's logsumexp equal to 0 within the square root of machine
-        epsilon.
+        :func:`log_softmax`: at most 0, finite or -inf (probability zero),
+        with each slice's logsumexp equal to 0 within the square root of
+        machine epsilon.
     labels : array_like of int, shape (...)
         Class labels in [0, K), with the shape of `log_probs` without the
         class axis.
@@ -39,10 +39,10 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     ------
     %(family_type_error)s
     ValueError
-        If `log_probs` contains NaN or +inf, a slice is not a
-        log-distribution (raw logits, say), the class axis is empty, a label
-        is out of range or the labels' shape does not fit, `reduction` is
-        unknown, or the mean of an empty batch is asked for.
+        If `log_probs` contains NaN, +inf or a positive entry, a slice is
+        not a log-distribution (raw logits, say), the class axis is empty, a
+        label is out of range or the labels' shape does not fit, `reduction`
+        is unknown, or the mean of an empty batch is asked for.
 
     See Also
     --------

@@ -45,9 +45,7 @@ def sigmoid(x):
 
     Parameters
     ----------
-    x : array_like
-        Real values (logits) of any shape; -inf and +inf are allowed, NaN is
-        not.
+    %(values_x)s
 
     Returns
     -------
@@ -58,10 +56,7 @@ def sigmoid(x):
 
     Raises
     ------
-    TypeError
-        If `x` is not real-valued float32/float64 data.
-    ValueError
-        If `x` contains NaN.
+    %(values_raises)s
 
     See Also
     --------
@@ -116,10 +111,7 @@ def softplus(x):
 
     Raises
     ------
-    TypeError
-        If `x` is not real-valued float32/float64 data.
-    ValueError
-        If `x` contains NaN.
+    %(values_raises)s
 
     See Also
     --------
@@ -160,9 +152,7 @@ def log_sigmoid(x):
 
     Parameters
     ----------
-    x : array_like
-        Real values (logits) of any shape; -inf and +inf are allowed, NaN is
-        not.
+    %(values_x)s
 
     Returns
     -------
@@ -173,10 +163,7 @@ def log_sigmoid(x):
 
     Raises
     ------
-    TypeError
-        If `x` is not real-valued float32/float64 data.
-    ValueError
-        If `x` contains NaN.
+    %(values_raises)s
 
     See Also
     --------

@@ -32,6 +32,24 @@ def _coefficients(targets, pos_weight):
         return pos_weight * targets, 1 - targets
 
 
+def losses_unchecked(logits, positive, negative):
+    """``positive * softplus(-z) + negative * softplus(z)``, elementwise, unreduced."""
+    with np.errstate(over="ignore", under="ignore"):
+        # A loss beyond the float range rounds to inf, a tiny product to 0.
+        # Where a coefficient is 0 the softplus is taken at a harmless
+        # stand-in, so 0 * softplus(+-inf) is 0, not NaN.
+        positive_term = positive * softplus_unchecked(-np.where(positive > 0, logits, 0))
+        negative_term = negative * softplus_unchecked(np.where(negative > 0, logits, 0))
+        return positive_term + negative_term
+
+
+def gradients_unchecked(logits, positive, negative):
+    """``negative * sigmoid(z) - positive * sigmoid(-z)``: the derivative of :func:`losses_unchecked`."""
+    with np.errstate(under="ignore"):
+        # Products with a tiny sigmoid round toward 0, as they should.
+        return negative * sigmoid_unchecked(logits) - positive * sigmoid_unchecked(-logits)
+
+
 @fill()
 def sigmoid_binary_cross_entropy(
     logits, targets, *, pos_weight=None, weight=None, reduction="mean"
@@ -54,14 +72,11 @@ def sigmoid_binary_cross_entropy(
 
     Returns
     -------
-    loss : ndarray
-        A scalar for ``"mean"`` and ``"sum"``, the shape of `logits` for
-        ``"none"``, in the dtype of `logits`.
+    %(elements_returns)s
 
     Raises
     ------
-    TypeError
-        If an argument is not real-valued float32/float64 data.
+    %(float_type_error)s
     ValueError
         If `logits` contains NaN, `targets` is NaN, outside [0, 1] or of
         another shape, a weight is NaN, negative, infinite or does not
@@ -117,14 +132,7 @@ def sigmoid_binary_cross_entropy(
     1e+300
     """
     logits, targets, pos_weight, weight = _checked(logits, targets, pos_weight, weight, reduction)
-    positive, negative = _coefficients(targets, pos_weight)
-    with np.errstate(over="ignore", under="ignore"):
-        # A loss beyond the float range rounds to inf, a tiny product to 0.
-        # Where a coefficient is 0 the softplus is taken at a harmless
-        # stand-in, so 0 * softplus(+-inf) is 0, not NaN.
-        positive_term = positive * softplus_unchecked(-np.where(positive > 0, logits, 0))
-        negative_term = negative * softplus_unchecked(np.where(negative > 0, logits, 0))
-        losses = positive_term + negative_term
+    losses = losses_unchecked(logits, *_coefficients(targets, pos_weight))
     return apply_reduction(apply_weight(losses, weight), reduction)
 
 
@@ -134,9 +142,7 @@ def sigmoid_binary_cross_entropy_grad(
 ):
     r"""Gradient of %(loss)s with respect to the logits.
 
-    Parameters
-    ----------
-    %(same_parameters)s
+    %(gradient_parameters)s
 
     Returns
     -------
@@ -145,9 +151,7 @@ def sigmoid_binary_cross_entropy_grad(
         with respect to each logit (of each element's own loss for
         ``"none"``). Finite for every finite or infinite logit.
 
-    Raises
-    ------
-    %(same_raises)s
+    %(gradient_raises)s
 
     See Also
     --------
@@ -182,8 +186,5 @@ def sigmoid_binary_cross_entropy_grad(
     """
     logits, targets, pos_weight, weight = _checked(logits, targets, pos_weight, weight, reduction)
     divisor = reduction_divisor(logits.size, reduction)
-    positive, negative = _coefficients(targets, pos_weight)
-    with np.errstate(under="ignore"):
-        # Products with a tiny sigmoid round toward 0, as they should.
-        grad = negative * sigmoid_unchecked(logits) - positive * sigmoid_unchecked(-logits)
+    grad = gradients_unchecked(logits, *_coefficients(targets, pos_weight))
     return scale_gradient(grad, weight, divisor)

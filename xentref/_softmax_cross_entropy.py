@@ -24,8 +24,9 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     targets : array_like, shape (...) or (..., K)
         Either integer class labels in [0, K), with the shape of `logits`
         without the class axis, or probability vectors with the shape of
-        `logits` (non-negative, each summing to 1 along `axis` within the
-        square root of machine epsilon), used in the dtype of `logits`.
+        `logits` (entries in [0, 1], each vector summing to 1 along `axis`
+        within the square root of machine epsilon), used in the dtype of
+        `logits`.
     %(axis)s
     %(reduction)s
 

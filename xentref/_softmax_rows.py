@@ -87,7 +87,7 @@ class Problem:
         """
         t = check.in_dtype(self.targets[start:stop], self.logits.dtype)
         # The test of check.distribution, on the same sums: NaN and inf fail it.
-        if t.shape[1] and (np.min(t, axis=1) < 0).any():
+        if t.shape[1] and ((np.min(t, axis=1) < 0) | (np.max(t, axis=1) > 1)).any():
             raise blocks.Refused
         if not (np.abs(check.probability_sums(t, 1) - 1) <= self.tolerance).all():
             raise blocks.Refused

@@ -22,7 +22,12 @@ For example, cross-entropy is entropy plus KL divergence:
 0
 """
 
-import sympy as sp
+try:
+    import sympy as sp
+except ImportError as error:  # the core of xentref needs only NumPy
+    raise ImportError(
+        'xentref.symbolic needs SymPy, an optional dependency: pip install "xentref[symbolic]"'
+    ) from error
 
 import xentref
 
@@ -123,6 +128,93 @@ def sigmoid_binary_cross_entropy(z, y, pos_weight=1):
 def nll_loss(log_probs, label):
     r""":math:`-\log p_y`, the entry of `log_probs` at class index `label`, negated."""
     return -log_probs[label]
+
+
+def _wrong(z, y):
+    r""":math:`1 - p_t` with :math:`p_t = y \sigma(z) + (1 - y)(1 - \sigma(z))`."""
+    p_t = y * sigmoid(z) + (1 - y) * (1 - sigmoid(z))
+    return 1 - p_t
+
+
+def sigmoid_focal_loss(z, y, gamma=2, alpha=None):
+    r""":math:`\alpha_t (1 - p_t)^\gamma` times the binary cross-entropy of :math:`\sigma(z)`,
+    :math:`\alpha_t = \alpha y + (1 - \alpha)(1 - y)` (1 for `alpha` None)."""
+    alpha_t = 1 if alpha is None else alpha * y + (1 - alpha) * (1 - y)
+    return alpha_t * _wrong(z, y) ** gamma * sigmoid_binary_cross_entropy(z, y)
+
+
+def softmax_focal_loss(z, target, gamma=2, alpha=None):
+    r""":math:`-\sum_k \alpha_k t_k (1 - p_k)^\gamma \log p_k` with :math:`p = \operatorname{softmax}(z)`.
+
+    `target` is a class index or a sequence of probabilities; `alpha` a
+    sequence of class weights, or None for 1.
+    """
+    if isinstance(target, int):
+        target = [1 if k == target else 0 for k in range(len(z))]
+    alpha = [1] * len(z) if alpha is None else alpha
+    terms = zip(alpha, target, softmax(z), log_softmax(z), strict=True)
+    return -sp.Add(*[a * t * (1 - p) ** gamma * log_p for a, t, p, log_p in terms])
+
+
+def softmax_poly1_loss(z, target, epsilon):
+    r""":math:`-\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k)` with :math:`p = \operatorname{softmax}(z)`."""
+    if isinstance(target, int):
+        target = [1 if k == target else 0 for k in range(len(z))]
+    wrong = sp.Add(*[t * (1 - p) for t, p in zip(target, softmax(z), strict=True)])
+    return softmax_cross_entropy(z, target) + epsilon * wrong
+
+
+def sigmoid_poly1_loss(z, y, epsilon):
+    r"""The binary cross-entropy of :math:`\sigma(z)` plus :math:`\epsilon (1 - p_t)`."""
+    return sigmoid_binary_cross_entropy(z, y) + epsilon * _wrong(z, y)
+
+
+def class_balanced_weights(counts, beta):
+    r""":math:`K (1/E_{n_c}) / \sum_j (1/E_{n_j})` with :math:`E_n = (1 - \beta^n)/(1 - \beta)`, for each class c."""
+    inverse = [(1 - beta) / (1 - beta**n) for n in counts]
+    total = sp.Add(*inverse)
+    return [len(counts) * v / total for v in inverse]
+
+
+def kl_divergence_of_log_probs(log_p, log_q, base=None):
+    r""":math:`\sum_k e^{l_{p,k}} (l_{p,k} - l_{q,k})`."""
+    terms = [sp.exp(lp) * (lp - lq) for lp, lq in zip(log_p, log_q, strict=True)]
+    return _in_unit(sp.Add(*terms), base)
+
+
+def distillation_loss(s, t, temperature):
+    r""":math:`T^2 D_{KL}(\operatorname{softmax}(t/T) \| \operatorname{softmax}(s/T))`."""
+    softened = [[v / temperature for v in logits] for logits in (t, s)]
+    return temperature**2 * kl_divergence(softmax(softened[0]), softmax(softened[1]))
+
+
+def brier_score(q, target):
+    r""":math:`\sum_k (q_k - t_k)^2` for a class index `target` (one-hot t) or target probabilities."""
+    if isinstance(target, int):
+        target = [1 if k == target else 0 for k in range(len(q))]
+    return sp.Add(*[(qk - tk) ** 2 for qk, tk in zip(q, target, strict=True)])
+
+
+def expected_calibration_error(rows, labels, n_bins=15):
+    r""":math:`\frac{1}{N} \sum_m |\sum_{i \in B_m} ([\hat y_i = y_i] - c_i)|` over `rows` of probabilities.
+
+    :math:`c_i = \max_k q_{ik}`; :math:`\hat y_i` is the first class with that
+    probability; :math:`B_m` holds the confidences with
+    :math:`e_{m-1} < c_i \le e_m`, where :math:`e_m` is the float64 number
+    nearest to :math:`m / M` (taken exactly as a rational), and the last bin
+    also holds confidences above 1. Each indicator is a ``Piecewise``, so the
+    expression is exact once the probabilities are numbers.
+    """
+    edges = [sp.Rational(m / n_bins) for m in range(n_bins + 1)]
+    gaps = [0] * n_bins
+    for row, y in zip(rows, labels, strict=True):
+        confidence = sp.Max(*row)
+        first_max = [row[y] > row[j] for j in range(y)] + [row[y] >= row[j] for j in range(y + 1, len(row))]
+        right = sp.Piecewise((1, sp.And(*first_max)), (0, True))
+        for m in range(n_bins):
+            inside = [confidence > edges[m]] + ([confidence <= edges[m + 1]] if m < n_bins - 1 else [])
+            gaps[m] += sp.Piecewise((right - confidence, sp.And(*inside)), (0, True))
+    return sp.Add(*[sp.Abs(gap) for gap in gaps]) / len(rows)
 
 
 def linear_softmax_cross_entropy(hidden, weight, label, bias=None):

@@ -3,9 +3,13 @@
 The version has one source, ``xentref.__version__``. CITATION.cff must carry
 the same version or the build stops. The extension then makes the version and
 the repository address available to every page as MyST substitutions
-(``{{ version }}``, ``{{ repository }}``), and provides the ``xentref-bibtex``
+(``{{ version }}``, ``{{ repository }}``, and ``{{ repository_link }}``, the
+address as a link), and provides the ``xentref-bibtex``
 directive, which prints a BibTeX entry for the book or, with ``:chapter:``,
-for one chapter, with the chapter's title and number as built.
+for one chapter, with the chapter's title and number as built. The year is
+that of the version's ``date-released``. Entries point at the repository
+itself: no release is tagged yet, so an address inside a tag would not
+resolve.
 """
 
 from pathlib import Path
@@ -27,11 +31,14 @@ def citation_metadata(root):
             f"CITATION.cff gives version {metadata['version']} but "
             f"xentref.__version__ is {xentref.__version__}"
         )
+    if "date-released" not in metadata:
+        raise ExtensionError("CITATION.cff gives no date-released, so a citation would have no year")
     return metadata
 
 
-def bibtex(metadata, year, chapter=None):
+def bibtex(metadata, chapter=None):
     """A BibTeX entry for the book, or for a chapter given as (key, title, number, path)."""
+    year = str(metadata["date-released"])[:4]
     authors = " and ".join("{" + a["name"] + "}" for a in metadata["authors"])
     version = metadata["version"]
     repository = metadata["repository-code"]
@@ -54,7 +61,8 @@ def bibtex(metadata, year, chapter=None):
             ("author", authors),
             ("edition", f"version {version}"),
             ("year", year),
-            ("url", f"{repository}/blob/v{version}/{path}"),
+            ("url", repository),
+            ("note", f"File {path} in the repository"),
         ]
         kind, key = "incollection", f"xentref-{key_suffix}"
     width = max(len(name) for name, _ in fields)
@@ -76,16 +84,15 @@ class XentrefBibtex(SphinxDirective):
 
 def _resolve(app, doctree, docname):
     metadata = citation_metadata(app.srcdir)
-    year = app.config.copyright
     for node in doctree.findall(bibtex_entry):
         chapter = node["chapter"]
         if chapter is None:
-            text = bibtex(metadata, year)
+            text = bibtex(metadata)
         else:
             number = ".".join(map(str, app.env.toc_secnumbers.get(chapter, {}).get("", ())))
             title = app.env.titles[chapter].astext()
             suffix = chapter.rsplit("/", 1)[-1].replace("_", "-")
-            text = bibtex(metadata, year, (suffix, title, number, f"{chapter}.ipynb"))
+            text = bibtex(metadata, (suffix, title, number, f"{chapter}.ipynb"))
         node.replace_self(nodes.literal_block(text, text, language="bibtex"))
 
 
@@ -102,7 +109,9 @@ def _configure(app, config):
     config.myst_substitutions = {
         **config.myst_substitutions,
         "version": version,
-        "repository": metadata["repository-code"],
+        "repository": repository,
+        # Shown without its scheme, the theme does not shorten the address.
+        "repository_link": f"[{repository.removeprefix('https://')}]({repository})",
     }
 
 

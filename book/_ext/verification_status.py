@@ -2,9 +2,12 @@
 
 The ``verification-status`` directive renders three tables:
 
-- for each chapter, how many ``assert`` statements its code cells run and which
-  ``xentref`` functions it calls;
-- for each public function, the test files and tests that call it;
+- for each chapter, how many claims of the claims ledger its executed cells
+  decide, by verdict, and which ``xentref`` functions it calls (a count of
+  ``assert`` statements says nothing about what they check; the ledger says
+  which claim each checking cell decides);
+- for each public function, the test files and tests that call it, the
+  contract battery's tests included (collected by pytest);
 - the environment of the build, against the pins in ``requirements.txt``.
 
 A pin that the build environment does not match is a warning, so a strict
@@ -16,13 +19,19 @@ import importlib
 import importlib.metadata
 import json
 import platform
+import re
+import subprocess
+import sys
+from collections import Counter
 from pathlib import Path
 
-import yaml
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from table_of_contents import toc_documents
+
+import claims_ledger
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +41,7 @@ logger = logging.getLogger(__name__)
 
 def chapter_documents(root):
     """Document names of the notebooks in ``_toc.yml``, in reading order."""
-    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
-    names = []
-
-    def walk(entries):
-        for entry in entries:
-            if "file" in entry:
-                names.append(entry["file"])
-            walk(entry.get("chapters", []) + entry.get("sections", []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    return [name for name in names if (Path(root) / f"{name}.ipynb").exists()]
+    return [name for name in toc_documents(root) if (Path(root) / f"{name}.ipynb").exists()]
 
 
 def notebook_code(path):
@@ -58,8 +57,13 @@ def notebook_title(path):
     return Path(path).stem
 
 
-def count_asserts(trees):
-    return sum(isinstance(node, ast.Assert) for tree in trees for node in ast.walk(tree))
+def claims_by_chapter(ledger, cells):
+    """``{document: Counter(verdict)}``: the verdicts of the claims each chapter's cells decide."""
+    decided = {}
+    for claim in ledger["claims"]:
+        for cell in cells.get(claim["cell"], []):
+            decided.setdefault(cell["document"], Counter())[claim["verdict"]] += 1
+    return decided
 
 
 def _aliases(trees):
@@ -167,6 +171,29 @@ def tests_by_function(test_files, public):
     return coverage
 
 
+def contract_coverage(root):
+    """``{function: [contract tests]}``: the battery's tests, as pytest collects them.
+
+    tests/test_contract.py runs one parametrised test per case of the
+    registry, so reading its source finds no names; its collected test ids
+    begin with the case id, ``name`` or ``name[variant]``. A gradient test
+    covers ``grad.name``.
+    """
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/test_contract.py"],
+        cwd=root, capture_output=True, text=True, check=False,
+    )
+    coverage = {}
+    for line in collected.stdout.splitlines():
+        match = re.match(r"tests/test_contract\.py::(test_\w+)\[(\w+)", line)
+        if match:
+            test, name = match.groups()
+            if "gradient" in test:
+                name = f"grad.{name}"
+            coverage.setdefault(name, []).append(f"{test}[{line.split('[', 1)[1]}")
+    return coverage
+
+
 def direct_pins(requirements):
     """The first block of ``name==version`` lines: what the book uses directly."""
     pins = []
@@ -183,11 +210,11 @@ def direct_pins(requirements):
 # Rendering -------------------------------------------------------------------
 
 
-def _table(header, rows):
-    table = nodes.table(classes=["verification-status"])
+def _table(header, rows, widths):
+    table = nodes.table(classes=["verification-status", "colwidths-given"])
     group = nodes.tgroup(cols=len(header))
     table += group
-    group += [nodes.colspec(colwidth=1) for _ in header]
+    group += [nodes.colspec(colwidth=width) for width in widths]
     head = nodes.thead()
     group += head
     body = nodes.tbody()
@@ -225,20 +252,27 @@ class VerificationStatus(SphinxDirective):
     def run(self):
         root = Path(self.env.srcdir)
         public = public_names()
-        chapter_rows, total = [], 0
-        for docname in chapter_documents(root):
+        documents = chapter_documents(root)
+        ledger = claims_ledger.load_ledger(root)
+        self.env.note_dependency(str(root / claims_ledger.LEDGER))
+        decided = claims_by_chapter(ledger, claims_ledger.claim_cells(root / f"{d}.ipynb" for d in documents))
+        chapter_rows, total = [], Counter()
+        for docname in documents:
             path = root / f"{docname}.ipynb"
             self.env.note_dependency(str(path))
             trees = notebook_code(path)
-            asserts = count_asserts(trees)
-            total += asserts
+            verdicts = decided.get(docname, Counter())
+            total += verdicts
             called = xentref_names(trees, _aliases(trees), public)
-            chapter_rows.append((_doc_link(docname, notebook_title(path)), asserts, _literals(called)))
+            counts = ", ".join(f"{verdicts[v]} {v}" for v in claims_ledger.VERDICTS if verdicts[v])
+            chapter_rows.append((_doc_link(docname, notebook_title(path)), counts or "none", _literals(called)))
 
         test_files = sorted((root / "tests").glob("test_*.py"))
         for path in test_files:
             self.env.note_dependency(str(path))
         coverage = tests_by_function(test_files, public)
+        for name, tests in contract_coverage(root).items():
+            coverage.setdefault(name, {})["test_contract.py"] = tests
         function_rows = []
         for name in sorted(public):
             files = coverage.get(name, {})
@@ -262,19 +296,33 @@ class VerificationStatus(SphinxDirective):
             environment_rows.append((package, pinned, installed))
         environment_rows.append(("xentref", "", importlib.import_module("xentref").__version__))
 
-        summary = nodes.paragraph(
-            text=f"The {len(chapter_rows)} chapters run {total} assert statements."
+        summary = nodes.paragraph()
+        summary += nodes.Text(
+            f"The {len(chapter_rows)} chapters decide {sum(total.values())} claims of the "
+        )
+        summary += _doc_link("book/claims", "claims ledger")[0]
+        summary += nodes.Text(
+            ": " + ", ".join(f"{total[v]} {v}" for v in claims_ledger.VERDICTS) + "."
         )
         return [
             summary,
-            _table(["Chapter", "assert statements", "xentref functions it calls"], chapter_rows),
+            _table(["Chapter", "claims its cells decide", "xentref functions it calls"], chapter_rows,
+                   [3, 3, 5]),
             nodes.paragraph(text="The tests that call each public function (test file and number of tests):"),
-            _table(["Function", "tests", "where"], function_rows),
+            _table(["Function", "tests", "where"], function_rows, [4, 1.3, 6]),
             nodes.paragraph(text="The environment this page was built in:"),
-            _table(["Package", "pinned", "installed"], environment_rows),
+            _table(["Package", "pinned", "installed"], environment_rows, [2, 1, 1]),
         ]
 
 
 def setup(app):
     app.add_directive("verification-status", VerificationStatus)
+    app.add_css_file("verification_status.css")
+    app.connect("builder-inited", _add_static_path)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def _add_static_path(app):
+    static = str(Path(__file__).resolve().parent / "static")
+    if static not in app.config.html_static_path:
+        app.config.html_static_path.append(static)

@@ -38,8 +38,8 @@ training-sized batches.
 
 Needs python-flint: ``pip install "xentref[exact]"``.
 
-Examples
---------
+.. rubric:: Examples
+
 >>> import numpy as np
 >>> import xentref
 >>> from xentref import exact
@@ -57,8 +57,8 @@ How far xentref's own log-softmax is from the exact values, in ulps:
  [0. 0. 0.]
  [0. 0. 0.]]
 
-References
-----------
+.. rubric:: References
+
 .. [1] F. Johansson, "Arb: efficient arbitrary-precision midpoint-radius
    interval arithmetic", IEEE Transactions on Computers 66 (2017),
    1281-1292. https://doi.org/10.1109/TC.2017.2690633

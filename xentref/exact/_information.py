@@ -79,24 +79,19 @@ def _entropy_of(row, base):
     return total.in_unit(base)
 
 
-def _cross_entropy_of(p_row, q_row, base):
+def _of_pair(p_row, q_row, base, divergence):
+    r""":math:`-\sum_k p_k \log q_k`, or with `divergence` :math:`\sum_k p_k \log(p_k / q_k)`."""
     total = _LogSum()
     for p, q in zip(p_row, q_row):
+        # 0 log 0 = 0: only positive entries of p contribute.
         if p > 0:
             if q == 0:
                 return _infinity(base)
-            total.add(-p, q)
-    return total.in_unit(base)
-
-
-def _kl_divergence_of(p_row, q_row, base):
-    total = _LogSum()
-    for p, q in zip(p_row, q_row):
-        if p > 0:
-            if q == 0:
-                return _infinity(base)
-            # Equal entries add an exact 0, so KL(p, p) is exactly 0.
-            total.add(p, p, q)
+            if divergence:
+                # Equal entries add an exact 0, so KL(p, p) is exactly 0.
+                total.add(p, p, q)
+            else:
+                total.add(-p, q)
     return total.in_unit(base)
 
 
@@ -115,7 +110,7 @@ def entropy(p, *, axis=-1, base=None):
 def cross_entropy(p, q, *, axis=-1, base=None):
     template = xentref.cross_entropy(p, q, axis=axis, base=base)
     return reduced(
-        [lambda a=a, b=b: _cross_entropy_of(a, b, base) for a, b in _pairs(p, q, axis)],
+        [lambda a=a, b=b: _of_pair(a, b, base, divergence=False) for a, b in _pairs(p, q, axis)],
         "none", template, "cross_entropy",
     )
 
@@ -127,7 +122,7 @@ def cross_entropy(p, q, *, axis=-1, base=None):
 def kl_divergence(p, q, *, axis=-1, base=None):
     template = xentref.kl_divergence(p, q, axis=axis, base=base)
     return reduced(
-        [lambda a=a, b=b: _kl_divergence_of(a, b, base) for a, b in _pairs(p, q, axis)],
+        [lambda a=a, b=b: _of_pair(a, b, base, divergence=True) for a, b in _pairs(p, q, axis)],
         "none", template, "kl_divergence",
     )
 

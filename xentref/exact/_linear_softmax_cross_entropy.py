@@ -47,13 +47,33 @@ def linear_softmax_cross_entropy(hidden, weight, labels, *, bias=None, reduction
     )
 
 
-def _ball(value):
-    """An exact value (arb, Split or Rational) as an arb ball."""
-    if isinstance(value, Split):
-        return value.ball()
-    if isinstance(value, Rational):
-        return arb(fmpq(value.value.numerator, value.value.denominator))
-    return value
+def _float(value):
+    """A float of the input (a Fraction) as an exact arb."""
+    return arb(fmpq(value.numerator, value.denominator))
+
+
+def _dot(values, factors):
+    r""":math:`\sum_k g_k c_k` of exact logit-gradient entries `values` and floats `factors`.
+
+    The exact parts and the corrections of :class:`Split` entries are summed
+    apart, so that a sum whose exact part is a midpoint between two floats
+    keeps the correction that decides its rounding, however small. A sum
+    whose correction has no certain sign (or holds a :class:`Rational`) is
+    one ball, made narrower by the next working precision.
+    """
+    main, small, balls = arb(0), arb(0), arb(0)
+    for value, factor in zip(values, factors):
+        c = _float(factor)
+        if isinstance(value, Split):
+            main += value.main * c
+            small += value.small * c
+        elif isinstance(value, Rational):
+            balls += _float(value.value) * c
+        else:
+            balls += value * c
+    if balls.is_zero() and (small > 0 or small < 0):
+        return Split(main, small, 1 if small > 0 else -1)
+    return main + small + balls
 
 
 @mirrors(
@@ -74,12 +94,11 @@ def linear_softmax_cross_entropy_grad(hidden, weight, labels, *, bias=None, redu
     classes = range(len(weight_rows))
 
     def values():
-        g = [[_ball(v) for v in _gradient(row, label, count)] for row, label in zip(logits, labels)]
-        exact_hidden = [[sum((g_n[k] * arb(fmpq(weight_rows[k][i].numerator, weight_rows[k][i].denominator))
-                              for k in classes), arb(0)) for i in range(features)] for g_n in g]
-        exact_weight = [[sum((g_n[k] * arb(fmpq(row[i].numerator, row[i].denominator)) for g_n, row in zip(g, rows)),
-                             arb(0)) for i in range(features)] for k in classes]
-        exact_bias = [sum((g_n[k] for g_n in g), arb(0)) for k in classes]
+        g = [_gradient(row, label, count) for row, label in zip(logits, labels)]
+        exact_hidden = [[_dot(g_n, [w_k[i] for w_k in weight_rows]) for i in range(features)] for g_n in g]
+        exact_weight = [[_dot([g_n[k] for g_n in g], [row[i] for row in rows]) for i in range(features)]
+                        for k in classes]
+        exact_bias = [_dot([g_n[k] for g_n in g], [Fraction(1)] * len(g)) for k in classes]
         return [v for row in exact_hidden for v in row] + [v for row in exact_weight for v in row] + exact_bias
 
     certified = certify(values, dtype, "grad.linear_softmax_cross_entropy")

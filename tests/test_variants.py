@@ -1,0 +1,387 @@
+"""What is special to the variants of cross-entropy: focal, Poly-1, class-balanced
+weights, KL divergence of log-probabilities and distillation.
+
+The contract every loss keeps (accuracy against xentref.exact, SymPy, finite
+differences, reductions, axes, dtypes) runs on them from tests/cases.py.
+Here: their reductions to simpler losses, their limits, values against
+mpmath, and each way bad input is refused.
+"""
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import xentref
+from xentref import exact, grad, symbolic
+from helpers import distributions, logits, ulps_of
+
+def ulp_distance_to(actual, expected):
+    """Floats between `actual` and the float64 nearest the mpmath value `expected`."""
+    return exact.ulp_distance(np.float64(actual), np.float64(float(expected)))
+
+
+SEED = 20261125
+RNG = np.random.default_rng(SEED)
+Z = RNG.normal(scale=3, size=(6, 4))
+LABELS = RNG.integers(0, 4, 6)
+PROBABILITIES = RNG.dirichlet(np.ones(4), 6)
+SOFT = RNG.uniform(size=(6, 4))
+HARD = RNG.integers(0, 2, (6, 4)).astype(float)
+
+
+def equal(a, b):
+    np.testing.assert_array_equal(a, b)
+
+
+def close(a, b, ulps=4):
+    # The variants shift by the rounded maximum; softmax_cross_entropy and
+    # log_softmax by the exact one: both are within a few ulps of the value.
+    assert np.max(ulps_of(a, b, np.abs(b))) <= ulps
+
+
+# Reductions to cross-entropy, bit for bit ----------------------------------------
+
+
+@pytest.mark.parametrize("targets", [HARD, SOFT], ids=["hard", "soft"])
+def test_sigmoid_focal_with_gamma_0_is_binary_cross_entropy(targets):
+    for f in (xentref, grad):
+        equal(f.sigmoid_focal_loss(Z, targets, gamma=0, reduction="none"),
+              f.sigmoid_binary_cross_entropy(Z, targets, reduction="none"))
+    # With alpha it is the cross-entropy weighted by alpha_t.
+    alpha_t = 0.25 * targets + 0.75 * (1 - targets)
+    equal(xentref.sigmoid_focal_loss(Z, targets, gamma=0, alpha=0.25, reduction="none"),
+          xentref.sigmoid_binary_cross_entropy(Z, targets, weight=alpha_t, reduction="none"))
+
+
+@pytest.mark.parametrize("targets", [LABELS, PROBABILITIES], ids=["labels", "probabilities"])
+def test_softmax_focal_with_gamma_0_and_poly1_with_epsilon_0_are_cross_entropy(targets):
+    for f in (xentref, grad):
+        expected = f.softmax_cross_entropy(Z, targets, reduction="none")
+        close(f.softmax_focal_loss(Z, targets, gamma=0, reduction="none"), expected)
+        close(f.softmax_poly1_loss(Z, targets, epsilon=0, reduction="none"), expected)
+
+
+@pytest.mark.parametrize("targets", [HARD, SOFT], ids=["hard", "soft"])
+def test_sigmoid_poly1_with_epsilon_0_is_binary_cross_entropy(targets):
+    for f in (xentref, grad):
+        equal(f.sigmoid_poly1_loss(Z, targets, epsilon=0, reduction="none"),
+              f.sigmoid_binary_cross_entropy(Z, targets, reduction="none"))
+
+
+@given(z=logits(2, batch=(5,), bound=30), y=hnp.arrays(np.int64, 5, elements=st.integers(0, 1)),
+       gamma=st.floats(0, 5), alpha=st.floats(0, 1))
+def test_two_class_softmax_focal_is_sigmoid_focal_of_the_gap(z, y, gamma, alpha):
+    # softmax([z0, z1])_1 = sigma(z1 - z0); class 1 weighted alpha, class 0 1 - alpha.
+    by_softmax = xentref.softmax_focal_loss(z, y, gamma=gamma, alpha=[1 - alpha, alpha], reduction="none")
+    by_sigmoid = xentref.sigmoid_focal_loss(z[:, 1] - z[:, 0], y.astype(float), gamma=gamma, alpha=alpha,
+                                            reduction="none")
+    np.testing.assert_allclose(by_softmax, by_sigmoid, rtol=1e-12, atol=1e-300)
+
+
+@given(z=logits(2, batch=(5,), bound=30), y=hnp.arrays(np.int64, 5, elements=st.integers(0, 1)),
+       epsilon=st.floats(-1, 5))
+def test_two_class_softmax_poly1_is_sigmoid_poly1_of_the_gap(z, y, epsilon):
+    by_softmax = xentref.softmax_poly1_loss(z, y, epsilon=epsilon, reduction="none")
+    by_sigmoid = xentref.sigmoid_poly1_loss(z[:, 1] - z[:, 0], y.astype(float), epsilon=epsilon, reduction="none")
+    np.testing.assert_allclose(by_softmax, by_sigmoid, rtol=1e-12, atol=1e-15)
+
+
+@given(z=logits(4, batch=(3,), bound=50), p=distributions(4, batch=(3,)), gamma=st.floats(0, 5))
+def test_focal_loss_never_exceeds_cross_entropy(z, p, gamma):
+    # (1 - p_k)^gamma <= 1 (Lin et al.), up to rounding.
+    ce = xentref.softmax_cross_entropy(z, p, reduction="none")
+    assert np.all(xentref.softmax_focal_loss(z, p, gamma=gamma, reduction="none") <= ce * (1 + 1e-15))
+
+
+@given(z=logits(4, batch=(3,), bound=50), y=hnp.arrays(np.int64, 3, elements=st.integers(0, 3)))
+def test_poly1_with_epsilon_minus_1_is_non_negative(z, y):
+    # Every coefficient of (1 - p_t)^j is then >= 0 (Leng et al.).
+    assert np.all(xentref.softmax_poly1_loss(z, y, epsilon=-1, reduction="none") >= 0)
+
+
+# Tiny losses keep their digits ----------------------------------------------------
+
+
+@pytest.mark.parametrize("z", [10.0, 20.0, 30.0, 100.0])
+def test_confident_focal_losses_match_mpmath_where_the_naive_form_fails(z):
+    # y = 1: (1 - p_t)^2 log1p(e^-z) with 1 - p_t = sigma(-z) = 1 / (1 + e^z).
+    with mpmath.workdps(60):
+        tail = 1 / (1 + mpmath.exp(z))
+        expected = tail**2 * mpmath.log1p(mpmath.exp(-z))
+    assert ulp_distance_to(xentref.sigmoid_focal_loss(z, 1.0), expected) <= 3
+    assert ulp_distance_to(xentref.softmax_focal_loss([z, 0.0], 0), expected) <= 3
+    # 1 - sigmoid(z) formed by subtraction loses the tail.
+    naive = (1 - 1 / (1 + np.exp(-z))) ** 2 * np.log1p(np.exp(-z))
+    assert ulp_distance_to(naive, expected) > 1e3
+
+
+def test_focal_gradient_of_a_confident_prediction_keeps_its_digits():
+    # y = 1, z = 40: -sigma(-40)^2 [sigma(-40) + 2 log1p(e^-40) sigma(40)].
+    with mpmath.workdps(60):
+        s = 1 / (1 + mpmath.exp(40))
+        expected = -s**2 * (s + 2 * mpmath.log1p(mpmath.exp(-40)) * (1 - s))
+    assert ulp_distance_to(grad.sigmoid_focal_loss(40.0, 1.0), expected) <= 4
+    assert ulp_distance_to(grad.softmax_focal_loss([40.0, 0.0], 0)[1], -expected) <= 4
+
+
+def test_focal_alpha_weighs_positives_by_alpha_and_negatives_by_one_minus_alpha():
+    z, y = np.array([0.3, 0.3]), np.array([1.0, 0.0])
+    plain = xentref.sigmoid_focal_loss(z, y, reduction="none")
+    weighted = xentref.sigmoid_focal_loss(z, y, alpha=0.25, reduction="none")
+    equal(weighted, [0.25 * plain[0], 0.75 * plain[1]])
+
+
+def test_focal_zero_alpha_removes_an_infinite_loss():
+    # alpha = 1 gives negatives weight 0, even where their loss is infinite.
+    assert xentref.sigmoid_focal_loss(np.inf, 0.0, alpha=1.0) == 0
+    assert grad.sigmoid_focal_loss(np.inf, 0.0, alpha=1.0) == 0
+    assert xentref.softmax_focal_loss([[0.0, -np.inf]], [1], alpha=[1.0, 0.0]) == 0
+
+
+# Class-balanced weights -----------------------------------------------------------
+
+
+def test_class_balanced_weights_at_beta_0_are_uniform():
+    equal(xentref.class_balanced_weights([5, 50, 5000], beta=0), [1.0, 1.0, 1.0])
+
+
+def test_class_balanced_weights_near_1_are_inverse_frequency():
+    counts = np.array([7.0, 70.0, 700.0, 7000.0])
+    inverse = 4 * (1 / counts) / np.sum(1 / counts)
+    beta = 1 - 1e-12
+    # 1 - beta^n = n (1 - beta) (1 - (n - 1)(1 - beta)/2 + ...): relative
+    # departure below n (1 - beta).
+    np.testing.assert_allclose(xentref.class_balanced_weights(counts, beta=beta), inverse, rtol=7000 * 1e-12)
+
+
+def test_class_balanced_weights_tend_to_inverse_frequency_symbolically():
+    beta, n = sp.symbols("beta n", positive=True)
+    assert sp.limit((1 - beta) / (1 - beta**n), beta, 1) == 1 / n
+    counts = [sp.Integer(3), sp.Integer(30)]
+    weights = [sp.limit(w, beta, 1) for w in symbolic.class_balanced_weights(counts, beta)]
+    assert weights == [sp.Rational(20, 11), sp.Rational(2, 11)]
+
+
+def test_class_balanced_weights_sum_to_k_and_fall_with_the_count():
+    w = xentref.class_balanced_weights([[1, 10, 100], [100, 10, 1]], beta=0.99)
+    np.testing.assert_allclose(w.sum(axis=-1), 3, rtol=1e-15)
+    assert np.all(np.diff(w[0]) < 0) and np.all(np.diff(w[1]) > 0)
+
+
+def test_class_balanced_weights_keep_their_digits_near_1():
+    # 1 - beta**n cancels for beta near 1; -expm1(n log1p(beta - 1)) does not.
+    counts, beta = np.array([1.0, 2.0, 3.0]), 1 - 2.0**-40
+    assert np.max(exact.ulp_distance(xentref.class_balanced_weights(counts, beta=beta),
+                                     exact.class_balanced_weights(counts, beta=beta))) <= 2
+    naive = (1 - beta) / (1 - beta**counts)
+    naive = 3 * naive / naive.sum()
+    assert np.max(exact.ulp_distance(naive, exact.class_balanced_weights(counts, beta=beta))) > 100
+
+
+# KL divergence of log-probabilities ------------------------------------------------
+
+
+@given(p=distributions(4, batch=(3,)), q=distributions(4, batch=(3,)))
+def test_kl_of_log_probs_is_kl_of_probs(p, q):
+    with np.errstate(divide="ignore"):
+        log_p, log_q = np.log(p), np.log(q)
+    expected = xentref.kl_divergence(p, q)
+    actual = xentref.kl_divergence_of_log_probs(log_p, log_q)
+    finite = np.isfinite(expected)
+    equal(np.isinf(actual), ~finite)
+    np.testing.assert_allclose(actual[finite], expected[finite], rtol=1e-9, atol=1e-14)
+
+
+def test_kl_of_log_probs_of_a_distribution_with_itself_is_exactly_0():
+    log_p = xentref.log_softmax(Z)
+    equal(xentref.kl_divergence_of_log_probs(log_p, log_p), np.zeros(6))
+    equal(exact.kl_divergence_of_log_probs(log_p, log_p), np.zeros(6))
+
+
+def test_kl_of_nearly_equal_log_probs_keeps_its_digits():
+    # l_p - l_q is exact here, so each term is; the terms' sum is what rounds.
+    log_p = xentref.log_softmax(Z)
+    log_q = xentref.log_softmax(Z + RNG.normal(scale=1e-6, size=Z.shape))
+    actual = xentref.kl_divergence_of_log_probs(log_p, log_q)
+    expected = exact.kl_divergence_of_log_probs(log_p, log_q)
+    terms = np.sum(np.abs(np.exp(log_p) * (log_p - log_q)), axis=-1)
+    assert np.all(np.abs(actual - expected) <= 4 * np.spacing(terms))
+
+
+def test_kl_of_log_probs_conventions_at_minus_infinity():
+    half = np.log(0.5)
+    assert xentref.kl_divergence_of_log_probs([0.0, -np.inf], [0.0, -np.inf]) == 0
+    assert xentref.kl_divergence_of_log_probs([half, half], [0.0, -np.inf]) == np.inf
+    assert xentref.kl_divergence_of_log_probs([0.0, -np.inf], [half, half]) == pytest.approx(np.log(2), rel=1e-15)
+
+
+# Distillation ----------------------------------------------------------------------
+
+
+def test_temperature_squared_keeps_the_gradient_scale():
+    # d/ds_i of KL(softmax(t/T) || softmax(s/T)) is (q_i - p_i)/T; its
+    # expansion in 1/T starts at (s_i - t_i)/(K T^2) for zero-mean logits,
+    # so T^2 times it tends to (s_i - t_i)/K (Hinton et al., section 2.1).
+    s, t = sp.symbols("s1:4", real=True), sp.symbols("t1:4", real=True)
+    u = sp.symbols("u", positive=True)  # u = 1/T
+    temperature = 1 / u
+    kl = symbolic.distillation_loss(s, t, temperature) / temperature**2
+    zero_mean = {s[2]: -s[0] - s[1], t[2]: -t[0] - t[1]}
+    for i in range(2):
+        gradient = sp.diff(kl, s[i]).subs(zero_mean)
+        assert sp.simplify(sp.limit(gradient, u, 0)) == 0  # unscaled: vanishes
+        limit = sp.limit(gradient / u**2, u, 0)  # times T^2
+        assert sp.simplify(limit - (s[i] - t[i]).subs(zero_mean) / 3) == 0
+
+
+def test_high_temperature_gradient_is_the_logit_difference_over_k():
+    s = RNG.normal(size=(4, 5))
+    t = RNG.normal(size=(4, 5))
+    s, t = s - s.mean(axis=-1, keepdims=True), t - t.mean(axis=-1, keepdims=True)
+    for temperature in (1e3, 1e6):
+        g = grad.distillation_loss(s, t, temperature=temperature, reduction="sum")
+        # The next term of the expansion is O(|z|^2 / T).
+        np.testing.assert_allclose(g, (s - t) / 5, atol=10 / temperature)
+
+
+def test_distillation_at_temperature_1_is_the_kl_of_the_softmaxes():
+    t = RNG.normal(size=(4, 5))
+    loss = xentref.distillation_loss(Z[:4, :4], t[:, :4], temperature=1.0, reduction="none")
+    expected = xentref.kl_divergence_of_log_probs(xentref.log_softmax(t[:, :4]), xentref.log_softmax(Z[:4, :4]))
+    close(loss, expected)
+
+
+def test_distillation_of_a_matching_student_is_exactly_0():
+    # Logits on a grid of 1/8, so that adding 2 is exact: the softmaxes agree.
+    z = np.round(Z * 8) / 8
+    for temperature in (0.5, 1.0, 3.0):
+        equal(xentref.distillation_loss(z + 2.0, z, temperature=temperature, reduction="none"), np.zeros(6))
+        equal(grad.distillation_loss(z + 2.0, z, temperature=temperature), np.zeros_like(z))
+    equal(exact.distillation_loss(z + 2.0, z, temperature=3.0, reduction="none"), np.zeros(6))
+    equal(exact.grad.distillation_loss(z + 2.0, z, temperature=3.0), np.zeros_like(z))
+
+
+def test_distillation_at_a_low_temperature_does_not_overflow():
+    z = np.array([[1e308, -1e308], [0.0, 1.0]])
+    loss = xentref.distillation_loss(z, z[::-1], temperature=0.5, reduction="none")
+    assert np.all(np.isfinite(loss) | np.isinf(loss)) and not np.any(np.isnan(loss))
+    assert loss[1] > 0
+
+
+# Refusals, one by one ----------------------------------------------------------------
+
+
+def refuses(error, message, function, *args, **kwargs):
+    with pytest.raises(error, match=message):
+        function(*args, **kwargs)
+    if getattr(grad, function.__name__, None) is not None:
+        with pytest.raises(error, match=message):
+            getattr(grad, function.__name__)(*args, **kwargs)
+
+
+@pytest.mark.parametrize("function, args", [
+    (xentref.sigmoid_focal_loss, ([0.0], [1.0])),
+    (xentref.softmax_focal_loss, ([[0.0, 1.0]], [1])),
+])
+@pytest.mark.parametrize("gamma", [-0.5, np.nan, np.inf])
+def test_focal_refuses_a_bad_gamma(function, args, gamma):
+    refuses(ValueError, rf"^`gamma` must be a real number in \[0, inf\); got {gamma}$", function, *args, gamma=gamma)
+
+
+@pytest.mark.parametrize("gamma", ["2", True, None])
+def test_focal_refuses_a_gamma_that_is_not_a_number(gamma):
+    refuses(TypeError, r"^`gamma` must be a real number; got", xentref.sigmoid_focal_loss, [0.0], [1.0], gamma=gamma)
+
+
+@pytest.mark.parametrize("alpha", [-0.1, 1.5, np.nan])
+def test_sigmoid_focal_refuses_alpha_outside_0_1(alpha):
+    refuses(ValueError, rf"^`alpha` must be a real number in \[0, 1\]; got {alpha}$", xentref.sigmoid_focal_loss,
+            [0.0], [1.0], alpha=alpha)
+
+
+def test_sigmoid_focal_refuses_an_array_alpha():
+    refuses(TypeError, r"^`alpha` must be a real number; got", xentref.sigmoid_focal_loss, [0.0], [1.0],
+            alpha=[0.25])
+
+
+def test_softmax_focal_refuses_alpha_of_another_shape():
+    refuses(ValueError, r"^`alpha` must be one weight per class, shape \(3,\), or a scalar; got shape \(2,\)$",
+            xentref.softmax_focal_loss, [[0.0, 1.0, 2.0]], [1], alpha=[1.0, 2.0])
+
+
+@pytest.mark.parametrize("value", [-1.0, np.inf])
+def test_softmax_focal_refuses_a_negative_or_infinite_class_weight(value):
+    refuses(ValueError, rf"^`alpha` must be finite and non-negative; got {value} at index \(1,\)$",
+            xentref.softmax_focal_loss, [[0.0, 1.0, 2.0]], [1], alpha=[1.0, value, 1.0])
+
+
+def test_softmax_focal_refuses_a_nan_class_weight():
+    refuses(ValueError, r"^`alpha` must not contain NaN; found NaN at index \(0,\)$",
+            xentref.softmax_focal_loss, [[0.0, 1.0]], [1], alpha=[np.nan, 1.0])
+
+
+@pytest.mark.parametrize("function, args", [
+    (xentref.softmax_poly1_loss, ([[0.0, 1.0]], [1])),
+    (xentref.sigmoid_poly1_loss, ([0.0], [1.0])),
+])
+@pytest.mark.parametrize("epsilon", [-1.5, np.nan, np.inf])
+def test_poly1_refuses_epsilon_below_minus_1_or_not_finite(function, args, epsilon):
+    refuses(ValueError, rf"^`epsilon` must be a real number in \[-1, inf\); got {epsilon}$", function, *args,
+            epsilon=epsilon)
+
+
+def test_poly1_refuses_an_epsilon_that_is_not_a_number():
+    refuses(TypeError, r"^`epsilon` must be a real number; got '1'$", xentref.sigmoid_poly1_loss, [0.0], [1.0],
+            epsilon="1")
+
+
+@pytest.mark.parametrize("count", [0, 0.5, -3, np.inf])
+def test_class_balanced_weights_refuse_a_count_below_1_or_infinite(count):
+    refuses(ValueError, r"^`counts` must be numbers of samples, finite and at least 1; got .* at index \(1,\)$",
+            xentref.class_balanced_weights, [10, count], beta=0.9)
+
+
+@pytest.mark.parametrize("beta", [1.0, -0.1, np.nan, 2.0])
+def test_class_balanced_weights_refuse_beta_outside_0_1(beta):
+    refuses(ValueError, rf"^`beta` must be a real number in \[0, 1\); got {beta}$",
+            xentref.class_balanced_weights, [10, 5], beta=beta)
+
+
+def test_class_balanced_weights_refuse_a_beta_that_is_not_a_number():
+    refuses(TypeError, r"^`beta` must be a real number; got True$", xentref.class_balanced_weights, [10, 5],
+            beta=True)
+
+
+def test_kl_of_log_probs_refuses_unnormalised_log_p():
+    refuses(ValueError, r"^`log_p` must hold log-probabilities", xentref.kl_divergence_of_log_probs,
+            [0.0, 0.0], np.log([0.5, 0.5]))
+
+
+def test_kl_of_log_probs_refuses_a_different_number_of_classes():
+    refuses(ValueError, r"^`log_p` and `log_q` must have the same number of classes along axis -1; got 2 and 3$",
+            xentref.kl_divergence_of_log_probs, np.log([0.5, 0.5]), np.log([0.25, 0.25, 0.5]))
+
+
+@pytest.mark.parametrize("temperature", [0.0, -1.0, np.inf, np.nan])
+def test_distillation_refuses_a_temperature_that_is_not_positive_and_finite(temperature):
+    refuses(ValueError, rf"^`temperature` must be a real number in \(0, inf\); got {temperature}$",
+            xentref.distillation_loss, [[0.0, 1.0]], [[1.0, 0.0]], temperature=temperature)
+
+
+def test_distillation_refuses_a_temperature_that_is_not_a_number():
+    refuses(TypeError, r"^`temperature` must be a real number; got '2'$", xentref.distillation_loss,
+            [[0.0, 1.0]], [[1.0, 0.0]], temperature="2")
+
+
+def test_distillation_refuses_logits_of_different_shapes():
+    refuses(ValueError, r"^`teacher_logits` must have the shape of `student_logits` \(2, 2\); got \(1, 2\)$",
+            xentref.distillation_loss, np.zeros((2, 2)), np.zeros((1, 2)), temperature=2.0)
+
+
+def test_distillation_refuses_bad_teacher_logits_by_name():
+    refuses(ValueError, r"^`teacher_logits` must not contain NaN; found NaN at index \(0, 1\)$",
+            xentref.distillation_loss, [[0.0, 1.0]], [[1.0, np.nan]], temperature=2.0)

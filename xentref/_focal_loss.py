@@ -1,0 +1,425 @@
+r"""Focal loss (Lin et al. 2017): cross-entropy scaled by :math:`(1 - p_t)^\gamma`.
+
+The modulating factor is the small probability of being wrong raised to a
+power, so :math:`1 - p_t` is never formed by subtracting :math:`p_t` from 1,
+which would round a confident prediction's tiny :math:`1 - p_t` to 0.
+"""
+
+import numpy as np
+
+from xentref import _check as check
+from xentref._docs import fill
+from xentref._reduction import apply_reduction, apply_weight, reduction_divisor, scale_gradient
+from xentref._sigmoid import sigmoid_unchecked
+from xentref._sigmoid_binary_cross_entropy import gradients_unchecked, losses_unchecked
+from xentref._softmax_gradient import as_coefficients, shift, softmax_times_total_minus
+
+
+def _checked_sigmoid(logits, targets, gamma, alpha, reduction):
+    logits = check.values(logits, "logits")
+    check.reduction(reduction)
+    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits")
+    gamma = check.number(gamma, "gamma", "[0, inf)")
+    alpha = None if alpha is None else check.number(alpha, "alpha", "[0, 1]")
+    return logits, targets, gamma, alpha
+
+
+def _wrong(logits, targets):
+    r""":math:`1 - p_t = (1 - y) \sigma(z) + y \sigma(-z)`: a sum of non-negative terms.
+
+    For a hard target it is one sigmoid, exactly as :func:`sigmoid` forms it.
+    """
+    with np.errstate(under="ignore"):
+        # A product with a tiny sigmoid rounds toward 0, as it should.
+        return (1 - targets) * sigmoid_unchecked(logits) + targets * sigmoid_unchecked(-logits)
+
+
+def _alpha_t(alpha, targets):
+    """Lin et al.'s balance: alpha on the positive class, 1 - alpha on the negative."""
+    if alpha is None:
+        return None
+    with np.errstate(under="ignore"):
+        # A product with a tiny target rounds toward 0.
+        return alpha * targets + (1 - alpha) * (1 - targets)
+
+
+@fill()
+def sigmoid_focal_loss(logits, targets, *, gamma=2.0, alpha=None, reduction="mean"):
+    r"""Focal loss of binary targets under the sigmoid of logits.
+
+    Parameters
+    ----------
+    %(binary_logits)s
+    %(binary_targets)s
+    gamma : float, optional
+        The focusing exponent :math:`\gamma \ge 0`. Default 2, as in Lin et
+        al.; 0 gives :func:`sigmoid_binary_cross_entropy` exactly.
+    alpha : float or None, optional
+        The class balance :math:`\alpha \in [0, 1]`: the positive term is
+        weighted by :math:`\alpha`, the negative one by :math:`1 - \alpha`.
+        Default None: no weighting.
+    %(reduction_elements)s
+
+    Returns
+    -------
+    loss : ndarray
+        A scalar for ``"mean"`` and ``"sum"``, the shape of `logits` for
+        ``"none"``, in the dtype of `logits`.
+
+    Raises
+    ------
+    TypeError
+        If `logits` or `targets` is not real-valued float32/float64 data, or
+        `gamma` or `alpha` is not a real number.
+    ValueError
+        If `logits` contains NaN, `targets` is NaN, outside [0, 1] or of
+        another shape, `gamma` is negative, infinite or NaN, `alpha` is
+        outside [0, 1], `reduction` is unknown, or the mean of no elements
+        is asked for.
+
+    See Also
+    --------
+    sigmoid_binary_cross_entropy : the loss with :math:`\gamma = 0`.
+    softmax_focal_loss : the multi-class version.
+    xentref.grad.sigmoid_focal_loss : its gradient.
+
+    Notes
+    -----
+    With :math:`p = \sigma(z)`, :math:`p_t = y p + (1 - y)(1 - p)` and
+    :math:`\alpha_t = \alpha y + (1 - \alpha)(1 - y)`,
+
+    .. math::
+
+        \ell(z, y) = \alpha_t (1 - p_t)^\gamma \,
+            \big[ y \operatorname{softplus}(-z) + (1 - y) \operatorname{softplus}(z) \big],
+
+    the binary cross-entropy scaled down where the prediction is already
+    good. This is the definition of torchvision's ``sigmoid_focal_loss`` and
+    Optax's, soft targets included. :math:`1 - p_t` is computed as
+    :math:`(1 - y) \sigma(z) + y \sigma(-z)`, terms that are never of
+    opposite sign: for a hard target it is :math:`\sigma(\mp z)` with all
+    its digits, so a confident, correct prediction's tiny loss keeps them.
+
+    The defaults differ between libraries: torchvision uses
+    :math:`\alpha = 0.25` and ``reduction="none"``, Optax no :math:`\alpha`
+    and no reduction, Keras's ``BinaryFocalCrossentropy`` applies its
+    :math:`\alpha` only with ``apply_class_balancing=True``. Lin et al.
+    pair :math:`\alpha = 0.25` with :math:`\gamma = 2` for dense detection;
+    here no :math:`\alpha` is applied unless it is given, so that
+    :math:`\gamma = 0` is the cross-entropy. ``"mean"`` divides by the
+    number of elements.
+
+    References
+    ----------
+    .. [1] %(lin)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> z, y = np.array([3.0, -1.0, 0.5]), np.array([1.0, 1.0, 0.0])
+    >>> focal = xentref.sigmoid_focal_loss(z, y, gamma=0, reduction="none")
+    >>> bool(np.all(focal == xentref.sigmoid_binary_cross_entropy(z, y, reduction="none")))
+    True
+
+    An easy example (z = 3, y = 1) loses far more of its weight than a hard
+    one (z = -1, y = 1):
+
+    >>> ratio = xentref.sigmoid_focal_loss(z, y, reduction="none") / focal
+    >>> print(np.round(ratio, 4))  # (1 - p_t)^2
+    [0.0022 0.5344 0.3875]
+
+    A confident, correct prediction's tiny loss keeps its digits,
+    :math:`\sigma(-30)^2 \log(1 + e^{-30})`:
+
+    >>> print(f"{xentref.sigmoid_focal_loss(30.0, 1.0):.6e}")
+    8.194013e-40
+    """
+    logits, targets, gamma, alpha = _checked_sigmoid(logits, targets, gamma, alpha, reduction)
+    cross_entropy = losses_unchecked(logits, targets, 1 - targets)
+    with np.errstate(under="ignore"):
+        # A tiny (1 - p_t)^gamma, or its product with the loss, rounds
+        # toward 0; 1 - p_t <= 1, so nothing overflows.
+        losses = _wrong(logits, targets) ** gamma * cross_entropy
+    return apply_reduction(apply_weight(losses, _alpha_t(alpha, targets)), reduction)
+
+
+def _sigmoid_ratio(logits, targets):
+    r""":math:`\sigma(z) \sigma(-z) / (1 - p_t)`, the derivative of :math:`\log(1 - p_t)` over :math:`1 - 2y`.
+
+    With :math:`e = e^{-|z|}` it is :math:`1 / ((1 + e) D)`, where :math:`D`
+    is :math:`(1 - y)/e + y` for :math:`z \ge 0` and :math:`(1 - y) + y/e`
+    below: positive terms only, 1 over infinity where :math:`e` underflows.
+    """
+    with np.errstate(under="ignore", divide="ignore", over="ignore"):
+        # e underflows to 0 for large |z|; then a coefficient over e is
+        # inf (or a quotient beyond the float range is), and the ratio 0.
+        e = np.exp(-np.abs(logits))
+        over = np.where(logits >= 0, 1 - targets, targets)
+        plain = np.where(logits >= 0, targets, 1 - targets)
+        divided = over / np.where(over > 0, e, 1)
+        return 1 / ((1 + e) * (divided + plain))
+
+
+@fill(of=sigmoid_focal_loss)
+def sigmoid_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, reduction="mean"):
+    r"""Gradient of %(loss)s with respect to the logits.
+
+    Parameters
+    ----------
+    %(same_parameters)s
+
+    Returns
+    -------
+    grad : ndarray
+        The shape and dtype of `logits`: the derivative of the reduced loss
+        with respect to each logit (of each element's own loss for
+        ``"none"``). Finite for every finite or infinite logit.
+
+    Raises
+    ------
+    %(same_raises)s
+
+    See Also
+    --------
+    xentref.sigmoid_focal_loss
+    xentref.grad.sigmoid_binary_cross_entropy : the gradient for :math:`\gamma = 0`.
+
+    Notes
+    -----
+    With :math:`c` the cross-entropy and :math:`q = 1 - p_t`,
+
+    .. math:: \frac{\partial \ell}{\partial z}
+              = \alpha_t q^\gamma \Big[ \sigma(z) - y
+                + \gamma \, c \, (1 - 2y) \frac{\sigma(z) \sigma(-z)}{q} \Big],
+
+    divided by the number of elements for ``"mean"``. For :math:`y = 1` the
+    bracket is :math:`-\sigma(-z) - \gamma c \sigma(z)` and for :math:`y = 0`
+    it is :math:`\sigma(z) + \gamma c \sigma(-z)`: two terms of one sign, so
+    the gradient keeps its digits. The ratio :math:`\sigma(z)\sigma(-z)/q`
+    is formed without dividing by a :math:`q` that may underflow.
+
+    References
+    ----------
+    .. [1] %(lin)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> from xentref import grad
+    >>> z, y = np.array([3.0, -1.0]), np.array([1.0, 0.0])
+    >>> g0 = grad.sigmoid_focal_loss(z, y, gamma=0, reduction="sum")
+    >>> bool(np.all(g0 == grad.sigmoid_binary_cross_entropy(z, y, reduction="sum")))
+    True
+    >>> print(np.round(grad.sigmoid_focal_loss(z, y, reduction="sum"), 6))
+    [-0.000315  0.052581]
+    """
+    logits, targets, gamma, alpha = _checked_sigmoid(logits, targets, gamma, alpha, reduction)
+    divisor = reduction_divisor(logits.size, reduction)
+    cross_entropy = losses_unchecked(logits, targets, 1 - targets)
+    slope = gradients_unchecked(logits, targets, 1 - targets)
+    ratio = (1 - 2 * targets) * _sigmoid_ratio(logits, targets)
+    with np.errstate(under="ignore", over="ignore"):
+        # A tiny factor or product rounds toward 0, a huge one to inf. The
+        # ratio is 0 exactly where the logit is infinite, where the loss may
+        # be too: the term is then 0, its limit.
+        focusing = gamma * (np.where(ratio == 0, 0, cross_entropy) * ratio)
+        grad = _wrong(logits, targets) ** gamma * (slope + focusing)
+    return scale_gradient(grad, _alpha_t(alpha, targets), divisor)
+
+
+def _checked_softmax(logits, targets, gamma, alpha, axis, reduction):
+    logits, axis = check.logits(logits, axis)
+    check.reduction(reduction)
+    probabilities, labels = check.targets(targets, logits, axis)
+    gamma = check.number(gamma, "gamma", "[0, inf)")
+    alpha = check.class_weights(alpha, logits, axis, "alpha")
+    return logits, axis, probabilities, labels, gamma, alpha
+
+
+def _per_class(logits, axis):
+    r""":math:`-\log p_k`, :math:`1 - p_k` and :math:`p_k` for validated logits."""
+    shifted, exps, rest = shift(logits, axis)
+    surprisal = np.log1p(rest) - shifted
+    with np.errstate(under="ignore"):
+        # 1 - p from log p: -expm1 keeps the digits of a tiny 1 - p, which
+        # 1 - p would round away; a probability below the float range is 0.
+        wrong = -np.expm1(-surprisal)
+        probability = exps / (1 + rest)
+    return surprisal, wrong, probability
+
+
+def _pick(values, labels, axis):
+    return np.take_along_axis(values, labels, axis=axis)
+
+
+@fill()
+def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean"):
+    r"""Focal loss of targets under the softmax of logits.
+
+    Parameters
+    ----------
+    %(logits)s
+    %(targets)s
+    gamma : float, optional
+        The focusing exponent :math:`\gamma \ge 0`. Default 2; 0 gives
+        :func:`softmax_cross_entropy` exactly.
+    alpha : array_like, shape (K,), or float, optional
+        A weight :math:`\alpha_k` for each class: finite and non-negative.
+        A scalar weighs every class alike, which only rescales the loss.
+        Default None: no weighting.
+    %(axis)s
+    %(reduction)s
+
+    Returns
+    -------
+    %(loss_returns)s
+
+    Raises
+    ------
+    TypeError
+        If `logits`, `targets` or `alpha` is not real-valued float32/float64
+        data, labels are not integers, or `gamma` is not a real number.
+    ValueError
+        If `logits` contains NaN or +inf or an all -inf slice, the targets
+        are neither labels in range nor distributions of the right shape,
+        `gamma` is negative, infinite or NaN, `alpha` has another shape or
+        holds a negative, infinite or NaN weight, `reduction` is unknown, or
+        the mean of an empty batch is asked for.
+
+    See Also
+    --------
+    softmax_cross_entropy : the loss with :math:`\gamma = 0`.
+    sigmoid_focal_loss : the binary version.
+    class_balanced_weights : a choice of :math:`\alpha`.
+    xentref.grad.softmax_focal_loss : its gradient.
+
+    Notes
+    -----
+    With :math:`p = \operatorname{softmax}(z)`,
+
+    .. math::
+
+        \ell(z, t) = -\sum_k \alpha_k t_k (1 - p_k)^\gamma \log p_k,
+        \qquad \ell(z, y) = -\alpha_y (1 - p_y)^\gamma \log p_y,
+
+    Lin et al.'s multi-class form, in which :math:`\alpha` is a weight per
+    class; Keras's ``CategoricalFocalCrossentropy`` computes the same sum
+    (its scalar ``alpha``, default 0.25, rescales every class). Here
+    :math:`\alpha` is not restricted to [0, 1]: class weights such as
+    :func:`class_balanced_weights` may exceed 1. :math:`1 - p_k` is computed
+    as :math:`-\operatorname{expm1}(\log p_k)` from the log-softmax, never as
+    a difference, so a confident prediction's tiny loss keeps its digits.
+    A zero target contributes 0, even against a -inf logit.
+
+    References
+    ----------
+    .. [1] %(lin)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> z = np.array([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    >>> focal = xentref.softmax_focal_loss(z, [0, 0], gamma=0, reduction="none")
+    >>> bool(np.all(focal == xentref.softmax_cross_entropy(z, [0, 0], reduction="none")))
+    True
+    >>> print(np.round(xentref.softmax_focal_loss(z, [0, 0], reduction="none"), 4))
+    [0.0041 0.9635]
+
+    The loss of a confident, correct prediction keeps its digits:
+    :math:`(1 - p)^2 (-\log p)` with :math:`1 - p \approx e^{-30}`:
+
+    >>> print(f"{xentref.softmax_focal_loss([30.0, 0.0], 0):.6e}")
+    8.194013e-40
+    """
+    logits, axis, probabilities, labels, gamma, alpha = _checked_softmax(
+        logits, targets, gamma, alpha, axis, reduction
+    )
+    surprisal, wrong, _ = _per_class(logits, axis)
+    with np.errstate(under="ignore", over="ignore"):
+        # A tiny factor or product rounds toward 0; (1 - p)^gamma <= 1.
+        per_class = apply_weight(wrong**gamma * surprisal, alpha)
+        if labels is None:
+            # A zero target contributes 0, even against a -inf logit.
+            losses = np.sum(probabilities * np.where(probabilities > 0, per_class, 0), axis=axis)
+        else:
+            losses = np.squeeze(_pick(per_class, labels, axis), axis=axis)
+    return apply_reduction(losses, reduction)
+
+
+@fill(of=softmax_focal_loss)
+def softmax_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean"):
+    r"""Gradient of %(loss)s with respect to `logits`.
+
+    Parameters
+    ----------
+    %(same_parameters)s
+
+    Returns
+    -------
+    grad : ndarray, shape (..., K)
+        The shape and dtype of `logits`: the derivative of the reduced loss
+        with respect to each logit (of each example's own loss for
+        ``"none"``). Finite for all valid logits.
+
+    Raises
+    ------
+    %(same_raises)s
+
+    See Also
+    --------
+    xentref.softmax_focal_loss
+    xentref.grad.softmax_cross_entropy : the gradient for :math:`\gamma = 0`.
+
+    Notes
+    -----
+    The loss is :math:`-\sum_k g_k \log p_k` in which the coefficients
+    depend on :math:`z`; its gradient has the form of the cross-entropy's,
+
+    .. math:: \frac{\partial \ell}{\partial z_j} = p_j \sum_k g_k - g_j,
+              \qquad g_k = \alpha_k t_k (1 - p_k)^\gamma
+              \Big[ 1 + \gamma \, \frac{p_k (-\log p_k)}{1 - p_k} \Big],
+
+    all :math:`g_k \ge 0`; for a label :math:`y` it is
+    :math:`g_y (\operatorname{softmax}(z) - \operatorname{onehot}(y))`. The
+    ratio :math:`-\log p / (1 - p)` lies between 1 (at :math:`p = 1`) and
+    :math:`-\log p`, so nothing overflows. Divided by the number of examples
+    for ``"mean"``.
+
+    References
+    ----------
+    .. [1] %(lin)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> from xentref import grad
+    >>> z = np.array([[2.0, 0.0, -1.0]])
+    >>> g0 = grad.softmax_focal_loss(z, [1], gamma=0)
+    >>> bool(np.all(g0 == grad.softmax_cross_entropy(z, [1])))
+    True
+    >>> g = grad.softmax_focal_loss(z, [1])
+    >>> print(np.round(g / g0, 4))  # one factor g_y for the whole row
+    [[1.2236 1.2236 1.2236]]
+    """
+    logits, axis, probabilities, labels, gamma, alpha = _checked_softmax(
+        logits, targets, gamma, alpha, axis, reduction
+    )
+    divisor = reduction_divisor(logits.size // logits.shape[axis], reduction)
+    surprisal, wrong, probability = _per_class(logits, axis)
+    with np.errstate(under="ignore", over="ignore"):
+        # p (-log p) / (1 - p), 1 at p = 1 (its limit) and 0 at p = 0 (where
+        # -log p = inf); tiny factors and products round toward 0.
+        held = np.where(wrong > 0, wrong, 1)
+        ratio = np.where(wrong > 0, probability * np.where(probability > 0, surprisal, 0) / held, 1)
+        per_class = apply_weight(wrong**gamma * (1 + gamma * ratio), alpha)
+    if labels is None:
+        with np.errstate(under="ignore"):
+            # A product with a tiny target rounds toward 0.
+            coefficients = probabilities * per_class
+    else:
+        coefficients = as_coefficients(_pick(per_class, labels, axis), labels, logits, axis)
+    return scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor)

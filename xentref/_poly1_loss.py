@@ -1,0 +1,308 @@
+r"""Poly-1 loss (Leng et al. 2022): cross-entropy plus :math:`\epsilon (1 - p_t)`.
+
+Cross-entropy is :math:`\sum_{j \ge 1} (1 - p_t)^j / j`; Poly-1 changes the
+coefficient of the first term from 1 to :math:`1 + \epsilon`. The term
+:math:`1 - p_t` is formed without subtracting :math:`p_t` from 1.
+"""
+
+import numpy as np
+
+from xentref import _check as check
+from xentref._docs import fill
+from xentref._focal_loss import _per_class, _pick, _wrong
+from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._sigmoid import sigmoid_unchecked
+from xentref._sigmoid_binary_cross_entropy import gradients_unchecked, losses_unchecked
+from xentref._softmax_gradient import as_coefficients, softmax_times_total_minus
+
+# Leng et al. require every coefficient of (1 - p_t)^j to be non-negative;
+# the first is 1 + epsilon.
+EPSILON = "[-1, inf)"
+
+
+def _checked_softmax(logits, targets, epsilon, axis, reduction):
+    logits, axis = check.logits(logits, axis)
+    check.reduction(reduction)
+    probabilities, labels = check.targets(targets, logits, axis)
+    epsilon = check.number(epsilon, "epsilon", EPSILON)
+    return logits, axis, probabilities, labels, epsilon
+
+
+@fill()
+def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
+    r"""Poly-1 loss of targets under the softmax of logits.
+
+    Parameters
+    ----------
+    %(logits)s
+    %(targets)s
+    epsilon : float
+        The change :math:`\epsilon \ge -1` to the coefficient of
+        :math:`1 - p_t`; 0 gives :func:`softmax_cross_entropy` exactly.
+        Leng et al. report :math:`\epsilon = 2` for ImageNet classification
+        and :math:`-1` for COCO detection; Optax's default is 2.
+    %(axis)s
+    %(reduction)s
+
+    Returns
+    -------
+    %(loss_returns)s
+
+    Raises
+    ------
+    %(type_error)s
+    ValueError
+        If `logits` contains NaN or +inf or an all -inf slice, the targets
+        are neither labels in range nor distributions of the right shape,
+        `epsilon` is below -1, infinite or NaN, `reduction` is unknown, or
+        the mean of an empty batch is asked for.
+
+    See Also
+    --------
+    softmax_cross_entropy : the loss with :math:`\epsilon = 0`.
+    sigmoid_poly1_loss : the binary version.
+    xentref.grad.softmax_poly1_loss : its gradient.
+
+    Notes
+    -----
+    With :math:`p = \operatorname{softmax}(z)`,
+
+    .. math::
+
+        \ell(z, t) = -\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k),
+        \qquad \ell(z, y) = -\log p_y + \epsilon (1 - p_y),
+
+    Optax's ``poly_loss_cross_entropy``. Since :math:`-\log p = \sum_{j \ge 1}
+    (1 - p)^j / j`, the loss is a series in :math:`1 - p_t` whose first
+    coefficient is :math:`1 + \epsilon`; Leng et al. keep every coefficient
+    non-negative, so :math:`\epsilon < -1` is refused (the loss would be
+    negative for confident predictions). :math:`1 - p_k` is
+    :math:`-\operatorname{expm1}(\log p_k)`, with all its digits.
+
+    References
+    ----------
+    .. [1] %(leng)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> z = np.array([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    >>> poly = xentref.softmax_poly1_loss(z, [0, 0], epsilon=0, reduction="none")
+    >>> bool(np.all(poly == xentref.softmax_cross_entropy(z, [0, 0], reduction="none")))
+    True
+
+    With :math:`\epsilon = 2` the loss grows by :math:`2 (1 - p_y)`:
+
+    >>> extra = xentref.softmax_poly1_loss(z, [0, 0], epsilon=2, reduction="none") - poly
+    >>> print(np.round(extra / 2, 4), np.round(1 - xentref.softmax(z)[:, 0], 4))
+    [0.1562 0.7881] [0.1562 0.7881]
+    """
+    logits, axis, probabilities, labels, epsilon = _checked_softmax(logits, targets, epsilon, axis, reduction)
+    surprisal, wrong, _ = _per_class(logits, axis)
+    if labels is None:
+        with np.errstate(under="ignore"):
+            # A product with a tiny target rounds toward 0. A zero target
+            # contributes 0, even against a -inf logit.
+            cross_entropy = np.sum(probabilities * np.where(probabilities > 0, surprisal, 0), axis=axis)
+            wrong = np.sum(probabilities * wrong, axis=axis)
+    else:
+        cross_entropy = np.squeeze(_pick(surprisal, labels, axis), axis=axis)
+        wrong = np.squeeze(_pick(wrong, labels, axis), axis=axis)
+    with np.errstate(under="ignore", over="ignore"):
+        # A tiny product rounds toward 0; a huge loss plus a term of at most
+        # epsilon may round to inf.
+        return apply_reduction(cross_entropy + epsilon * wrong, reduction)
+
+
+@fill(of=softmax_poly1_loss)
+def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mean"):
+    r"""Gradient of %(loss)s with respect to `logits`.
+
+    Parameters
+    ----------
+    %(same_parameters)s
+
+    Returns
+    -------
+    grad : ndarray, shape (..., K)
+        The shape and dtype of `logits`: the derivative of the reduced loss
+        with respect to each logit (of each example's own loss for
+        ``"none"``). Finite for all valid logits.
+
+    Raises
+    ------
+    %(same_raises)s
+
+    See Also
+    --------
+    xentref.softmax_poly1_loss
+    xentref.grad.softmax_cross_entropy : the gradient for :math:`\epsilon = 0`.
+
+    Notes
+    -----
+    .. math:: \frac{\partial \ell}{\partial z_j} = p_j \sum_k g_k - g_j,
+              \qquad g_k = t_k (1 + \epsilon p_k) \ge 0,
+
+    the cross-entropy's gradient with :math:`t` replaced by :math:`g`; for a
+    label :math:`y` it is :math:`(1 + \epsilon p_y)(\operatorname{softmax}(z)
+    - \operatorname{onehot}(y))`. Divided by the number of examples for
+    ``"mean"``.
+
+    References
+    ----------
+    .. [1] %(leng)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> from xentref import grad
+    >>> z = np.array([[2.0, 0.0, -1.0]])
+    >>> g = grad.softmax_poly1_loss(z, [0], epsilon=2)
+    >>> g0 = grad.softmax_cross_entropy(z, [0])
+    >>> print(np.round(g / g0, 4), np.round(1 + 2 * xentref.softmax(z)[:, 0], 4))
+    [[2.6876 2.6876 2.6876]] [2.6876]
+    """
+    logits, axis, probabilities, labels, epsilon = _checked_softmax(logits, targets, epsilon, axis, reduction)
+    divisor = reduction_divisor(logits.size // logits.shape[axis], reduction)
+    _, _, probability = _per_class(logits, axis)
+    if labels is None:
+        with np.errstate(under="ignore"):
+            # A product with a tiny probability rounds toward 0.
+            coefficients = probabilities * (1 + epsilon * probability)
+    else:
+        coefficients = as_coefficients(1 + epsilon * _pick(probability, labels, axis), labels, logits, axis)
+    return scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor)
+
+
+def _checked_sigmoid(logits, targets, epsilon, reduction):
+    logits = check.values(logits, "logits")
+    check.reduction(reduction)
+    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits")
+    epsilon = check.number(epsilon, "epsilon", EPSILON)
+    return logits, targets, epsilon
+
+
+@fill()
+def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean"):
+    r"""Poly-1 loss of binary targets under the sigmoid of logits.
+
+    Parameters
+    ----------
+    %(binary_logits)s
+    %(binary_targets)s
+    epsilon : float
+        The change :math:`\epsilon \ge -1` to the coefficient of
+        :math:`1 - p_t`; 0 gives :func:`sigmoid_binary_cross_entropy`
+        exactly.
+    %(reduction_elements)s
+
+    Returns
+    -------
+    loss : ndarray
+        A scalar for ``"mean"`` and ``"sum"``, the shape of `logits` for
+        ``"none"``, in the dtype of `logits`.
+
+    Raises
+    ------
+    TypeError
+        If `logits` or `targets` is not real-valued float32/float64 data,
+        or `epsilon` is not a real number.
+    ValueError
+        If `logits` contains NaN, `targets` is NaN, outside [0, 1] or of
+        another shape, `epsilon` is below -1, infinite or NaN, `reduction`
+        is unknown, or the mean of no elements is asked for.
+
+    See Also
+    --------
+    sigmoid_binary_cross_entropy : the loss with :math:`\epsilon = 0`.
+    softmax_poly1_loss : the multi-class version.
+    xentref.grad.sigmoid_poly1_loss : its gradient.
+
+    Notes
+    -----
+    With :math:`p_t = y \sigma(z) + (1 - y) \sigma(-z)`,
+
+    .. math::
+
+        \ell(z, y) = y \operatorname{softplus}(-z) + (1 - y) \operatorname{softplus}(z)
+            + \epsilon (1 - p_t),
+
+    Leng et al.'s Poly-1 for binary and multi-label classification, with
+    :math:`1 - p_t = (1 - y) \sigma(z) + y \sigma(-z)` formed from terms of
+    one sign. None of PyTorch, Keras or Optax has this loss.
+
+    References
+    ----------
+    .. [1] %(leng)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> z, y = np.array([2.0, -1.0]), np.array([1.0, 1.0])
+    >>> poly = xentref.sigmoid_poly1_loss(z, y, epsilon=1, reduction="none")
+    >>> print(np.round(poly - xentref.sigmoid_binary_cross_entropy(z, y, reduction="none"), 4))
+    [0.1192 0.7311]
+    """
+    logits, targets, epsilon = _checked_sigmoid(logits, targets, epsilon, reduction)
+    cross_entropy = losses_unchecked(logits, targets, 1 - targets)
+    with np.errstate(over="ignore"):
+        # A huge loss plus a term of at most epsilon may round to inf.
+        return apply_reduction(cross_entropy + epsilon * _wrong(logits, targets), reduction)
+
+
+@fill(of=sigmoid_poly1_loss)
+def sigmoid_poly1_loss_grad(logits, targets, *, epsilon, reduction="mean"):
+    r"""Gradient of %(loss)s with respect to the logits.
+
+    Parameters
+    ----------
+    %(same_parameters)s
+
+    Returns
+    -------
+    grad : ndarray
+        The shape and dtype of `logits`: the derivative of the reduced loss
+        with respect to each logit (of each element's own loss for
+        ``"none"``). Finite for every finite or infinite logit.
+
+    Raises
+    ------
+    %(same_raises)s
+
+    See Also
+    --------
+    xentref.sigmoid_poly1_loss
+    xentref.grad.sigmoid_binary_cross_entropy : the gradient for :math:`\epsilon = 0`.
+
+    Notes
+    -----
+    .. math:: \frac{\partial \ell}{\partial z} = \sigma(z) - y
+              + \epsilon (1 - 2y) \sigma(z) \sigma(-z),
+
+    divided by the number of elements for ``"mean"``. For :math:`y = 1` it
+    is :math:`-\sigma(-z)(1 + \epsilon \sigma(z))`, for :math:`y = 0`
+    :math:`\sigma(z)(1 + \epsilon \sigma(-z))`: of one sign for
+    :math:`\epsilon \ge -1`.
+
+    References
+    ----------
+    .. [1] %(leng)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xentref import grad
+    >>> print(grad.sigmoid_poly1_loss([0.0, 0.0], [1.0, 0.0], epsilon=2, reduction="sum"))
+    [-1.  1.]
+    """
+    logits, targets, epsilon = _checked_sigmoid(logits, targets, epsilon, reduction)
+    divisor = reduction_divisor(logits.size, reduction)
+    slope = gradients_unchecked(logits, targets, 1 - targets)
+    with np.errstate(under="ignore"):
+        # Products of tiny sigmoids round toward 0, as they should.
+        curve = sigmoid_unchecked(logits) * sigmoid_unchecked(-logits)
+        grad = slope + epsilon * (1 - 2 * targets) * curve
+    return scale_gradient(grad, None, divisor)
