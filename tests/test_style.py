@@ -2,9 +2,9 @@
 
 A line of 79 characters fits the text column of a 1280 px window without
 scrolling (tests/test_browser.py measures it). ruff holds the chapters' code
-cells to it with book/ruff.toml, and the package, which the API page quotes
-and a reader opens, with xentref/ruff.toml; both keep the rules of
-pyproject.toml otherwise. Every chapter of _toc.yml is checked.
+cells to it with book/ruff.toml, and the package, which the website does not
+show, to 120 with xentref/ruff.toml; both keep the rules of pyproject.toml
+otherwise. Every chapter of _toc.yml is checked.
 """
 
 import json
@@ -19,7 +19,8 @@ from helpers import ROOT, toc_documents
 
 RUFF = Path(sys.executable).with_name("ruff")
 CHAPTERS = [f"{name}.ipynb" for name in toc_documents() if (ROOT / f"{name}.ipynb").exists()]
-LIMIT = 79
+LIMIT = 79  # the chapters' code, which the website shows
+PACKAGE_LIMIT = 120
 
 
 def ruff(*arguments, stdin=None):
@@ -54,16 +55,16 @@ def notebook(source):
 
 
 @pytest.mark.parametrize(
-    ("filename", "text"),
+    ("filename", "text", "limit"),
     [
-        ("book/probe.ipynb", notebook),
-        ("xentref/_probe.py", lambda source: source),
+        ("book/probe.ipynb", notebook, LIMIT),
+        ("xentref/_probe.py", lambda source: source, PACKAGE_LIMIT),
     ],
     ids=["chapter", "package"],
 )
-def test_ruff_refuses_a_line_of_80_characters_and_takes_79(filename, text):
+def test_ruff_refuses_a_line_one_past_the_limit(filename, text, limit):
     # The limits above are the ones ruff applies where the files live.
-    for length, allowed in [(LIMIT, True), (LIMIT + 1, False)]:
+    for length, allowed in [(limit, True), (limit + 1, False)]:
         line = "x = " + '"' + "a" * (length - 6) + '"\n'
         assert len(line) == length + 1
         result = ruff("--stdin-filename", filename, "-", stdin=text(line))

@@ -6,13 +6,12 @@ and shows what arrived. A step makes at most one cheap pass over its argument
 and locates the offending entry only once it knows there is one.
 """
 
-from typing import get_args
-
 import numpy as np
 
-from xentref._typing import Reduction
+from xentref import _blocks as blocks
+from xentref._half import HALF, eps, round_to
 
-REDUCTIONS = get_args(Reduction)
+REDUCTIONS = ("mean", "sum", "none")
 
 
 def sum_tolerance(dtype):
@@ -23,7 +22,7 @@ def sum_tolerance(dtype):
     dtype stays far below it, while a vector that is not a distribution at all
     (unnormalised scores, a forgotten softmax) is caught.
     """
-    return float(np.sqrt(np.finfo(dtype).eps))
+    return float(np.sqrt(eps(dtype)))
 
 
 def first_index(mask):
@@ -32,8 +31,7 @@ def first_index(mask):
 
 
 def at_batch_index(index):
-    """Where in the batch a per-slice problem is: nothing for a single slice.
-    """
+    """Where in the batch a per-slice problem is: nothing for a single slice."""
     return f" at batch index {index}" if index else ""
 
 
@@ -48,21 +46,22 @@ def array(x, name):
         ) from None
 
 
-def floats(x, name):
-    """``x`` as a float32 or float64 array.
+def floats(x, name, half=False):
+    """``x`` as a float32 or float64 array (or float16 or bfloat16, with `half`).
 
     Python numbers, booleans and integer arrays become float64, as in NumPy.
-    Other dtypes (float16, longdouble, complex, object, strings) are refused
-    rather than converted, so that no precision is lost or invented silently.
+    Other dtypes (float16 unless `half`, longdouble, complex, object,
+    strings) are refused rather than converted, so that no precision is
+    lost or invented silently. The softmax family takes `half`: it computes
+    in float64 and rounds once to the input's dtype.
     """
     x = array(x, name)
     if x.dtype.kind in "biu":
         return x.astype(np.float64)
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(
-            f"`{name}` must hold real numbers of dtype float32 or float64; "
-            f"got dtype {x.dtype}"
-        )
+    allowed = ((np.float32, np.float64, *HALF)) if half else (np.float32, np.float64)
+    if x.dtype not in allowed:
+        names = f"{', '.join(str(np.dtype(d)) for d in HALF)}, float32 or float64" if half else "float32 or float64"
+        raise TypeError(f"`{name}` must hold real numbers of dtype {names}; got dtype {x.dtype}")
     return x
 
 
@@ -72,6 +71,9 @@ def in_dtype(x, dtype):
     A result keeps the dtype of the predictions even when targets or weights
     arrive as Python numbers (float64).
     """
+    if np.dtype(dtype) in HALF and x.dtype != dtype:
+        # Rounded once, also to bfloat16 (see xentref._half).
+        return round_to(np.asarray(x, dtype=np.float64), dtype)
     with np.errstate(under="ignore", over="ignore"):
         # A float64 value below the float32 range becomes 0, one beyond it inf
         # (which the weight check then refuses).
@@ -89,14 +91,13 @@ def class_axis(x, axis, name):
         )
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(
-            f"`axis` {axis} is out of range for `{name}` with {x.ndim} "
-            "dimension(s)"
+            f"`axis` {axis} is out of range for `{name}` with {x.ndim} dimension(s)"
         )
     index = int(axis) % x.ndim
     if x.shape[index] == 0:
         raise ValueError(
-            f"`{name}` has an empty class axis: axis {axis} of shape "
-            f"{x.shape} has size 0"
+            f"`{name}` has an empty class axis: axis {axis} of shape {x.shape} "
+            f"has size 0"
         )
     return index
 
@@ -106,9 +107,17 @@ def no_nan(x, name):
     nan = np.isnan(x)
     if nan.any():
         raise ValueError(
-            f"`{name}` must not contain NaN; found NaN at index "
-            f"{first_index(nan)}"
+            f"`{name}` must not contain NaN; found NaN at index {first_index(nan)}"
         )
+
+
+def finite(x, name, where=""):
+    """Refuse NaN and infinities anywhere in ``x``; `where` qualifies the message."""
+    no_nan(x, name)
+    infinite = np.isinf(x)
+    if infinite.any():
+        at = first_index(infinite)
+        raise ValueError(f"`{name}` must be finite{where}; got {x[at].item()!r} at index {at}")
 
 
 def finite_or_minus_inf(x, name):
@@ -117,8 +126,7 @@ def finite_or_minus_inf(x, name):
     plus_inf = np.isposinf(x)
     if plus_inf.any():
         raise ValueError(
-            f"`{name}` must be finite or -inf; found +inf at index "
-            f"{first_index(plus_inf)}"
+            f"`{name}` must be finite or -inf; found +inf at index {first_index(plus_inf)}"
         )
 
 
@@ -129,6 +137,18 @@ def values(x, name):
     return x
 
 
+def logits_array(x, axis, name="logits"):
+    """Logits' dtype and class axis, without reading the entries; return them with the axis index.
+
+    For the functions that read every entry anyway, block by block: their
+    blocks refuse a row whose maximum is NaN, +inf or -inf
+    (:class:`xentref._blocks.Refused`), and :func:`logits` then finds the
+    entry and says what is wrong. Half precision is accepted.
+    """
+    x = floats(x, name, half=True)
+    return x, class_axis(x, axis, name)
+
+
 def logits(x, axis, name="logits"):
     """Logits along a class axis; return them with the axis index.
 
@@ -137,20 +157,19 @@ def logits(x, axis, name="logits"):
     all three faults (NaN propagates, +inf and an all -inf slice are
     extreme), so the entries are searched only when one is there.
     """
-    x = floats(x, name)
+    x = floats(x, name, half=True)
     index = class_axis(x, axis, name)
     top = np.max(x, axis=index)
     if np.all(np.isfinite(top)):
         return x, index
     finite_or_minus_inf(x, name)
     raise ValueError(
-        f"`{name}` must have at least one entry above -inf along axis "
-        f"{index}; every entry is -inf"
-        f"{at_batch_index(first_index(np.isneginf(top)))}"
+        f"`{name}` must have at least one entry above -inf along axis {index}; "
+        f"every entry is -inf{at_batch_index(first_index(np.isneginf(top)))}"
     )
 
 
-def distribution(p, axis, name):
+def distribution(p, axis, name, half=False):
     """Probability vectors along a class axis; return them with the axis index.
 
     Entries must be probabilities, in [0, 1], and each slice along ``axis``
@@ -158,32 +177,27 @@ def distribution(p, axis, name):
     An entry above 1 is refused even when its slice sums to 1 within the
     tolerance: it is not a probability, and it would make an entropy or a
     cross-entropy negative.
+    With `half`, float16 and bfloat16 are accepted (summed in float64).
     """
-    p = floats(p, name)
+    p = floats(p, name, half=half)
     index = class_axis(p, axis, name)
     no_nan(p, name)
     negative = p < 0
     if negative.any():
         at = first_index(negative)
-        raise ValueError(
-            f"`{name}` must be non-negative; got {p[at].item()!r} at index "
-            f"{at}"
-        )
+        raise ValueError(f"`{name}` must be non-negative; got {p[at].item()!r} at index {at}")
     infinite = np.isinf(p)
     if infinite.any():
         at = first_index(infinite)
-        raise ValueError(
-            f"`{name}` must be finite; got {p[at].item()!r} at index {at}"
-        )
+        raise ValueError(f"`{name}` must be finite; got {p[at].item()!r} at index {at}")
     above_one = p > 1
     if above_one.any():
         at = first_index(above_one)
         raise ValueError(
-            f"`{name}` must hold probabilities, at most 1; got "
-            f"{p[at].item()!r} at index {at}"
+            f"`{name}` must hold probabilities, at most 1; got {p[at].item()!r} at index {at}"
         )
     tolerance = sum_tolerance(p.dtype)
-    totals = np.sum(p, axis=index)
+    totals = probability_sums(p, index)
     off = np.abs(totals - 1) > tolerance
     if np.any(off):
         at = first_index(off)
@@ -191,10 +205,14 @@ def distribution(p, axis, name):
         raise ValueError(
             f"`{name}` must sum to 1 along axis {index} (tolerance "
             f"{tolerance:.2g} for {p.dtype}); got a sum of "
-            f"{total!r}{at_batch_index(at)}"
-            f"{_computed_in_float32(p.dtype, total)}"
+            f"{total!r}{at_batch_index(at)}{_computed_in_float32(p.dtype, total)}"
         )
     return p, index
+
+
+def probability_sums(p, axis):
+    """Sums along `axis` for the test of :func:`distribution`: in the dtype, float64 for half precision."""
+    return np.sum(p, axis=axis, dtype=np.float64 if p.dtype in HALF else None)
 
 
 def _computed_in_float32(dtype, total):
@@ -204,8 +222,7 @@ def _computed_in_float32(dtype, total):
     return (
         f". A sum this close to 1 is what rounding leaves in probabilities "
         f"computed in float32: pass them as float32 (tolerance "
-        f"{sum_tolerance(np.float32):.2g}), or divide them by their sum in "
-        "float64"
+        f"{sum_tolerance(np.float32):.2g}), or divide them by their sum in float64"
     )
 
 
@@ -214,31 +231,40 @@ def log_distribution(log_p, axis, name):
 
     Entries must be finite or -inf and at most 0 (a probability of at most
     1), and each slice's logsumexp must be 0 within :func:`sum_tolerance`,
-    the tolerance on a probability sum; unnormalised logits fail this.
+    the tolerance on a probability sum; unnormalised logits fail this. One
+    pass, block by block: the sum of the exponentials of each slice, whose
+    logarithm is tested (NaN and +inf fail the test too, and are then
+    looked for to be named).
     """
-    log_p = floats(log_p, name)
+    log_p = floats(log_p, name, half=True)
     index = class_axis(log_p, axis, name)
-    finite_or_minus_inf(log_p, name)
     tolerance = sum_tolerance(log_p.dtype)
-    top = np.max(log_p, axis=index, keepdims=True)
-    finite = np.isfinite(top)
-    with np.errstate(under="ignore", divide="ignore"):
-        # Shifted by the slice's maximum, exp cannot overflow; an all -inf
-        # slice sums to 0, whose log is the -inf it deserves.
-        total = np.sum(
-            np.exp(log_p - np.where(finite, top, 0)), axis=index, keepdims=True
-        )
-        totals = np.squeeze(
-            np.where(finite, top + np.log(total), top), axis=index
-        )
+    rows = blocks.as_rows(log_p, index)
+
+    def block(start, stop):
+        z = rows[start:stop]
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            # Entries of log-probabilities are at most about 0, so exp cannot
+            # overflow on valid input; logits may overflow to inf, NaN stays
+            # NaN, and an all -inf slice sums to 0: each fails the test.
+            exps = np.exp(z, out=blocks.scratch("exps", z.shape, z.dtype))
+            return (np.log(np.sum(exps, axis=1, dtype=np.float64)),)
+
+    (totals,) = blocks.run(block, *rows.shape)
     off = ~(np.abs(totals) <= tolerance)
     if np.any(off):
-        at = first_index(off)
+        no_nan(log_p, name)
+        plus_inf = np.isposinf(log_p)
+        if plus_inf.any():
+            raise ValueError(
+                f"`{name}` must be finite or -inf; found +inf at index "
+                f"{first_index(plus_inf)}"
+            )
+        totals = blocks.from_rows(totals, log_p, index)
+        at = first_index(np.asarray(blocks.from_rows(off, log_p, index)))
         raise ValueError(
-            f"`{name}` must hold log-probabilities: their logsumexp along "
-            "axis "
-            f"{index} must be 0 (tolerance {tolerance:.2g} for "
-            f"{log_p.dtype}); "
+            f"`{name}` must hold log-probabilities: their logsumexp along axis "
+            f"{index} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
             f"got {np.asarray(totals)[at].item()!r}{at_batch_index(at)}. Pass "
             f"log_softmax(logits), or use softmax_cross_entropy on logits"
         )
@@ -264,8 +290,7 @@ def same_classes(p, q, axis, p_name, q_name):
     q_axis = class_axis(q, axis, q_name)
     if p.ndim - p_axis != q.ndim - q_axis:
         raise ValueError(
-            f"`axis` {axis} names different dimensions of `{p_name}` "
-            f"{p.shape} "
+            f"`axis` {axis} names different dimensions of `{p_name}` {p.shape} "
             f"and `{q_name}` {q.shape} once they broadcast; count it from the "
             f"end (a negative axis) when their ranks differ"
         )
@@ -293,16 +318,13 @@ def unit_interval(x, name, like=None, like_name=None):
     x = floats(x, name)
     if like is not None and x.shape != like.shape:
         raise ValueError(
-            f"`{name}` must have the shape of `{like_name}` {like.shape}; got "
-            f"{x.shape}"
+            f"`{name}` must have the shape of `{like_name}` {like.shape}; got {x.shape}"
         )
     no_nan(x, name)
     outside = (x < 0) | (x > 1)
     if outside.any():
         at = first_index(outside)
-        raise ValueError(
-            f"`{name}` must be in [0, 1]; got {x[at].item()!r} at index {at}"
-        )
+        raise ValueError(f"`{name}` must be in [0, 1]; got {x[at].item()!r} at index {at}")
     return x if like is None else in_dtype(x, like.dtype)
 
 
@@ -334,8 +356,7 @@ def weights(weight, like, name, like_name):
         if np.isfinite(value) and value > 0:
             overflow = f", which overflows {like.dtype}"
         raise ValueError(
-            f"`{name}` must be finite and non-negative; got {value!r} at "
-            "index "
+            f"`{name}` must be finite and non-negative; got {value!r} at index "
             f"{at}{overflow}"
         )
     return converted
@@ -349,7 +370,7 @@ def labels(labels, like, axis, name):
     ``take_along_axis``.
     """
     labels = array(labels, name)
-    batch_shape = like.shape[:axis] + like.shape[axis + 1 :]
+    batch_shape = like.shape[:axis] + like.shape[axis + 1:]
     n_classes = like.shape[axis]
     if labels.dtype.kind not in "iu":
         raise TypeError(
@@ -358,8 +379,7 @@ def labels(labels, like, axis, name):
         )
     if labels.shape != batch_shape:
         raise ValueError(
-            f"`{name}` as class labels must have shape {batch_shape}; got "
-            f"{labels.shape}"
+            f"`{name}` as class labels must have shape {batch_shape}; got {labels.shape}"
         )
     outside = (labels < 0) | (labels >= n_classes)
     if np.any(outside):
@@ -371,7 +391,7 @@ def labels(labels, like, axis, name):
     return np.expand_dims(labels, axis)
 
 
-def targets(targets, logits, axis, like_name="logits"):
+def targets(targets, logits, axis, like_name="logits", entries=True):
     """Labels or probability targets for `logits` with class axis `axis`.
 
     `like_name` is the name of the prediction in messages (`probs` for a
@@ -379,22 +399,26 @@ def targets(targets, logits, axis, like_name="logits"):
 
     Returns ``(probabilities, None)`` for probability vectors with the shape
     of `logits`, in its dtype, or ``(None, labels)`` for integer labels with
-    the class axis kept at size 1.
+    the class axis kept at size 1. With ``entries=False`` probability
+    targets keep their dtype and their entries are not read: the caller
+    checks them block by block, converted to the dtype of `logits`, and
+    calls :func:`distribution` on a failure for the message.
     """
     targets = array(targets, "targets")
     if targets.ndim == logits.ndim:
-        targets = in_dtype(floats(targets, "targets"), logits.dtype)
+        targets = floats(targets, "targets", half=True)
         if targets.shape != logits.shape:
             raise ValueError(
-                "`targets` as probabilities must have the shape of "
-                f"`{like_name}` "
+                f"`targets` as probabilities must have the shape of `{like_name}` "
                 f"{logits.shape}; got {targets.shape}"
             )
-        probabilities, _ = distribution(targets, axis, "targets")
+        if not entries:
+            return targets, None
+        probabilities, _ = distribution(in_dtype(targets, logits.dtype), axis, "targets", half=True)
         return probabilities, None
     if targets.ndim == logits.ndim - 1:
         return None, labels(targets, logits, axis, "targets")
-    batch_shape = logits.shape[:axis] + logits.shape[axis + 1 :]
+    batch_shape = logits.shape[:axis] + logits.shape[axis + 1:]
     raise ValueError(
         f"`targets` must be class labels of shape {batch_shape} or "
         f"probabilities of shape {logits.shape}; got shape {targets.shape}"
@@ -405,15 +429,10 @@ def base(base):
     """Natural log of ``base``, the divisor that converts nats to that unit."""
     if base is None:
         return None
-    if isinstance(base, bool) or not isinstance(
-        base, (int, float, np.integer, np.floating)
-    ):
+    if isinstance(base, bool) or not isinstance(base, (int, float, np.integer, np.floating)):
         raise TypeError(f"`base` must be a real number or None; got {base!r}")
     if not (np.isfinite(base) and base > 0 and base != 1):
-        raise ValueError(
-            "`base` must be a finite positive number other than 1; got "
-            f"{base!r}"
-        )
+        raise ValueError(f"`base` must be a finite positive number other than 1; got {base!r}")
     return float(np.log(base))
 
 
@@ -421,8 +440,7 @@ def reduction(reduction):
     """Refuse anything but ``"mean"``, ``"sum"`` or ``"none"``."""
     if not isinstance(reduction, str) or reduction not in REDUCTIONS:
         raise ValueError(
-            "`reduction` must be one of 'mean', 'sum' or 'none'; got "
-            f"{reduction!r}"
+            f"`reduction` must be one of 'mean', 'sum' or 'none'; got {reduction!r}"
         )
     return reduction
 
@@ -435,24 +453,19 @@ def number(value, name, interval):
     parenthesis excludes it. NaN lies in no interval, and inf only in one
     that includes it.
     """
-    if isinstance(value, bool) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"`{name}` must be a real number; got {value!r}")
     value = value.item() if isinstance(value, np.generic) else value
     low, high = (float(end) for end in interval[1:-1].split(","))
     above = value >= low if interval[0] == "[" else value > low
     below = value <= high if interval[-1] == "]" else value < high
     if not (above and below):
-        raise ValueError(
-            f"`{name}` must be a real number in {interval}; got {value!r}"
-        )
+        raise ValueError(f"`{name}` must be a real number in {interval}; got {value!r}")
     return float(value)
 
 
 def class_weights(weight, like, axis, name):
-    """One non-negative finite weight per class, or one for all; None stays
-    None.
+    """One non-negative finite weight per class, or one for all; None stays None.
 
     `weight` has shape (K,) for the K classes along `axis` of `like`, or is
     a scalar. It is returned in the dtype of `like`, shaped to broadcast
@@ -464,8 +477,7 @@ def class_weights(weight, like, axis, name):
     n_classes = like.shape[axis]
     if original.shape not in ((), (n_classes,)):
         raise ValueError(
-            f"`{name}` must be one weight per class, shape ({n_classes},), or "
-            "a "
+            f"`{name}` must be one weight per class, shape ({n_classes},), or a "
             f"scalar; got shape {original.shape}"
         )
     no_nan(original, name)
@@ -474,8 +486,7 @@ def class_weights(weight, like, axis, name):
     if bad.any():
         at = first_index(bad) if bad.ndim else ()
         raise ValueError(
-            f"`{name}` must be finite and non-negative; got "
-            f"{original[at].item()!r}"
+            f"`{name}` must be finite and non-negative; got {original[at].item()!r}"
             + (f" at index {at}" if at else "")
         )
     shape = [1] * like.ndim
@@ -484,8 +495,7 @@ def class_weights(weight, like, axis, name):
 
 
 def counts(x, axis, name):
-    """Numbers of samples per class along a class axis; return them with the
-    axis index.
+    """Numbers of samples per class along a class axis; return them with the axis index.
 
     Float data (integers become float64), finite and at least 1: a class
     with no samples has no finite weight.
@@ -507,7 +517,6 @@ def same_shape(x, like, name, like_name):
     """Refuse `x` unless it has the shape of `like`."""
     if x.shape != like.shape:
         raise ValueError(
-            f"`{name}` must have the shape of `{like_name}` {like.shape}; got "
-            f"{x.shape}"
+            f"`{name}` must have the shape of `{like_name}` {like.shape}; got {x.shape}"
         )
     return x

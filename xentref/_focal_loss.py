@@ -1,5 +1,4 @@
-r"""Focal loss (Lin et al. 2017): cross-entropy scaled by :math:`(1 -
-p_t)^\gamma`.
+r"""Focal loss (Lin et al. 2017): cross-entropy scaled by :math:`(1 - p_t)^\gamma`.
 
 The modulating factor is the small probability of being wrong raised to a
 power, so :math:`1 - p_t` is never formed by subtracting :math:`p_t` from 1,
@@ -12,7 +11,6 @@ import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._logsumexp import shift
 from xentref._reduction import (
     apply_reduction,
     apply_weight,
@@ -26,6 +24,7 @@ from xentref._sigmoid_binary_cross_entropy import (
 )
 from xentref._softmax_gradient import (
     as_coefficients,
+    shift,
     softmax_times_total_minus,
 )
 from xentref._typing import ArrayLike, Reduction, Result
@@ -34,31 +33,24 @@ from xentref._typing import ArrayLike, Reduction, Result
 def _checked_sigmoid(logits, targets, gamma, alpha, reduction):
     logits = check.values(logits, "logits")
     check.reduction(reduction)
-    targets = check.unit_interval(
-        targets, "targets", like=logits, like_name="logits"
-    )
+    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits")
     gamma = check.number(gamma, "gamma", "[0, inf)")
     alpha = None if alpha is None else check.number(alpha, "alpha", "[0, 1]")
     return logits, targets, gamma, alpha
 
 
 def _wrong(logits, targets):
-    r""":math:`1 - p_t = (1 - y) \sigma(z) + y \sigma(-z)`: a sum of
-    non-negative terms.
+    r""":math:`1 - p_t = (1 - y) \sigma(z) + y \sigma(-z)`: a sum of non-negative terms.
 
     For a hard target it is one sigmoid, exactly as :func:`sigmoid` forms it.
     """
     with np.errstate(under="ignore"):
         # A product with a tiny sigmoid rounds toward 0, as it should.
-        return (1 - targets) * sigmoid_unchecked(
-            logits
-        ) + targets * sigmoid_unchecked(-logits)
+        return (1 - targets) * sigmoid_unchecked(logits) + targets * sigmoid_unchecked(-logits)
 
 
 def _alpha_t(alpha, targets):
-    """Lin et al.'s balance: alpha on the positive class, 1 - alpha on the
-    negative.
-    """
+    """Lin et al.'s balance: alpha on the positive class, 1 - alpha on the negative."""
     if alpha is None:
         return None
     with np.errstate(under="ignore"):
@@ -121,8 +113,7 @@ def sigmoid_focal_loss(
     .. math::
 
         \ell(z, y) = \alpha_t (1 - p_t)^\gamma \,
-            \big[ y \operatorname{softplus}(-z)
-            + (1 - y) \operatorname{softplus}(z) \big],
+            \big[ y \operatorname{softplus}(-z) + (1 - y) \operatorname{softplus}(z) \big],
 
     the binary cross-entropy scaled down where the prediction is already
     good. This is the definition of torchvision's ``sigmoid_focal_loss`` and
@@ -150,12 +141,7 @@ def sigmoid_focal_loss(
     >>> import xentref
     >>> z, y = np.array([3.0, -1.0, 0.5]), np.array([1.0, 1.0, 0.0])
     >>> focal = xentref.sigmoid_focal_loss(z, y, gamma=0, reduction="none")
-    >>> bool(
-    ...     np.all(
-    ...         focal
-    ...         == xentref.sigmoid_binary_cross_entropy(z, y, reduction="none")
-    ...     )
-    ... )
+    >>> bool(np.all(focal == xentref.sigmoid_binary_cross_entropy(z, y, reduction="none")))
     True
 
     An easy example (z = 3, y = 1) loses far more of its weight than a hard
@@ -171,22 +157,17 @@ def sigmoid_focal_loss(
     >>> print(f"{xentref.sigmoid_focal_loss(30.0, 1.0):.6e}")
     8.194013e-40
     """
-    logits, targets, gamma, alpha = _checked_sigmoid(
-        logits, targets, gamma, alpha, reduction
-    )
+    logits, targets, gamma, alpha = _checked_sigmoid(logits, targets, gamma, alpha, reduction)
     cross_entropy = losses_unchecked(logits, targets, 1 - targets)
     with np.errstate(under="ignore"):
         # A tiny (1 - p_t)^gamma, or its product with the loss, rounds
         # toward 0; 1 - p_t <= 1, so nothing overflows.
         losses = _wrong(logits, targets) ** gamma * cross_entropy
-    return apply_reduction(
-        apply_weight(losses, _alpha_t(alpha, targets)), reduction
-    )
+    return apply_reduction(apply_weight(losses, _alpha_t(alpha, targets)), reduction)
 
 
 def _sigmoid_ratio(logits, targets):
-    r""":math:`\sigma(z) \sigma(-z) / (1 - p_t)`, the derivative of
-    :math:`\log(1 - p_t)` over :math:`1 - 2y`.
+    r""":math:`\sigma(z) \sigma(-z) / (1 - p_t)`, the derivative of :math:`\log(1 - p_t)` over :math:`1 - 2y`.
 
     With :math:`e = e^{-|z|}` it is :math:`1 / ((1 + e) D)`, where :math:`D`
     is :math:`(1 - y)/e + y` for :math:`z \ge 0` and :math:`(1 - y) + y/e`
@@ -231,8 +212,7 @@ def sigmoid_focal_loss_grad(
     See Also
     --------
     xentref.sigmoid_focal_loss
-    xentref.grad.sigmoid_binary_cross_entropy
-        The gradient for :math:`\gamma = 0`.
+    xentref.grad.sigmoid_binary_cross_entropy : the gradient for :math:`\gamma = 0`.
 
     Notes
     -----
@@ -259,18 +239,12 @@ def sigmoid_focal_loss_grad(
     >>> from xentref import grad
     >>> z, y = np.array([3.0, -1.0]), np.array([1.0, 0.0])
     >>> g0 = grad.sigmoid_focal_loss(z, y, gamma=0, reduction="sum")
-    >>> bool(
-    ...     np.all(
-    ...         g0 == grad.sigmoid_binary_cross_entropy(z, y, reduction="sum")
-    ...     )
-    ... )
+    >>> bool(np.all(g0 == grad.sigmoid_binary_cross_entropy(z, y, reduction="sum")))
     True
     >>> print(np.round(grad.sigmoid_focal_loss(z, y, reduction="sum"), 6))
     [-0.000315  0.052581]
     """
-    logits, targets, gamma, alpha = _checked_sigmoid(
-        logits, targets, gamma, alpha, reduction
-    )
+    logits, targets, gamma, alpha = _checked_sigmoid(logits, targets, gamma, alpha, reduction)
     divisor = reduction_divisor(logits.size, reduction)
     cross_entropy = losses_unchecked(logits, targets, 1 - targets)
     slope = gradients_unchecked(logits, targets, 1 - targets)
@@ -294,9 +268,7 @@ def _checked_softmax(logits, targets, gamma, alpha, axis, reduction):
 
 
 def _per_class(logits, axis):
-    r""":math:`-\log p_k`, :math:`1 - p_k` and :math:`p_k` for validated
-    logits.
-    """
+    r""":math:`-\log p_k`, :math:`1 - p_k` and :math:`p_k` for validated logits."""
     shifted, exps, rest = shift(logits, axis)
     surprisal = np.log1p(rest) - shifted
     with np.errstate(under="ignore"):
@@ -387,21 +359,10 @@ def softmax_focal_loss(
     >>> import numpy as np
     >>> import xentref
     >>> z = np.array([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
-    >>> focal = xentref.softmax_focal_loss(
-    ...     z, [0, 0], gamma=0, reduction="none"
-    ... )
-    >>> bool(
-    ...     np.all(
-    ...         focal
-    ...         == xentref.softmax_cross_entropy(z, [0, 0], reduction="none")
-    ...     )
-    ... )
+    >>> focal = xentref.softmax_focal_loss(z, [0, 0], gamma=0, reduction="none")
+    >>> bool(np.all(focal == xentref.softmax_cross_entropy(z, [0, 0], reduction="none")))
     True
-    >>> print(
-    ...     np.round(
-    ...         xentref.softmax_focal_loss(z, [0, 0], reduction="none"), 4
-    ...     )
-    ... )
+    >>> print(np.round(xentref.softmax_focal_loss(z, [0, 0], reduction="none"), 4))
     [0.0041 0.9635]
 
     The loss of a confident, correct prediction keeps its digits:
@@ -419,10 +380,7 @@ def softmax_focal_loss(
         per_class = apply_weight(wrong**gamma * surprisal, alpha)
         if labels is None:
             # A zero target contributes 0, even against a -inf logit.
-            losses = np.sum(
-                probabilities * np.where(probabilities > 0, per_class, 0),
-                axis=axis,
-            )
+            losses = np.sum(probabilities * np.where(probabilities > 0, per_class, 0), axis=axis)
         else:
             losses = np.squeeze(_pick(per_class, labels, axis), axis=axis)
     return apply_reduction(losses, reduction)
@@ -501,20 +459,12 @@ def softmax_focal_loss_grad(
         # p (-log p) / (1 - p), 1 at p = 1 (its limit) and 0 at p = 0 (where
         # -log p = inf); tiny factors and products round toward 0.
         held = np.where(wrong > 0, wrong, 1)
-        ratio = np.where(
-            wrong > 0,
-            probability * np.where(probability > 0, surprisal, 0) / held,
-            1,
-        )
+        ratio = np.where(wrong > 0, probability * np.where(probability > 0, surprisal, 0) / held, 1)
         per_class = apply_weight(wrong**gamma * (1 + gamma * ratio), alpha)
     if labels is None:
         with np.errstate(under="ignore"):
             # A product with a tiny target rounds toward 0.
             coefficients = probabilities * per_class
     else:
-        coefficients = as_coefficients(
-            _pick(per_class, labels, axis), labels, logits, axis
-        )
-    return scale_gradient(
-        softmax_times_total_minus(logits, coefficients, axis), None, divisor
-    )
+        coefficients = as_coefficients(_pick(per_class, labels, axis), labels, logits, axis)
+    return scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor)

@@ -50,7 +50,7 @@ def nll_loss(
 
     Raises
     ------
-    %(type_error)s
+    %(family_type_error)s
     ValueError
         If `log_probs` contains NaN, +inf or a positive entry, a slice is
         not a log-distribution (raw logits, say), the class axis is empty, a
@@ -71,7 +71,10 @@ def nll_loss(
     ``softmax_cross_entropy(z, labels)`` to the last bit. An entry of -inf at
     the label costs :math:`+\infty`. The input is refused unless it is
     normalised, so logits passed by mistake raise an error instead of giving
-    a meaningless, possibly negative, loss.
+    a meaningless, possibly negative, loss. That check is one pass over
+    `log_probs`, block by block: the sum of the exponentials of each slice,
+    whose logarithm must be 0 within the tolerance. float16 and bfloat16
+    are accepted, as by :func:`log_softmax`.
 
     References
     ----------
@@ -90,14 +93,13 @@ def nll_loss(
     >>> xentref.nll_loss([[2.0, 1.0]], [0])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: `log_probs` must hold log-probabilities: ... got 2.3132...
+    ValueError: `log_probs` must hold log-probabilities: ... got 2.3132... at batch index (0,). ...
     """
     log_probs, labels, axis = _checked(log_probs, labels, axis, reduction)
-    picked = np.squeeze(
-        np.take_along_axis(log_probs, labels, axis=axis), axis=axis
-    )
-    # Adding 0.0 turns a -0.0 loss into +0.0 and changes nothing else.
-    return apply_reduction(-picked + 0.0, reduction)
+    picked = np.squeeze(np.take_along_axis(log_probs, labels, axis=axis), axis=axis)
+    # Adding 0 turns a -0.0 loss into +0.0 and changes nothing else (a zero
+    # of the dtype: bfloat16 plus a Python float would become float32).
+    return apply_reduction(-picked + np.zeros((), picked.dtype), reduction)
 
 
 @fill(of=nll_loss)
@@ -151,9 +153,7 @@ def nll_loss_grad(
      [ 0.   0.  -0.5]]
     """
     log_probs, labels, axis = _checked(log_probs, labels, axis, reduction)
-    divisor = reduction_divisor(
-        log_probs.size // log_probs.shape[axis], reduction
-    )
+    divisor = reduction_divisor(log_probs.size // log_probs.shape[axis], reduction)
     grad = np.zeros_like(log_probs)
     np.put_along_axis(grad, labels, -1, axis=axis)
     return scale_gradient(grad, None, divisor)

@@ -1,5 +1,4 @@
-r"""Poly-1 loss (Leng et al. 2022): cross-entropy plus :math:`\epsilon (1 -
-p_t)`.
+r"""Poly-1 loss (Leng et al. 2022): cross-entropy plus :math:`\epsilon (1 - p_t)`.
 
 Cross-entropy is :math:`\sum_{j \ge 1} (1 - p_t)^j / j`; Poly-1 changes the
 coefficient of the first term from 1 to :math:`1 + \epsilon`. The term
@@ -13,6 +12,7 @@ import numpy as np
 from xentref import _check as check
 from xentref._docs import fill
 from xentref._focal_loss import _per_class, _pick, _wrong
+from xentref._logsumexp import log_softmax
 from xentref._reduction import (
     apply_reduction,
     reduction_divisor,
@@ -23,6 +23,7 @@ from xentref._sigmoid_binary_cross_entropy import (
     gradients_unchecked,
     losses_unchecked,
 )
+from xentref._softmax_cross_entropy import softmax_cross_entropy
 from xentref._softmax_gradient import (
     as_coefficients,
     softmax_times_total_minus,
@@ -90,9 +91,8 @@ def softmax_poly1_loss(
 
     .. math::
 
-        \ell(z, t) &= -\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k),
-        \\
-        \ell(z, y) &= -\log p_y + \epsilon (1 - p_y),
+        \ell(z, t) = -\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k),
+        \qquad \ell(z, y) = -\log p_y + \epsilon (1 - p_y),
 
     Optax's ``poly_loss_cross_entropy``. Since :math:`-\log p = \sum_{j \ge 1}
     (1 - p)^j / j`, the loss is a series in :math:`1 - p_t` whose first
@@ -110,44 +110,29 @@ def softmax_poly1_loss(
     >>> import numpy as np
     >>> import xentref
     >>> z = np.array([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
-    >>> poly = xentref.softmax_poly1_loss(
-    ...     z, [0, 0], epsilon=0, reduction="none"
-    ... )
-    >>> bool(
-    ...     np.all(
-    ...         poly
-    ...         == xentref.softmax_cross_entropy(z, [0, 0], reduction="none")
-    ...     )
-    ... )
+    >>> poly = xentref.softmax_poly1_loss(z, [0, 0], epsilon=0, reduction="none")
+    >>> bool(np.all(poly == xentref.softmax_cross_entropy(z, [0, 0], reduction="none")))
     True
 
     With :math:`\epsilon = 2` the loss grows by :math:`2 (1 - p_y)`:
 
-    >>> extra = (
-    ...     xentref.softmax_poly1_loss(z, [0, 0], epsilon=2, reduction="none")
-    ...     - poly
-    ... )
-    >>> print(
-    ...     np.round(extra / 2, 4), np.round(1 - xentref.softmax(z)[:, 0], 4)
-    ... )
+    >>> extra = xentref.softmax_poly1_loss(z, [0, 0], epsilon=2, reduction="none") - poly
+    >>> print(np.round(extra / 2, 4), np.round(1 - xentref.softmax(z)[:, 0], 4))
     [0.1562 0.7881] [0.1562 0.7881]
     """
-    logits, axis, probabilities, labels, epsilon = _checked_softmax(
-        logits, targets, epsilon, axis, reduction
-    )
-    surprisal, wrong, _ = _per_class(logits, axis)
-    if labels is None:
-        with np.errstate(under="ignore"):
-            # A product with a tiny target rounds toward 0. A zero target
-            # contributes 0, even against a -inf logit.
-            cross_entropy = np.sum(
-                probabilities * np.where(probabilities > 0, surprisal, 0),
-                axis=axis,
-            )
-            wrong = np.sum(probabilities * wrong, axis=axis)
-    else:
-        cross_entropy = np.squeeze(_pick(surprisal, labels, axis), axis=axis)
-        wrong = np.squeeze(_pick(wrong, labels, axis), axis=axis)
+    logits, axis, probabilities, labels, epsilon = _checked_softmax(logits, targets, epsilon, axis, reduction)
+    # The cross-entropy from the kernel: exact shift, and no overflow of a
+    # term when the sum is finite.
+    cross_entropy = softmax_cross_entropy(logits, targets, axis=axis, reduction="none")
+    with np.errstate(under="ignore"):
+        # 1 - p from log p: -expm1 keeps the digits of a tiny 1 - p, and for
+        # a label it is formed from the loss itself, so that
+        # -log p - (1 - p) >= 0 holds in floats too. A tiny product rounds
+        # toward 0.
+        if labels is None:
+            wrong = np.sum(probabilities * -np.expm1(log_softmax(logits, axis=axis)), axis=axis)
+        else:
+            wrong = -np.expm1(-cross_entropy)
     with np.errstate(under="ignore", over="ignore"):
         # A tiny product rounds toward 0; a huge loss plus a term of at most
         # epsilon may round to inf.
@@ -207,14 +192,10 @@ def softmax_poly1_loss_grad(
     >>> z = np.array([[2.0, 0.0, -1.0]])
     >>> g = grad.softmax_poly1_loss(z, [0], epsilon=2)
     >>> g0 = grad.softmax_cross_entropy(z, [0])
-    >>> print(
-    ...     np.round(g / g0, 4), np.round(1 + 2 * xentref.softmax(z)[:, 0], 4)
-    ... )
+    >>> print(np.round(g / g0, 4), np.round(1 + 2 * xentref.softmax(z)[:, 0], 4))
     [[2.6876 2.6876 2.6876]] [2.6876]
     """
-    logits, axis, probabilities, labels, epsilon = _checked_softmax(
-        logits, targets, epsilon, axis, reduction
-    )
+    logits, axis, probabilities, labels, epsilon = _checked_softmax(logits, targets, epsilon, axis, reduction)
     divisor = reduction_divisor(logits.size // logits.shape[axis], reduction)
     _, _, probability = _per_class(logits, axis)
     if labels is None:
@@ -222,23 +203,14 @@ def softmax_poly1_loss_grad(
             # A product with a tiny probability rounds toward 0.
             coefficients = probabilities * (1 + epsilon * probability)
     else:
-        coefficients = as_coefficients(
-            1 + epsilon * _pick(probability, labels, axis),
-            labels,
-            logits,
-            axis,
-        )
-    return scale_gradient(
-        softmax_times_total_minus(logits, coefficients, axis), None, divisor
-    )
+        coefficients = as_coefficients(1 + epsilon * _pick(probability, labels, axis), labels, logits, axis)
+    return scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor)
 
 
 def _checked_sigmoid(logits, targets, epsilon, reduction):
     logits = check.values(logits, "logits")
     check.reduction(reduction)
-    targets = check.unit_interval(
-        targets, "targets", like=logits, like_name="logits"
-    )
+    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits")
     epsilon = check.number(epsilon, "epsilon", EPSILON)
     return logits, targets, epsilon
 
@@ -291,8 +263,8 @@ def sigmoid_poly1_loss(
 
     .. math::
 
-        \ell(z, y) = y \operatorname{softplus}(-z)
-            + (1 - y) \operatorname{softplus}(z) + \epsilon (1 - p_t),
+        \ell(z, y) = y \operatorname{softplus}(-z) + (1 - y) \operatorname{softplus}(z)
+            + \epsilon (1 - p_t),
 
     Leng et al.'s Poly-1 for binary and multi-label classification, with
     :math:`1 - p_t = (1 - y) \sigma(z) + y \sigma(-z)` formed from terms of
@@ -308,24 +280,14 @@ def sigmoid_poly1_loss(
     >>> import xentref
     >>> z, y = np.array([2.0, -1.0]), np.array([1.0, 1.0])
     >>> poly = xentref.sigmoid_poly1_loss(z, y, epsilon=1, reduction="none")
-    >>> print(
-    ...     np.round(
-    ...         poly
-    ...         - xentref.sigmoid_binary_cross_entropy(z, y, reduction="none"),
-    ...         4,
-    ...     )
-    ... )
+    >>> print(np.round(poly - xentref.sigmoid_binary_cross_entropy(z, y, reduction="none"), 4))
     [0.1192 0.7311]
     """
-    logits, targets, epsilon = _checked_sigmoid(
-        logits, targets, epsilon, reduction
-    )
+    logits, targets, epsilon = _checked_sigmoid(logits, targets, epsilon, reduction)
     cross_entropy = losses_unchecked(logits, targets, 1 - targets)
     with np.errstate(over="ignore"):
         # A huge loss plus a term of at most epsilon may round to inf.
-        return apply_reduction(
-            cross_entropy + epsilon * _wrong(logits, targets), reduction
-        )
+        return apply_reduction(cross_entropy + epsilon * _wrong(logits, targets), reduction)
 
 
 @fill(of=sigmoid_poly1_loss)
@@ -356,8 +318,7 @@ def sigmoid_poly1_loss_grad(
     See Also
     --------
     xentref.sigmoid_poly1_loss
-    xentref.grad.sigmoid_binary_cross_entropy
-        The gradient for :math:`\epsilon = 0`.
+    xentref.grad.sigmoid_binary_cross_entropy : the gradient for :math:`\epsilon = 0`.
 
     Notes
     -----
@@ -377,16 +338,10 @@ def sigmoid_poly1_loss_grad(
     --------
     >>> import numpy as np
     >>> from xentref import grad
-    >>> print(
-    ...     grad.sigmoid_poly1_loss(
-    ...         [0.0, 0.0], [1.0, 0.0], epsilon=2, reduction="sum"
-    ...     )
-    ... )
+    >>> print(grad.sigmoid_poly1_loss([0.0, 0.0], [1.0, 0.0], epsilon=2, reduction="sum"))
     [-1.  1.]
     """
-    logits, targets, epsilon = _checked_sigmoid(
-        logits, targets, epsilon, reduction
-    )
+    logits, targets, epsilon = _checked_sigmoid(logits, targets, epsilon, reduction)
     divisor = reduction_divisor(logits.size, reduction)
     slope = gradients_unchecked(logits, targets, 1 - targets)
     with np.errstate(under="ignore"):

@@ -17,11 +17,7 @@ For example, cross-entropy is entropy plus KL divergence:
 >>> from xentref import symbolic
 >>> p = symbolic.probabilities("p", 2)
 >>> q = symbolic.probabilities("q", 2)
->>> gap = (
-...     symbolic.cross_entropy(p, q)
-...     - symbolic.entropy(p)
-...     - symbolic.kl_divergence(p, q)
-... )
+>>> gap = symbolic.cross_entropy(p, q) - symbolic.entropy(p) - symbolic.kl_divergence(p, q)
 >>> sp.simplify(sp.expand_log(gap))
 0
 """
@@ -32,8 +28,7 @@ try:
     import sympy as sp
 except ImportError as error:  # the core of xentref needs only NumPy
     raise ImportError(
-        'xentref.symbolic needs SymPy, an optional dependency: pip install '
-        '"xentref[symbolic]"'
+        'xentref.symbolic needs SymPy, an optional dependency: pip install "xentref[symbolic]"'
     ) from error
 
 from collections.abc import Sequence
@@ -60,7 +55,7 @@ def probabilities(name: str, k: int) -> list[sp.Symbol]:
 
 
 def surprisal(p: Scalar, base: Scalar | None = None) -> sp.Expr:
-    r"""Information content :math:`-\log p` of an outcome of probability p."""
+    r"""Information content :math:`-\log p` of an outcome of probability `p`."""
     return _in_unit(-sp.log(p), base)
 
 
@@ -76,17 +71,12 @@ def binary_entropy(p: Scalar, base: Scalar | None = None) -> sp.Expr:
 
 def cross_entropy(p: Vector, q: Vector, base: Scalar | None = None) -> sp.Expr:
     r""":math:`H(p, q) = -\sum_k p_k \log q_k`."""
-    return _in_unit(
-        -sp.Add(*[pk * sp.log(qk) for pk, qk in zip(p, q, strict=True)]), base
-    )
+    return _in_unit(-sp.Add(*[pk * sp.log(qk) for pk, qk in zip(p, q, strict=True)]), base)
 
 
 def kl_divergence(p: Vector, q: Vector, base: Scalar | None = None) -> sp.Expr:
     r""":math:`D_{KL}(p \| q) = \sum_k p_k \log(p_k / q_k)`."""
-    return _in_unit(
-        sp.Add(*[pk * sp.log(pk / qk) for pk, qk in zip(p, q, strict=True)]),
-        base,
-    )
+    return _in_unit(sp.Add(*[pk * sp.log(pk / qk) for pk, qk in zip(p, q, strict=True)]), base)
 
 
 def logsumexp(z: Vector) -> sp.Expr:
@@ -115,9 +105,7 @@ def softmax_cross_entropy(z: Vector, target: int | Vector) -> sp.Expr:
     """
     if isinstance(target, int):
         return logsumexp(z) - z[target]
-    return -sp.Add(
-        *[tk * lk for tk, lk in zip(target, log_softmax(z), strict=True)]
-    )
+    return -sp.Add(*[tk * lk for tk, lk in zip(target, log_softmax(z), strict=True)])
 
 
 def sigmoid(z: Scalar) -> sp.Expr:
@@ -136,7 +124,7 @@ def softplus(z: Scalar) -> sp.Expr:
 
 
 def binary_cross_entropy(p: Scalar, y: Scalar) -> sp.Expr:
-    r""":math:`-[y \log p + (1 - y) \log(1 - p)]`: prediction p, target y."""
+    r""":math:`-[y \log p + (1 - y) \log(1 - p)]` for a prediction `p` of target `y`."""
     return -(y * sp.log(p) + (1 - y) * sp.log(1 - p))
 
 
@@ -145,22 +133,18 @@ def sigmoid_binary_cross_entropy(
     y: Scalar,
     pos_weight: Scalar = 1,
 ) -> sp.Expr:
-    r""":math:`-[w_+ y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))]`.
-
-    :math:`w_+` is `pos_weight`.
-    """
-    return -(
-        pos_weight * y * sp.log(sigmoid(z)) + (1 - y) * sp.log(1 - sigmoid(z))
-    )
+    r""":math:`-[w_+ y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))]`, with :math:`w_+`
+    = `pos_weight`."""
+    return -(pos_weight * y * sp.log(sigmoid(z)) + (1 - y) * sp.log(1 - sigmoid(z)))
 
 
 def nll_loss(log_probs: Vector, label: int) -> Scalar:
-    r""":math:`-\log p_y`: the entry of `log_probs` at `label`, negated."""
+    r""":math:`-\log p_y`, the entry of `log_probs` at class index `label`, negated."""
     return -log_probs[label]
 
 
 def _wrong(z, y):
-    r""":math:`1 - p_t`, :math:`p_t = y \sigma(z) + (1 - y)(1 - \sigma(z))`."""
+    r""":math:`1 - p_t` with :math:`p_t = y \sigma(z) + (1 - y)(1 - \sigma(z))`."""
     p_t = y * sigmoid(z) + (1 - y) * (1 - sigmoid(z))
     return 1 - p_t
 
@@ -171,10 +155,8 @@ def sigmoid_focal_loss(
     gamma: Scalar = 2,
     alpha: Scalar | None = None,
 ) -> sp.Expr:
-    r""":math:`\alpha_t (1 - p_t)^\gamma` times the BCE of :math:`\sigma(z)`.
-
-    :math:`\alpha_t = \alpha y + (1 - \alpha)(1 - y)`, or 1 for `alpha` None.
-    """
+    r""":math:`\alpha_t (1 - p_t)^\gamma` times the binary cross-entropy of :math:`\sigma(z)`,
+    :math:`\alpha_t = \alpha y + (1 - \alpha)(1 - y)` (1 for `alpha` None)."""
     alpha_t = 1 if alpha is None else alpha * y + (1 - alpha) * (1 - y)
     return alpha_t * _wrong(z, y) ** gamma * sigmoid_binary_cross_entropy(z, y)
 
@@ -185,19 +167,16 @@ def softmax_focal_loss(
     gamma: Scalar = 2,
     alpha: Vector | None = None,
 ) -> sp.Expr:
-    r""":math:`-\sum_k \alpha_k t_k (1 - p_k)^\gamma \log p_k`.
+    r""":math:`-\sum_k \alpha_k t_k (1 - p_k)^\gamma \log p_k` with :math:`p = \operatorname{softmax}(z)`.
 
-    Here :math:`p = \operatorname{softmax}(z)`; `target` is a class index
-    or a sequence of probabilities; `alpha` a sequence of class weights, or
-    None for 1.
+    `target` is a class index or a sequence of probabilities; `alpha` a
+    sequence of class weights, or None for 1.
     """
     if isinstance(target, int):
         target = [1 if k == target else 0 for k in range(len(z))]
     alpha = [1] * len(z) if alpha is None else alpha
     terms = zip(alpha, target, softmax(z), log_softmax(z), strict=True)
-    return -sp.Add(
-        *[a * t * (1 - p) ** gamma * log_p for a, t, p, log_p in terms]
-    )
+    return -sp.Add(*[a * t * (1 - p) ** gamma * log_p for a, t, p, log_p in terms])
 
 
 def softmax_poly1_loss(
@@ -205,22 +184,15 @@ def softmax_poly1_loss(
     target: int | Vector,
     epsilon: Scalar,
 ) -> sp.Expr:
-    r""":math:`-\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k)`.
-
-    Here :math:`p = \operatorname{softmax}(z)`.
-    """
+    r""":math:`-\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k)` with :math:`p = \operatorname{softmax}(z)`."""
     if isinstance(target, int):
         target = [1 if k == target else 0 for k in range(len(z))]
-    wrong = sp.Add(
-        *[t * (1 - p) for t, p in zip(target, softmax(z), strict=True)]
-    )
+    wrong = sp.Add(*[t * (1 - p) for t, p in zip(target, softmax(z), strict=True)])
     return softmax_cross_entropy(z, target) + epsilon * wrong
 
 
 def sigmoid_poly1_loss(z: Scalar, y: Scalar, epsilon: Scalar) -> sp.Expr:
-    r"""The binary cross-entropy of :math:`\sigma(z)` plus :math:`\epsilon
-    (1 - p_t)`.
-    """
+    r"""The binary cross-entropy of :math:`\sigma(z)` plus :math:`\epsilon (1 - p_t)`."""
     return sigmoid_binary_cross_entropy(z, y) + epsilon * _wrong(z, y)
 
 
@@ -228,10 +200,7 @@ def class_balanced_weights(
     counts: Sequence[int],
     beta: Scalar,
 ) -> list[sp.Expr]:
-    r""":math:`K (1/E_{n_c}) / \sum_j (1/E_{n_j})` for each class c.
-
-    Here :math:`E_n = (1 - \beta^n)/(1 - \beta)`.
-    """
+    r""":math:`K (1/E_{n_c}) / \sum_j (1/E_{n_j})` with :math:`E_n = (1 - \beta^n)/(1 - \beta)`, for each class c."""
     inverse = [(1 - beta) / (1 - beta**n) for n in counts]
     total = sp.Add(*inverse)
     return [len(counts) * v / total for v in inverse]
@@ -243,29 +212,18 @@ def kl_divergence_of_log_probs(
     base: Scalar | None = None,
 ) -> sp.Expr:
     r""":math:`\sum_k e^{l_{p,k}} (l_{p,k} - l_{q,k})`."""
-    terms = [
-        sp.exp(lp) * (lp - lq) for lp, lq in zip(log_p, log_q, strict=True)
-    ]
+    terms = [sp.exp(lp) * (lp - lq) for lp, lq in zip(log_p, log_q, strict=True)]
     return _in_unit(sp.Add(*terms), base)
 
 
 def distillation_loss(s: Vector, t: Vector, temperature: Scalar) -> sp.Expr:
-    r""":math:`T^2 D_{KL}(p \| q)`.
-
-    Here :math:`p = \operatorname{softmax}(t/T)` and
-    :math:`q = \operatorname{softmax}(s/T)`.
-    """
+    r""":math:`T^2 D_{KL}(\operatorname{softmax}(t/T) \| \operatorname{softmax}(s/T))`."""
     softened = [[v / temperature for v in logits] for logits in (t, s)]
-    return temperature**2 * kl_divergence(
-        softmax(softened[0]), softmax(softened[1])
-    )
+    return temperature**2 * kl_divergence(softmax(softened[0]), softmax(softened[1]))
 
 
 def brier_score(q: Vector, target: int | Vector) -> sp.Expr:
-    r""":math:`\sum_k (q_k - t_k)^2`.
-
-    `target` is a class index (one-hot t) or target probabilities.
-    """
+    r""":math:`\sum_k (q_k - t_k)^2` for a class index `target` (one-hot t) or target probabilities."""
     if isinstance(target, int):
         target = [1 if k == target else 0 for k in range(len(q))]
     return sp.Add(*[(qk - tk) ** 2 for qk, tk in zip(q, target, strict=True)])
@@ -276,11 +234,11 @@ def expected_calibration_error(
     labels: Sequence[int],
     n_bins: int = 15,
 ) -> sp.Expr:
-    r""":math:`\frac{1}{N} \sum_m |\sum_{i \in B_m} ([\hat y_i = y_i] - c_i)|`.
+    r""":math:`\frac{1}{N} \sum_m |\sum_{i \in B_m} ([\hat y_i = y_i] - c_i)|` over `rows` of probabilities.
 
-    `rows` holds probabilities; :math:`c_i = \max_k q_{ik}`; :math:`\hat y_i`
-    is the first class with that probability; :math:`B_m` holds the confidences
-    with :math:`e_{m-1} < c_i \le e_m`, where :math:`e_m` is the float64 number
+    :math:`c_i = \max_k q_{ik}`; :math:`\hat y_i` is the first class with that
+    probability; :math:`B_m` holds the confidences with
+    :math:`e_{m-1} < c_i \le e_m`, where :math:`e_m` is the float64 number
     nearest to :math:`m / M` (taken exactly as a rational), and the last bin
     also holds confidences above 1. Each indicator is a ``Piecewise``, so the
     expression is exact once the probabilities are numbers.
@@ -289,15 +247,25 @@ def expected_calibration_error(
     gaps = [0] * n_bins
     for row, y in zip(rows, labels, strict=True):
         confidence = sp.Max(*row)
-        first_max = [row[y] > row[j] for j in range(y)] + [
-            row[y] >= row[j] for j in range(y + 1, len(row))
-        ]
+        first_max = [row[y] > row[j] for j in range(y)] + [row[y] >= row[j] for j in range(y + 1, len(row))]
         right = sp.Piecewise((1, sp.And(*first_max)), (0, True))
         for m in range(n_bins):
-            inside = [confidence > edges[m]] + (
-                [confidence <= edges[m + 1]] if m < n_bins - 1 else []
-            )
-            gaps[m] += sp.Piecewise(
-                (right - confidence, sp.And(*inside)), (0, True)
-            )
+            inside = [confidence > edges[m]] + ([confidence <= edges[m + 1]] if m < n_bins - 1 else [])
+            gaps[m] += sp.Piecewise((right - confidence, sp.And(*inside)), (0, True))
     return sp.Add(*[sp.Abs(gap) for gap in gaps]) / len(rows)
+
+
+def linear_softmax_cross_entropy(
+    hidden: Vector, weight: Sequence[Vector], label: int, bias: Vector | None = None
+) -> sp.Expr:
+    r""":math:`\operatorname{logsumexp}_k(h \cdot w_k + b_k) - (h \cdot w_y + b_y)` for one token.
+
+    `hidden` holds its d features, `weight` one sequence of d entries per
+    class, `bias` one entry per class (or None), `label` a class index.
+    """
+    bias = [0] * len(weight) if bias is None else bias
+    logits = [
+        sp.Add(*[h * w for h, w in zip(hidden, row, strict=True)]) + b
+        for row, b in zip(weight, bias, strict=True)
+    ]
+    return softmax_cross_entropy(logits, label)

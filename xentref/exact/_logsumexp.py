@@ -20,6 +20,12 @@ from xentref.exact._doc import mirrors
 from xentref.exact._reduction import add, reduced
 from xentref.exact._split import Split
 
+# Gaps below this have exponentials under 2^-57700: a result is split into
+# the part without them, exact when the nearer gaps are ties, and their
+# correction, of known sign. Nearer terms are resolved by the working
+# precision (at most 2^16 bits).
+FAR = -40000
+
 
 class Shifted:
     """A row of logits with a finite maximum, shifted by it.
@@ -27,18 +33,23 @@ class Shifted:
     ``gaps[k]`` is :math:`z_k - a` (None for a -inf logit), ``exps[k]`` is
     :math:`e^{z_k - a}` (an exact 0 for a -inf logit), ``top`` is the index
     :math:`m` of the first largest entry and ``rest`` is :math:`s`.
+    ``near_rest`` is the part of :math:`s` from gaps above :data:`FAR`:
+    an exact integer when those are ties at the maximum, which lets a
+    result be split into an exact part and a correction of known sign.
     """
 
     def __init__(self, row):
         top_value = max(row)
         self.top = row.index(top_value)
-        self.gaps = [
-            None if z == -math.inf else exact(z) - exact(top_value)
-            for z in row
-        ]
+        self.gaps = [None if z == -math.inf else exact(z) - exact(top_value) for z in row]
         self.exps = [arb(0) if gap is None else gap.exp() for gap in self.gaps]
         self.exps[self.top] = arb(1)
-        self.rest = add(self.exps[: self.top] + self.exps[self.top + 1 :])
+        others = [k for k in range(len(row)) if k != self.top]
+        self.rest = add([self.exps[k] for k in others])
+        self.near = [gap is not None and gap > FAR for gap in self.gaps]
+        self.near_rest = add([self.exps[k] for k in others if self.near[k]])
+        # Every near entry ties with the maximum: softmax values are rationals.
+        self.ties = all(gap.is_zero() for gap, near in zip(self.gaps, self.near) if near)
 
     def log_normaliser(self):
         """:math:`\\log \\sum_k e^{z_k - a} = \\operatorname{log1p}(s)`."""
@@ -51,9 +62,7 @@ def logits_rows(logits, axis):
     return logits, axis, class_rows(logits, axis)
 
 
-@mirrors(
-    "xentref.logsumexp", "Exact log-sum-exp.", r"\log \sum_k e^{x_k}", "lse"
-)
+@mirrors("xentref.logsumexp", "Exact log-sum-exp.", r"\log \sum_k e^{x_k}", "lse")
 def logsumexp(x: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.logsumexp(x, axis=axis)
     _, _, rows = logits_rows(x, axis)
@@ -66,29 +75,20 @@ def logsumexp(x: ArrayLike, *, axis: int = -1) -> Result:
         shifted = Shifted(row)
         return exact(row[shifted.top]) + shifted.log_normaliser()
 
-    return reduced(
-        [lambda row=row: value(row) for row in rows],
-        "none",
-        template,
-        "logsumexp",
-    )
+    return reduced([lambda row=row: value(row) for row in rows], "none", template, "logsumexp")
 
 
 def per_class(template, axis, rows, row_values, name):
     """Certify a row's values together; the rows are certified one by one."""
     values = []
     for row in rows:
-        values += certify(
-            lambda row=row: row_values(row), template.dtype, name
-        )
+        values += certify(lambda row=row: row_values(row), template.dtype, name)
     return like(template, values, axis)
 
 
 @mirrors(
-    "xentref.log_softmax",
-    "Exact log-softmax.",
-    r"\log \operatorname{softmax}(z)_k = z_k - \log \sum_j e^{z_j}",
-    "log_p",
+    "xentref.log_softmax", "Exact log-softmax.",
+    r"\log \operatorname{softmax}(z)_k = z_k - \log \sum_j e^{z_j}", "log_p",
 )
 def log_softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.log_softmax(logits, axis=axis)
@@ -97,19 +97,14 @@ def log_softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     def row_values(row):
         shifted = Shifted(row)
         log_normaliser = shifted.log_normaliser()
-        return [
-            -math.inf if gap is None else Split(gap, -log_normaliser, -1)
-            for gap in shifted.gaps
-        ]
+        return [-math.inf if gap is None else Split(gap, -log_normaliser, -1) for gap in shifted.gaps]
 
     return per_class(template, axis, rows, row_values, "log_softmax")
 
 
 @mirrors(
-    "xentref.softmax",
-    "Exact softmax.",
-    r"\operatorname{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}",
-    "p",
+    "xentref.softmax", "Exact softmax.",
+    r"\operatorname{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}", "p",
 )
 def softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.softmax(logits, axis=axis)
