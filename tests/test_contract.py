@@ -7,6 +7,7 @@ its own semantics) lives in that function's own test file.
 
 import inspect
 import re
+import typing
 
 import ml_dtypes
 import numpy as np
@@ -17,7 +18,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import xentref
-from xentref import exact
+from xentref import exact, symbolic
+from xentref._typing import Result
 from cases import CASES, CLASS_AXIS, REDUCED, Draw
 from helpers import ulps_of
 
@@ -96,9 +98,21 @@ def test_every_loss_has_a_gradient_and_an_exact_form_with_its_signature():
         signature = inspect.signature(case.function)
         assert inspect.signature(getattr(exact, case.name)) == signature
         if case.gradient is not None:
-            assert inspect.signature(case.gradient) == signature
-            assert inspect.signature(getattr(exact.grad, case.name)) == signature
+            # Same parameters; a gradient may return another type (the fused
+            # head's is a named tuple).
+            gradient = inspect.signature(case.gradient)
+            assert gradient.parameters == signature.parameters
+            assert inspect.signature(getattr(exact.grad, case.name)) == gradient
     assert set(xentref.grad.__all__) == {case.name for case in LOSSES}
+
+
+@pytest.mark.parametrize("module", [xentref, xentref.grad, exact, exact.grad], ids=lambda m: m.__name__)
+def test_every_public_function_has_type_hints(module):
+    for name in module.__all__:
+        function = getattr(module, name)
+        hints = typing.get_type_hints(function)  # resolves each hint, or raises
+        expected = {*inspect.signature(function).parameters, "return"}
+        assert set(hints) == expected, f"{module.__name__}.{name} lacks hints for {expected - set(hints)}"
 
 
 def test_options_are_keyword_only():
@@ -120,6 +134,7 @@ def test_within_its_ulps_of_exact(case, extreme, dtype):
     actual = case.function(*args, **kwargs, **options)
     expected = getattr(exact, case.name)(*args, **kwargs, **options)
     assert actual.dtype == dtype and expected.dtype == dtype
+    assert isinstance(actual, Result) and isinstance(expected, Result)  # as the hints say
     errors = ulps_of(actual, expected, case.scale and case.scale(args, kwargs))
     assert np.max(errors) <= case.ulps, f"{np.max(errors)} ulps at {np.argmax(errors)}"
 
@@ -194,6 +209,7 @@ def test_gradient_within_its_ulps_of_exact(case, extreme, dtype):
     actual = case.gradient(*args, **kwargs)
     expected = getattr(exact.grad, case.name)(*args, **kwargs)
     first = outputs(actual)[0]
+    assert isinstance(first, Result) and isinstance(outputs(expected)[0], Result)  # as the hints say
     assert first.dtype == dtype and first.shape == np.shape(args[case.differentiate])
     assert_gradient_within(case, actual, expected, grad_scales(case, args, kwargs, _mean_count(case, args)))
 

@@ -58,7 +58,7 @@ def floats(x, name, half=False):
     x = array(x, name)
     if x.dtype.kind in "biu":
         return x.astype(np.float64)
-    allowed = ((np.float32, np.float64) + HALF) if half else (np.float32, np.float64)
+    allowed = ((np.float32, np.float64, *HALF)) if half else (np.float32, np.float64)
     if x.dtype not in allowed:
         names = f"{', '.join(str(np.dtype(d)) for d in HALF)}, float32 or float64" if half else "float32 or float64"
         raise TypeError(f"`{name}` must hold real numbers of dtype {names}; got dtype {x.dtype}")

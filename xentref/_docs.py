@@ -16,11 +16,16 @@ REFERENCES = {
         "Analysis 41 (2021), 2311-2330. https://doi.org/10.1093/imanum/draa038"
     ),
     "goodfellow": (
-        "I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press, 2016"
+        "I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT "
+        "Press, 2016"
     ),
-    "bishop": "C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer, 2006",
+    "bishop": (
+        "C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer, "
+        "2006"
+    ),
     "cover_thomas": (
-        "T. M. Cover and J. A. Thomas, *Elements of Information Theory*, 2nd ed., "
+        "T. M. Cover and J. A. Thomas, *Elements of Information Theory*, 2nd "
+        "ed., "
         "Wiley, 2006"
     ),
     "shannon": (
@@ -44,7 +49,8 @@ REFERENCES = {
         "Computer Vision (ICCV), 2017, 2980-2988. https://arxiv.org/abs/1708.02002"
     ),
     "leng": (
-        'Z. Leng, M. Tan, C. Liu, E. D. Cubuk, X. Shi, S. Cheng and D. Anguelov, '
+        "Z. Leng, M. Tan, C. Liu, E. D. Cubuk, X. Shi, S. Cheng and D. "
+        "Anguelov, "
         '"PolyLoss: a polynomial expansion perspective of classification loss '
         'functions", International Conference on Learning Representations '
         "(ICLR), 2022. https://arxiv.org/abs/2204.12511"
@@ -65,7 +71,8 @@ REFERENCES = {
         'softmax", 2018. https://arxiv.org/abs/1805.02867'
     ),
     "machler": (
-        'M. Mächler, "Accurately computing log(1 - exp(-\\|a\\|)), assessed by '
+        'M. Mächler, "Accurately computing log(1 - exp(-\\|a\\|)), assessed '
+        'by '
         'the Rmpfr package", 2012. '
         "https://cran.r-project.org/package=Rmpfr/vignettes/log1mexp-note.pdf"
     ),
@@ -193,11 +200,16 @@ def fill(of=None):
 
     def indented(match):
         indent, key = match.groups()
-        return "\n".join(indent + line if line else line for line in fragments[key].split("\n"))
+        return "\n".join(
+            indent + line if line else line
+            for line in fragments[key].split("\n")
+        )
 
     def decorate(function):
         doc = _ALONE.sub(indented, function.__doc__)
-        function.__doc__ = _PLACEHOLDER.sub(lambda m: fragments[m.group(1)], doc)
+        function.__doc__ = _PLACEHOLDER.sub(
+            lambda m: fragments[m.group(1)], doc
+        )
         return function
 
     return decorate

@@ -13,6 +13,8 @@ Leaving the largest term out of :math:`s` is what keeps a tiny
 :math:`\operatorname{log1p}(s)` accurate: ``log(1 + s)`` would round it away.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _blocks as blocks
@@ -27,10 +29,11 @@ from xentref._shift import (
     scaled_exps,
     shifted_chunks,
 )
+from xentref._typing import ArrayLike, Result
 
 
 @fill()
-def logsumexp(x, *, axis=-1):
+def logsumexp(x: ArrayLike, *, axis: int = -1) -> Result:
     r"""Logarithm of the sum of exponentials, without overflow or underflow.
 
     Parameters
@@ -123,7 +126,7 @@ def logsumexp(x, *, axis=-1):
 
 
 @fill()
-def log_softmax(logits, *, axis=-1):
+def log_softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     r"""Logarithm of the softmax, computed without forming the softmax.
 
     Parameters
@@ -216,7 +219,7 @@ def _per_class(logits, axis, values, what, keep_gaps=False):
 
 
 @fill()
-def softmax(logits, *, axis=-1):
+def softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     r"""Normalised exponentials of the logits: a probability distribution.
 
     Parameters

@@ -33,7 +33,8 @@ def apply_reduction(losses, reduction):
         return round_to(np.asarray(total), losses.dtype)[()]
     if reduction == "sum":
         with np.errstate(over="ignore"):
-            # A sum beyond the float range rounds to inf, as IEEE overflow does.
+            # A sum beyond the float range rounds to inf, as IEEE overflow
+            # does.
             return np.sum(losses)
     if losses.size == 0:
         raise _empty_mean()
@@ -51,7 +52,8 @@ def apply_reduction(losses, reduction):
 
 
 def reduction_divisor(n_losses, reduction):
-    """What the gradient of the summed losses is divided by under ``reduction``.
+    """What the gradient of the summed losses is divided by under
+    ``reduction``.
 
     The count of losses for ``"mean"``, 1 otherwise: ``"none"`` asks for the
     gradient of each loss with respect to its own inputs, which is the
@@ -66,7 +68,8 @@ def reduction_divisor(n_losses, reduction):
 
 
 def apply_weight(values, weight):
-    """``weight * values``, with a zero weight giving 0 even where a value is inf.
+    """``weight * values``, with a zero weight giving 0 even where a value is
+    inf.
 
     A zero weight removes an element from the loss, so an infinite loss or
     gradient there must not turn into NaN.
@@ -80,7 +83,9 @@ def apply_weight(values, weight):
 
 
 def scale_gradient(grad, weight, divisor):
-    """``weight * grad / divisor``, as in :func:`apply_weight` and :func:`reduction_divisor`."""
+    """``weight * grad / divisor``, as in :func:`apply_weight` and
+    :func:`reduction_divisor`.
+    """
     with np.errstate(under="ignore"):
         # A gradient below the normal range rounds to a subnormal or 0.
         return apply_weight(grad, weight) / divisor
