@@ -95,7 +95,9 @@ def screenshot(browser, name, full_page=False):
     """Save what the browser shows to _build/screenshots/<name>.png."""
     if full_page:
         width = browser.execute_script("return window.innerWidth")
-        height = browser.execute_script("return document.documentElement.scrollHeight")
+        # Chromium times out on captures much taller than this (the API
+        # page is over 100,000 px at 1280 px): the top of a long page.
+        height = min(browser.execute_script("return document.documentElement.scrollHeight"), 16_000)
         metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
         browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     png = browser.get_screenshot_as_png()
