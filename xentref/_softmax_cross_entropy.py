@@ -81,7 +81,7 @@ def softmax_cross_entropy(
 
     %(exact_shift)s
 
-    Accuracy: each float64 loss is within 3 ulps of the correctly rounded
+    Accuracy: each float64 loss is within 4 ulps of the correctly rounded
     value, for labels and for probability targets. ``"sum"`` and
     ``"mean"`` add the rounded losses in their dtype (half precision: in
     float64, rounded once).
