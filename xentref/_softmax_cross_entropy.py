@@ -15,6 +15,39 @@ def _checked(logits, targets, axis, reduction):
     return logits, axis, probabilities, labels
 
 
+def losses_unchecked(logits, axis, probabilities, labels):
+    """Each example's loss, for checked logits and targets as :func:`check.targets` returns them."""
+    losses_per_class = neg_log_softmax(logits, axis)
+    if labels is None:
+        with np.errstate(under="ignore"):
+            # A zero target contributes 0, even against a -inf logit; a
+            # product with a subnormal target rounds toward 0, as it should.
+            terms = probabilities * np.where(probabilities > 0, losses_per_class, 0)
+        return np.sum(terms, axis=axis)
+    return np.squeeze(np.take_along_axis(losses_per_class, labels, axis=axis), axis=axis)
+
+
+def gradient_unchecked(logits, axis, targets, labels):
+    """The gradient of each example's loss, for checked logits and targets."""
+    if labels is not None:
+        targets = np.zeros_like(logits)
+        np.put_along_axis(targets, labels, 1, axis=axis)
+    top = np.argmax(logits, axis=axis, keepdims=True)
+    _, exps, rest = shift(logits, axis)
+    total = np.sum(targets, axis=axis, keepdims=True)
+    others = targets.copy()
+    np.put_along_axis(others, top, 0, axis=axis)
+    others = np.sum(others, axis=axis, keepdims=True)
+    at_top = np.take_along_axis(targets, top, axis=axis)
+    with np.errstate(under="ignore"):
+        # Softmax entries, and their products with targets, below the normal
+        # range round toward 0, as they should.
+        grad = exps / (1 + rest) * total - targets
+        # softmax_m T - t_m, with the difference taken before dividing.
+        np.put_along_axis(grad, top, (others - at_top * rest) / (1 + rest), axis=axis)
+    return grad
+
+
 @fill()
 def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     r"""Cross-entropy loss of targets under the softmax of logits.
@@ -86,14 +119,7 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     9.357622968839737e-14
     """
     logits, axis, probabilities, labels = _checked(logits, targets, axis, reduction)
-    losses_per_class = neg_log_softmax(logits, axis)
-    if labels is None:
-        # A zero target contributes 0, even against a -inf logit.
-        terms = probabilities * np.where(probabilities > 0, losses_per_class, 0)
-        losses = np.sum(terms, axis=axis)
-    else:
-        losses = np.squeeze(np.take_along_axis(losses_per_class, labels, axis=axis), axis=axis)
-    return apply_reduction(losses, reduction)
+    return apply_reduction(losses_unchecked(logits, axis, probabilities, labels), reduction)
 
 
 @fill(of=softmax_cross_entropy)
@@ -163,20 +189,4 @@ def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
     """
     logits, axis, targets, labels = _checked(logits, targets, axis, reduction)
     divisor = reduction_divisor(logits.size // logits.shape[axis], reduction)
-    if labels is not None:
-        targets = np.zeros_like(logits)
-        np.put_along_axis(targets, labels, 1, axis=axis)
-    top = np.argmax(logits, axis=axis, keepdims=True)
-    _, exps, rest = shift(logits, axis)
-    total = np.sum(targets, axis=axis, keepdims=True)
-    others = targets.copy()
-    np.put_along_axis(others, top, 0, axis=axis)
-    others = np.sum(others, axis=axis, keepdims=True)
-    at_top = np.take_along_axis(targets, top, axis=axis)
-    with np.errstate(under="ignore"):
-        # Softmax entries, and their products with targets, below the normal
-        # range round toward 0, as they should.
-        grad = exps / (1 + rest) * total - targets
-        # softmax_m T - t_m, with the difference taken before dividing.
-        np.put_along_axis(grad, top, (others - at_top * rest) / (1 + rest), axis=axis)
-    return scale_gradient(grad, None, divisor)
+    return scale_gradient(gradient_unchecked(logits, axis, targets, labels), None, divisor)
