@@ -42,6 +42,11 @@ def one_example(case, args, kwargs, index):
     """
     if case.kind == "dataset":
         return args, kwargs
+    if case.kind == "tokens":
+        # One sequence, as a batch of one.
+        def sequence(value):
+            return value if value is None else np.asarray(value)[index:index + 1]
+        return tuple(sequence(a) for a in args), {k: sequence(v) for k, v in kwargs.items()}
     shape = np.shape(args[case.differentiate])
     elementwise = case.kind in ("map", "elements")
 
@@ -110,13 +115,13 @@ def test_gradient_within_its_ulps_of_exact(case, extreme, dtype):
     actual = case.gradient(*args, **kwargs)
     expected = getattr(exact.grad, case.name)(*args, **kwargs)
     assert actual.dtype == dtype and actual.shape == np.shape(args[case.differentiate])
-    scale = case.grad_scale and case.grad_scale(args, kwargs) / _mean_count(case, args)
+    scale = case.grad_scale and case.grad_scale(args, kwargs) / _mean_count(case, args, kwargs)
     errors = ulps_of(actual, expected, scale)
     assert np.max(errors) <= case.grad_ulps, f"{np.max(errors)} ulps at {np.argmax(errors)}"
 
 
-def _mean_count(case, args):
-    return case.count(args) if case.kind in REDUCED else 1
+def _mean_count(case, args, kwargs):
+    return case.count(args, kwargs) if case.kind in REDUCED else 1
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
@@ -146,6 +151,8 @@ def test_exact_gradient_is_the_derivative_of_the_textbook_formula(case):
         prediction = np.asarray(example[case.differentiate])
         symbols = sp.symbols(f"x0:{prediction.size}", real=True)
         formula = case.formula(symbols, example, example_kwargs)
+        if isinstance(formula, list):  # the losses of a sequence's tokens: their sum
+            formula = sp.Add(*formula)
         at = {s: sp.Rational(float(v)) for s, v in zip(symbols, np.ravel(prediction))}
         expected = [float(sp.N(sp.diff(formula, s).subs(at), 40)) for s in symbols]
         options = {"reduction": "sum"} if case.kind in REDUCED else {}
@@ -189,7 +196,7 @@ def test_gradient_matches_finite_differences(case):
 @pytest.mark.parametrize("case", WITH_REDUCTION, ids=ids(WITH_REDUCTION))
 def test_reductions_agree(case):
     args, kwargs = draw(case)
-    count = case.count(args)
+    count = case.count(args, kwargs)
     none = case.function(*args, **kwargs, reduction="none")
     total = case.function(*args, **kwargs, reduction="sum")
     assert none.shape == (np.shape(args[0]) if case.kind == "elements" else BATCH)
@@ -208,10 +215,17 @@ def test_none_is_each_example_alone(case):
     none = case.function(*args, **kwargs, reduction="none")
     gradient = case.gradient(*args, **kwargs, reduction="none")
     for index in range(3):
-        alone = tuple(a[index] for a in args)
-        alone_kwargs = {k: v[index] if np.ndim(v) == len(np.shape(args[0])) else v for k, v in kwargs.items()}
+        if case.kind == "tokens":
+            # A sequence alone is a batch of one.
+            alone = tuple(a[index:index + 1] for a in args)
+            alone_kwargs = {k: v[index:index + 1] for k, v in kwargs.items()}
+            own_gradient = gradient[index:index + 1]
+        else:
+            alone = tuple(a[index] for a in args)
+            alone_kwargs = {k: v[index] if np.ndim(v) == len(np.shape(args[0])) else v for k, v in kwargs.items()}
+            own_gradient = gradient[index]
         np.testing.assert_array_equal(case.function(*alone, **alone_kwargs, reduction="sum"), np.sum(none[index]))
-        np.testing.assert_array_equal(case.gradient(*alone, **alone_kwargs, reduction="sum"), gradient[index])
+        np.testing.assert_array_equal(case.gradient(*alone, **alone_kwargs, reduction="sum"), own_gradient)
 
 
 @pytest.mark.parametrize("case", WITH_REDUCTION, ids=ids(WITH_REDUCTION))
@@ -229,7 +243,9 @@ def test_empty_batch(case):
 @pytest.mark.parametrize("reduction", ["avg", "MEAN", "batchmean", None, 1])
 def test_unknown_reduction_is_refused(case, reduction):
     args, kwargs = draw(case)
-    message = rf"^`reduction` must be one of 'mean', 'sum' or 'none'; got {re.escape(repr(reduction))}$"
+    listed = ", ".join(repr(choice) for choice in case.reductions[:-1])
+    expected = f"`reduction` must be one of {listed} or {case.reductions[-1]!r}; got {reduction!r}"
+    message = f"^{re.escape(expected)}$"
     for function in (case.function, case.gradient):
         with pytest.raises(ValueError, match=message):
             function(*args, **kwargs, reduction=reduction)
@@ -263,7 +279,7 @@ def test_dtype_is_kept_whatever_the_other_arguments_are(case, dtype):
         # Probabilities are renormalised in `dtype`; log-probabilities stay valid.
         prediction = (prediction / prediction.sum(axis=-1, keepdims=True)).astype(dtype)
     args = (*args[:case.differentiate], prediction.astype(dtype), *args[case.differentiate + 1:])
-    for reduction in (["mean", "sum", "none"] if case.kind in REDUCED else [None]):
+    for reduction in (case.reductions if case.kind in REDUCED else [None]):
         options = {} if reduction is None else {"reduction": reduction}
         assert np.asarray(case.function(*args, **kwargs, **options)).dtype == dtype
         if case.gradient is not None:
@@ -345,7 +361,7 @@ def test_no_floating_point_warning_for_any_valid_input(case, data, extreme):
     else:
         source = Draw(np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))), dtype=dtype)
     args, kwargs = case.make(source, (2,), True)
-    options = [{"reduction": r} for r in ("mean", "sum", "none")] if case.kind in REDUCED else [{}]
+    options = [{"reduction": r} for r in case.reductions] if case.kind in REDUCED else [{}]
     with np.errstate(all="raise"):
         for option in options:
             case.function(*args, **kwargs, **option)
