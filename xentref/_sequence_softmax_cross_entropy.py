@@ -232,7 +232,7 @@ def sequence_softmax_cross_entropy_grad(
     ``"sequence_mean"``. In gradient accumulation over micro-batches, the
     gradient of the token mean of the whole batch is the sum of each
     micro-batch's ``"sum"`` gradient divided by the total :math:`N` (see
-    :func:`micro_batch_token_mean`), not the average of their ``"mean"``
+    :func:`xentref.micro_batch_token_mean`), not the average of their ``"mean"``
     gradients.
 
     References
