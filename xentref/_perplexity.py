@@ -41,8 +41,8 @@ def perplexity(loss, *, base=None):
     Returns
     -------
     perplexity : ndarray
-        The shape and dtype of `loss`, at least 1; +inf where the loss is
-        +inf or :math:`e^L` is beyond the float range.
+        The shape and dtype of `loss`: at least 1 (for a base above 1);
+        +inf where the loss is +inf or the power is beyond the float range.
 
     Raises
     ------
@@ -66,9 +66,10 @@ def perplexity(loss, *, base=None):
 
     the inverse geometric mean of the probabilities. A model that spreads
     its probability evenly over :math:`k` tokens has perplexity :math:`k`.
-    Perplexity is per token: the same model and text give a different
-    perplexity under another tokeniser, while the bits per byte and per
-    character stay the same.
+    Perplexity is per token: for the same probability of a text, a
+    tokeniser that cuts it into fewer tokens gives a higher perplexity,
+    while the bits per byte and per character depend on that probability
+    alone.
 
     References
     ----------
