@@ -7,13 +7,14 @@ with the argument's name rather than clipping or renormalising.
 """
 
 from xentref._binary_cross_entropy import binary_cross_entropy
+from xentref._brier_score import brier_score
 from xentref._class_balanced_weights import class_balanced_weights
 from xentref._distillation_loss import distillation_loss
-from xentref._focal_loss import sigmoid_focal_loss, softmax_focal_loss
-from xentref._brier_score import brier_score
 from xentref._expected_calibration_error import expected_calibration_error
+from xentref._focal_loss import sigmoid_focal_loss, softmax_focal_loss
 from xentref._information import cross_entropy, entropy, kl_divergence
 from xentref._kl_divergence_of_log_probs import kl_divergence_of_log_probs
+from xentref._linear_softmax_cross_entropy import linear_softmax_cross_entropy
 from xentref._logsumexp import log_softmax, logsumexp, softmax
 from xentref._nll_loss import nll_loss
 from xentref._perplexity import bits_per_byte, bits_per_character, bits_per_token, perplexity
@@ -48,6 +49,7 @@ __all__ = [
     "distillation_loss",
     "brier_score",
     "expected_calibration_error",
+    "linear_softmax_cross_entropy",
     "sequence_softmax_cross_entropy",
     "micro_batch_token_mean",
     "perplexity",
@@ -56,5 +58,6 @@ __all__ = [
     "bits_per_character",
 ]
 
-from xentref import grad as grad  # noqa: E402  (it lists the gradients of the names above)
+# Imported last: it lists the gradients of the names above.
+from xentref import grad as grad
 

@@ -8,10 +8,13 @@ bits by its length in bytes or characters instead of tokens, which makes
 models with different tokenisers comparable.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
+from xentref._typing import ArrayLike, Result
 
 _LN2 = float(np.log(2))
 
@@ -28,7 +31,7 @@ def _loss(loss):
 
 
 @fill()
-def perplexity(loss, *, base=None):
+def perplexity(loss: ArrayLike, *, base: float | None = None) -> Result:
     r"""Perplexity of a mean token cross-entropy: :math:`e^L`.
 
     Parameters
@@ -97,7 +100,7 @@ def perplexity(loss, *, base=None):
 
 
 @fill()
-def bits_per_token(loss):
+def bits_per_token(loss: ArrayLike) -> Result:
     r"""Bits per token of a mean token cross-entropy in nats: :math:`L / \ln 2`.
 
     Parameters
@@ -155,7 +158,7 @@ def _bits_per_unit(loss, n_tokens, n_units, units_name):
 
 
 @fill()
-def bits_per_byte(loss, n_tokens, n_bytes):
+def bits_per_byte(loss: ArrayLike, n_tokens: ArrayLike, n_bytes: ArrayLike) -> Result:
     r"""Bits per byte of a text from its mean token cross-entropy in nats.
 
     Parameters
@@ -211,7 +214,7 @@ def bits_per_byte(loss, n_tokens, n_bytes):
 
 
 @fill()
-def bits_per_character(loss, n_tokens, n_characters):
+def bits_per_character(loss: ArrayLike, n_tokens: ArrayLike, n_characters: ArrayLike) -> Result:
     r"""Bits per character of a text from its mean token cross-entropy in nats.
 
     Parameters

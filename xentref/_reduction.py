@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from xentref._half import HALF, round_to
+
 
 def _empty_mean(what="an empty batch"):
     return ValueError(
@@ -18,9 +20,20 @@ def apply_reduction(losses, reduction):
     """
     if reduction == "none":
         return losses
+    if losses.dtype in HALF:
+        # Half precision: summed and divided in float64, rounded once.
+        with np.errstate(over="ignore"):
+            # Beyond the float64 range only if the half-precision losses are infinite.
+            total = np.sum(losses, dtype=np.float64)
+        if reduction == "mean":
+            if losses.size == 0:
+                raise _empty_mean()
+            total = total / losses.size
+        return round_to(np.asarray(total), losses.dtype)[()]
     if reduction == "sum":
         with np.errstate(over="ignore"):
-            # A sum beyond the float range rounds to inf, as IEEE overflow does.
+            # A sum beyond the float range rounds to inf, as IEEE overflow
+            # does.
             return np.sum(losses)
     return mean_of(losses, losses.size)
 
@@ -48,7 +61,8 @@ def mean_of(losses, count, empty="an empty batch"):
 
 
 def reduction_divisor(n_losses, reduction, empty="an empty batch"):
-    """What the gradient of the summed losses is divided by under ``reduction``.
+    """What the gradient of the summed losses is divided by under
+    ``reduction``.
 
     The count of losses for ``"mean"``, 1 otherwise: ``"none"`` asks for the
     gradient of each loss with respect to its own inputs, which is the
@@ -63,7 +77,8 @@ def reduction_divisor(n_losses, reduction, empty="an empty batch"):
 
 
 def apply_weight(values, weight):
-    """``weight * values``, with a zero weight giving 0 even where a value is inf.
+    """``weight * values``, with a zero weight giving 0 even where a value is
+    inf.
 
     A zero weight removes an element from the loss, so an infinite loss or
     gradient there must not turn into NaN.
@@ -77,7 +92,9 @@ def apply_weight(values, weight):
 
 
 def scale_gradient(grad, weight, divisor):
-    """``weight * grad / divisor``, as in :func:`apply_weight` and :func:`reduction_divisor`."""
+    """``weight * grad / divisor``, as in :func:`apply_weight` and
+    :func:`reduction_divisor`.
+    """
     with np.errstate(under="ignore"):
         # A gradient below the normal range rounds to a subnormal or 0.
         return apply_weight(grad, weight) / divisor

@@ -7,14 +7,27 @@ such as -100 are never read. Each token's loss is that of
 :func:`softmax_cross_entropy`, computed by the same code.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
 from xentref._reduction import mean_of, reduction_divisor, scale_gradient
-from xentref._softmax_cross_entropy import gradient_unchecked, losses_unchecked
+from xentref._softmax_cross_entropy import softmax_cross_entropy, softmax_cross_entropy_grad
+from xentref._typing import ArrayLike, Result
 
 REDUCTIONS = ("mean", "sequence_mean", "sum", "none")
+
+
+def losses_unchecked(logits, axis, probabilities, labels):
+    """Each token's loss from the softmax kernel, for labels with the class axis kept."""
+    return softmax_cross_entropy(logits, np.squeeze(labels, axis), axis=axis, reduction="none")
+
+
+def gradient_unchecked(logits, axis, probabilities, labels):
+    """Each token's gradient from the softmax kernel, for labels with the class axis kept."""
+    return softmax_cross_entropy_grad(logits, np.squeeze(labels, axis), axis=axis, reduction="none")
 
 
 def _checked(logits, labels, lengths, mask, axis, reduction):
@@ -69,8 +82,14 @@ def _sequence_means(losses, tokens):
 
 @fill()
 def sequence_softmax_cross_entropy(
-    logits, labels, *, lengths=None, mask=None, axis=-1, reduction="mean"
-):
+    logits: ArrayLike,
+    labels: ArrayLike,
+    *,
+    lengths: ArrayLike | None = None,
+    mask: ArrayLike | None = None,
+    axis: int = -1,
+    reduction: str = "mean",
+) -> Result:
     r"""Token-level cross-entropy of padded sequences of class labels under the softmax of logits.
 
     Parameters
@@ -199,8 +218,14 @@ def sequence_softmax_cross_entropy(
 
 @fill(of=sequence_softmax_cross_entropy)
 def sequence_softmax_cross_entropy_grad(
-    logits, labels, *, lengths=None, mask=None, axis=-1, reduction="mean"
-):
+    logits: ArrayLike,
+    labels: ArrayLike,
+    *,
+    lengths: ArrayLike | None = None,
+    mask: ArrayLike | None = None,
+    axis: int = -1,
+    reduction: str = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to `logits`.
 
     Parameters
@@ -261,7 +286,7 @@ def sequence_softmax_cross_entropy_grad(
 
 
 @fill()
-def micro_batch_token_mean(losses, counts):
+def micro_batch_token_mean(losses: ArrayLike, counts: ArrayLike) -> Result:
     r"""The token mean of a batch from the summed losses and token counts of its micro-batches.
 
     Parameters

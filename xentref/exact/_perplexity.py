@@ -1,11 +1,14 @@
 """Exact perplexity, and bits per token, byte and character."""
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
 from flint import arb
 
 import xentref
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import exact, floats
 from xentref.exact._doc import mirrors
 from xentref.exact._reduction import reduced
@@ -24,7 +27,7 @@ def _losses(loss):
 
 
 @mirrors("xentref.perplexity", "Exact perplexity.", r"\operatorname{PPL} = b^L = e^{L \ln b}", "perplexity")
-def perplexity(loss, *, base=None):
+def perplexity(loss: ArrayLike, *, base: float | None = None) -> Result:
     template = xentref.perplexity(loss, base=base)
 
     def value(v):
@@ -47,7 +50,7 @@ def _bits(v, ratio=(1, 1)):
 
 
 @mirrors("xentref.bits_per_token", "Exact bits per token.", r"L / \ln 2", "bits")
-def bits_per_token(loss):
+def bits_per_token(loss: ArrayLike) -> Result:
     template = xentref.bits_per_token(loss)
     return _elementwise(template, [lambda v=v: _bits(v) for v in _losses(loss)], "bits_per_token")
 
@@ -59,12 +62,12 @@ def _per_unit(template, loss, n_tokens, n_units, name):
 
 
 @mirrors("xentref.bits_per_byte", "Exact bits per byte.", r"\frac{N L}{n \ln 2}", "bits")
-def bits_per_byte(loss, n_tokens, n_bytes):
+def bits_per_byte(loss: ArrayLike, n_tokens: ArrayLike, n_bytes: ArrayLike) -> Result:
     template = xentref.bits_per_byte(loss, n_tokens, n_bytes)
     return _per_unit(template, loss, n_tokens, n_bytes, "bits_per_byte")
 
 
 @mirrors("xentref.bits_per_character", "Exact bits per character.", r"\frac{N L}{n \ln 2}", "bits")
-def bits_per_character(loss, n_tokens, n_characters):
+def bits_per_character(loss: ArrayLike, n_tokens: ArrayLike, n_characters: ArrayLike) -> Result:
     template = xentref.bits_per_character(loss, n_tokens, n_characters)
     return _per_unit(template, loss, n_tokens, n_characters, "bits_per_character")

@@ -1,5 +1,7 @@
 """Exact token-level cross-entropy of padded sequences, its gradient, and the token mean of micro-batches."""
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
@@ -7,6 +9,7 @@ from flint import arb
 
 import xentref
 from xentref import grad as float_grad
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import exact, floats, like
 from xentref.exact._certify import certify
 from xentref.exact._doc import mirrors
@@ -56,7 +59,15 @@ def _reduced_value(tokens, batch, reduction):
     "xentref.sequence_softmax_cross_entropy", "Exact token-level cross-entropy of padded sequences.",
     r"L = \frac{1}{N} \sum_{b, t} m_{bt} \big(\operatorname{logsumexp}(z_{bt}) - z_{bt, y_{bt}}\big)", "loss",
 )
-def sequence_softmax_cross_entropy(logits, labels, *, lengths=None, mask=None, axis=-1, reduction="mean"):
+def sequence_softmax_cross_entropy(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    *,
+    lengths: ArrayLike | None = None,
+    mask: ArrayLike | None = None,
+    axis: int = -1,
+    reduction: str = "mean",
+) -> Result:
     template = xentref.sequence_softmax_cross_entropy(
         logits, labels, lengths=lengths, mask=mask, axis=axis, reduction=reduction
     )
@@ -76,8 +87,14 @@ def sequence_softmax_cross_entropy(logits, labels, *, lengths=None, mask=None, a
     "grad",
 )
 def sequence_softmax_cross_entropy_grad(
-    logits, labels, *, lengths=None, mask=None, axis=-1, reduction="mean"
-):
+    logits: ArrayLike,
+    labels: ArrayLike,
+    *,
+    lengths: ArrayLike | None = None,
+    mask: ArrayLike | None = None,
+    axis: int = -1,
+    reduction: str = "mean",
+) -> Result:
     template = float_grad.sequence_softmax_cross_entropy(
         logits, labels, lengths=lengths, mask=mask, axis=axis, reduction=reduction
     )
@@ -105,7 +122,7 @@ def sequence_softmax_cross_entropy_grad(
     "xentref.micro_batch_token_mean", "Exact token mean of micro-batches.",
     r"L = \sum_i S_i \Big/ \sum_i N_i", "mean",
 )
-def micro_batch_token_mean(losses, counts):
+def micro_batch_token_mean(losses: ArrayLike, counts: ArrayLike) -> Result:
     template = xentref.micro_batch_token_mean(losses, counts)
     values = [math.inf if v == math.inf else exact(v) for v in floats(losses).ravel().tolist()]
     total = int(np.sum(counts))
