@@ -70,6 +70,16 @@ REFERENCES = {
         'M. Milakov and N. Gimelshein, "Online normalizer calculation for '
         'softmax", 2018. https://arxiv.org/abs/1805.02867'
     ),
+    "jelinek": (
+        'F. Jelinek, R. L. Mercer, L. R. Bahl and J. K. Baker, "Perplexity - a '
+        'measure of the difficulty of speech recognition tasks", Journal of the '
+        "Acoustical Society of America 62 (1977), S63. https://doi.org/10.1121/1.2016299"
+    ),
+    "shannon1951": (
+        'C. E. Shannon, "Prediction and entropy of printed English", Bell System '
+        "Technical Journal 30 (1951), 50-64. "
+        "https://doi.org/10.1002/j.1538-7305.1951.tb01366.x"
+    ),
     "machler": (
         'M. Mächler, "Accurately computing log(1 - exp(-\\|a\\|)), assessed '
         'by '
@@ -141,6 +151,16 @@ targets : array_like
 logits : array_like
     Logits of the positive outcome, any shape; -inf and +inf
     (probabilities 0 and 1) are allowed, NaN is not.""",
+    "mean_token_loss": """\
+loss : array_like
+    Mean cross-entropy per token in nats, such as the token mean of
+    :func:`sequence_softmax_cross_entropy`: at least 0, +inf allowed. Any
+    shape, one value per model or text.""",
+    "mean_token_loss_raises": """\
+TypeError
+    If `loss` is not real-valued float32/float64 data.
+ValueError
+    If `loss` contains NaN or a negative value.""",
     "type_error": """\
 TypeError
     If an argument is not real-valued float32/float64 data, or labels

@@ -269,3 +269,62 @@ def linear_softmax_cross_entropy(
         for row, b in zip(weight, bias, strict=True)
     ]
     return softmax_cross_entropy(logits, label)
+
+
+def sequence_softmax_cross_entropy(
+    z: Sequence[Sequence[Vector]],
+    labels: Sequence[Sequence[int]],
+    lengths: Sequence[int] | None = None,
+    mask: Sequence[Sequence[bool]] | None = None,
+    reduction: str = "mean",
+) -> sp.Expr | list[list[sp.Expr]]:
+    r"""Token losses :math:`m_{bt} (\operatorname{logsumexp}(z_{bt}) - z_{bt, y_{bt}})`, reduced.
+
+    `z` is a list of sequences, each a list of time steps, each a list of K
+    logits; `labels` a list of lists of ints. A token counts where `mask` is
+    true, or before ``lengths[b]``, or everywhere with neither; the others
+    contribute 0 and their labels are not read. ``"mean"`` divides the sum
+    by the number of tokens that count, ``"sequence_mean"`` averages each
+    sequence's mean, ``"none"`` returns the list of lists of token losses.
+    """
+    if mask is None:
+        mask = [[lengths is None or t < lengths[b] for t in range(len(row))] for b, row in enumerate(z)]
+    losses = [
+        [
+            softmax_cross_entropy(zt, int(y)) if counts else sp.Integer(0)
+            for zt, y, counts in zip(zb, yb, mb, strict=True)
+        ]
+        for zb, yb, mb in zip(z, labels, mask, strict=True)
+    ]
+    if reduction == "none":
+        return losses
+    if reduction == "sequence_mean":
+        means = [sp.Add(*row) / sum(bool(c) for c in mb) for row, mb in zip(losses, mask)]
+        return sp.Add(*means) / len(means)
+    total = sp.Add(*[loss for row in losses for loss in row])
+    return total if reduction == "sum" else total / sum(bool(c) for mb in mask for c in mb)
+
+
+def micro_batch_token_mean(losses: Vector, counts: Sequence[int]) -> sp.Expr:
+    r""":math:`\sum_i S_i / \sum_i N_i` for summed losses :math:`S_i` over :math:`N_i` tokens."""
+    return sp.Add(*losses) / sp.Add(*counts)
+
+
+def perplexity(loss: Scalar, base: Scalar | None = None) -> sp.Expr:
+    r""":math:`e^L`, or :math:`b^L` for a loss in the unit of base :math:`b`."""
+    return sp.exp(loss) if base is None else sp.sympify(base) ** loss
+
+
+def bits_per_token(loss: Scalar) -> sp.Expr:
+    r""":math:`L / \ln 2` for a mean token loss :math:`L` in nats."""
+    return loss / sp.log(2)
+
+
+def bits_per_byte(loss: Scalar, n_tokens: int, n_bytes: int) -> sp.Expr:
+    r""":math:`N L / (n \ln 2)`: the text's :math:`N L` nats, in bits, over its `n_bytes` bytes."""
+    return n_tokens * loss / (n_bytes * sp.log(2))
+
+
+def bits_per_character(loss: Scalar, n_tokens: int, n_characters: int) -> sp.Expr:
+    r""":math:`N L / (n \ln 2)`: the text's :math:`N L` nats, in bits, over its `n_characters` characters."""
+    return n_tokens * loss / (n_characters * sp.log(2))
