@@ -92,7 +92,8 @@ def softmax_poly1_loss(
     .. math::
 
         \ell(z, t) = -\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k),
-        \qquad \ell(z, y) = -\log p_y + \epsilon (1 - p_y),
+
+        \ell(z, y) = -\log p_y + \epsilon (1 - p_y),
 
     Optax's ``poly_loss_cross_entropy``. Since :math:`-\log p = \sum_{j \ge 1}
     (1 - p)^j / j`, the loss is a series in :math:`1 - p_t` whose first

@@ -152,9 +152,11 @@ def sequence_softmax_cross_entropy(
 
     .. math::
 
-        L_{\text{mean}} = \frac{1}{N} \sum_{b, t} m_{bt} \ell_{bt}, \qquad
+        L_{\text{mean}} = \frac{1}{N} \sum_{b, t} m_{bt} \ell_{bt},
+
         L_{\text{sequence\_mean}} = \frac{1}{B} \sum_b \frac{1}{n_b}
-            \sum_t m_{bt} \ell_{bt}, \qquad
+            \sum_t m_{bt} \ell_{bt},
+
         L_{\text{sum}} = \sum_{b, t} m_{bt} \ell_{bt}.
 
     The token mean weighs every token alike; the sequence mean weighs every
