@@ -13,7 +13,9 @@ Kinds:
 - ``"pairs"``: two distributions along a class axis, broadcast against each
   other, gradient with respect to the second (``cross_entropy``);
 - ``"examples"``: a loss per example along a class axis, then ``reduction``;
-- ``"elements"``: a loss per element, then ``reduction``.
+- ``"elements"``: a loss per element, then ``reduction``;
+- ``"sequences"``: a loss per sequence of frames (shape (..., T, C)), then
+  ``reduction`` (``ctc_loss``).
 """
 
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from hypothesis.extra import numpy as hnp
 import xentref
 from xentref import symbolic
 
-REDUCED = ("examples", "elements")
+REDUCED = ("examples", "elements", "sequences")
 CLASS_AXIS = ("rows", "pairs", "examples")
 
 
@@ -140,6 +142,8 @@ class Case:
         prediction = np.asarray(args[self.differentiate])
         if self.kind == "elements":
             return prediction.size
+        if self.kind == "sequences":
+            return int(np.prod(prediction.shape[:-2]))
         return prediction.size // prediction.shape[-1]
 
 
@@ -523,4 +527,71 @@ CASES += [
     # axis, with no reduction and no formula per example.
     Case("expected_calibration_error", "dataset", _calibration, _calibration_formula, ulps=2,
          scale=_calibration_scale),
+]
+
+
+# Sequences: a loss per sequence of frames, then ``reduction`` ------------------------
+
+
+def _ctc(draw, batch, extreme, frames=5, classes=4, width=2, blank=0):
+    """Log-softmax frames, padded targets without the blank, and input lengths that fit them.
+
+    A target of U labels with r repeated neighbours needs U + r frames; the
+    input lengths are drawn at least that long. At the extremes the
+    log-probabilities span the float range and include -inf, so some
+    sequences have no alignment of positive probability (loss +inf).
+    """
+    log_probs = xentref.log_softmax(_logits(draw, (*batch, frames, classes), extreme))
+    labels = draw.integers((*batch, width), classes - 1)
+    labels = labels + (labels >= blank)
+    target_lengths = draw.integers(batch, width + 1)
+    within = np.arange(1, width) < target_lengths[..., None]
+    needed = target_lengths + np.sum(within & (labels[..., 1:] == labels[..., :-1]), axis=-1)
+    input_lengths = np.maximum(needed, draw.integers(batch, frames + 1))
+    return (log_probs, labels, input_lengths, target_lengths), {"blank": blank}
+
+
+def _ctc_formula(symbols, args, kwargs):
+    log_probs, targets, input_length, target_length = args
+    classes = np.shape(log_probs)[-1]
+    rows = [symbols[t * classes:(t + 1) * classes] for t in range(int(input_length))]
+    target = [int(k) for k in np.ravel(targets)[:int(target_length)]]
+    return symbolic.ctc_loss(rows, target, blank=kwargs["blank"])
+
+
+def _ctc_occupancies(args, kwargs):
+    """gamma_t(k), each frame's expected visits to each class under the alignments' posterior."""
+    return -xentref.grad.ctc_loss(*args, **kwargs, reduction="none")
+
+
+def _ctc_scale(args, kwargs):
+    """E[-log p(pi)] over the alignments' posterior: the loss plus that posterior's entropy.
+
+    The loss is -log of a sum of path probabilities; its terms are the
+    paths' log-probabilities, and a relative change of the inputs by u moves
+    it by u times this much.
+    """
+    occupancies = _ctc_occupancies(args, kwargs)
+    with np.errstate(invalid="ignore"):
+        # 0 * -inf where no alignment visits a -inf log-probability.
+        terms = np.where(occupancies > 0, -occupancies * args[0], 0)
+    return np.sum(terms, axis=(-2, -1))
+
+
+def _ctc_grad_scale(args, kwargs):
+    """gamma (1 + the loss's scale): gamma is a softmax of log alpha + log beta, sums of those terms."""
+    return _ctc_occupancies(args, kwargs) * (1 + _ctc_scale(args, kwargs))[..., None, None]
+
+
+_BAD["ctc_loss"] = [
+    ((np.log(np.full((2, 3, 2), 0.5)), [[1, 1], [0, 1]], [3, 3], [2, 1]), {}),  # the blank in a target
+    ((np.log(np.full((2, 3, 2), 0.5)), [[1, 2], [1, 1]], [3, 3], [2, 1]), {}),  # a label out of range
+    ((np.log(np.full((1, 3, 2), 0.5)), [[1]], [4], [1]), {}),  # more frames than log_probs has
+    ((np.log(np.full((1, 3, 2), 0.5)), [[1]], [-1], [1]), {}),  # a negative length
+    ((np.log(np.full((1, 3, 2), 0.5)), [[1]], [3], [1]), {"blank": 2}),
+]
+
+CASES += [
+    Case("ctc_loss", "sequences", _ctc, _ctc_formula, ulps=2, scale=_ctc_scale, grad_ulps=4,
+         grad_scale=_ctc_grad_scale, bad=_BAD["ctc_loss"]),
 ]

@@ -21,9 +21,12 @@ def ulps_of(actual, expected, scale=None):
 
     Without a scale this is :func:`xentref.exact.ulp_distance`. A value formed
     from terms of opposite sign is measured against the size of its terms.
+    Where the expected value is NaN (a derivative that does not exist), a
+    NaN counts 0 and anything else inf.
     """
+    nan = np.isnan(expected) & np.isnan(actual)
     if scale is None:
-        return exact.ulp_distance(actual, expected)
+        return np.where(nan, 0, exact.ulp_distance(actual, expected))
     actual, expected = np.asarray(actual), np.asarray(expected)
     dtype = expected.dtype
     size = np.maximum(np.abs(expected.astype(np.float64)), np.abs(scale))
@@ -32,7 +35,7 @@ def ulps_of(actual, expected, scale=None):
         # whose expected value is infinite counts 0 if matched exactly.
         error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
         errors = error / np.spacing(size.astype(dtype)).astype(np.float64)
-    matched = np.isinf(expected) & (actual == expected)
+    matched = (np.isinf(expected) & (actual == expected)) | nan
     return np.where(matched, 0, errors)
 
 

@@ -896,6 +896,13 @@ BAD["expected_calibration_error"] = [
     (([[0.5, 0.5]], [0]), {"n_bins": 0}), (([[0.5, 0.5]], [0]), {"n_bins": 2.0}),
     ((np.zeros((0, 2)), np.zeros(0, int)), {}),
 ]
+HALVES = np.log(np.full((1, 3, 2), 0.5))
+BAD["ctc_loss"] = [
+    ((HALVES, [[1, 0]], [3], [2]), {}), ((HALVES, [[2]], [3], [1]), {}), ((HALVES, [[1]], [4], [1]), {}),
+    ((HALVES, [[1]], [3], [-1]), {}), ((HALVES, [[1]], [3], [1]), {"blank": 2}), ((HALVES, [[1.0]], [3], [1]), {}),
+    ((HALVES, [[1]], [3], [1]), {"zero_infinity": 1}), ((np.zeros((1, 3, 2)), [[1]], [3], [1]), {}),
+    ((HALVES[:0], np.zeros((0, 1), int), np.zeros(0, int), np.zeros(0, int)), {}),
+]
 BAD["kl_divergence"] = BAD["cross_entropy"] + [(([-0.5, 1.5], [0.5, 0.5]), {})]
 BAD["softmax"] = BAD["log_softmax"]
 BAD["log_sigmoid"] = BAD["softplus"] = BAD["sigmoid"]

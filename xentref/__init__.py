@@ -8,6 +8,7 @@ with the argument's name rather than clipping or renormalising.
 
 from xentref._binary_cross_entropy import binary_cross_entropy
 from xentref._class_balanced_weights import class_balanced_weights
+from xentref._ctc_loss import ctc_loss
 from xentref._distillation_loss import distillation_loss
 from xentref._focal_loss import sigmoid_focal_loss, softmax_focal_loss
 from xentref._brier_score import brier_score
@@ -46,6 +47,7 @@ __all__ = [
     "distillation_loss",
     "brier_score",
     "expected_calibration_error",
+    "ctc_loss",
 ]
 
 from xentref import grad as grad  # noqa: E402  (it lists the gradients of the names above)

@@ -60,6 +60,12 @@ REFERENCES = {
         'neural network", NIPS Deep Learning and Representation Learning '
         "Workshop, 2014. https://arxiv.org/abs/1503.02531"
     ),
+    "graves": (
+        'A. Graves, S. Fernández, F. Gomez and J. Schmidhuber, "Connectionist '
+        "temporal classification: labelling unsegmented sequence data with "
+        'recurrent neural networks", International Conference on Machine '
+        "Learning (ICML), 2006, 369-376. https://doi.org/10.1145/1143844.1143891"
+    ),
     "machler": (
         'M. Mächler, "Accurately computing log(1 - exp(-\\|a\\|)), assessed by '
         'the Rmpfr package", 2012. '
