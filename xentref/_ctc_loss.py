@@ -19,8 +19,35 @@ from xentref._reduction import apply_reduction, reduction_divisor, scale_gradien
 _HINT = "Pass log_softmax(logits) over the class axis, the last one"
 
 
-def _shape_text(batch, last):
-    return "(" + ", ".join([*(str(size) for size in batch), last]) + ("," if not batch else "") + ")"
+def _frames(log_probs):
+    """Log-probabilities of shape (..., T, C): a log-distribution in every frame."""
+    log_probs = check.floats(log_probs, "log_probs")
+    if log_probs.ndim < 2:
+        raise ValueError(
+            f"`log_probs` must have shape (..., T, C), frames by classes; got shape {log_probs.shape}"
+        )
+    log_probs, _ = check.log_distribution(log_probs, -1, "log_probs", hint=_HINT)
+    return log_probs
+
+
+def _padded(targets, like):
+    """Integer targets of shape (..., S), one row per sequence of frames in `like`."""
+    targets = check.integers(targets, "targets", "label sequences")
+    batch = like.shape[:-2]
+    if targets.ndim != len(batch) + 1 or targets.shape[:-1] != batch:
+        expected = "(" + "".join(f"{size}, " for size in batch) + "S)"
+        raise ValueError(
+            f"`targets` must have shape {expected}, a row of S labels (padded) for each "
+            f"sequence of frames in `log_probs` {like.shape}; got shape {targets.shape}"
+        )
+    return targets
+
+
+def _lengths(lengths, name, what, like, most, bound):
+    """Integer lengths, one per sequence of frames in `like`, each in [0, `most`]."""
+    lengths = check.integers(lengths, name, what)
+    check.shape_of(lengths, like.shape[:-2], name, f"{like.shape[:-2]}, the batch shape of `log_probs` {like.shape}")
+    return check.counts_up_to(lengths, most, name, bound)
 
 
 def _labels(targets, target_lengths, classes, blank):
@@ -39,36 +66,23 @@ def _labels(targets, target_lengths, classes, blank):
             f"`targets` must not contain the blank label {blank} within "
             f"`target_lengths`; found it at index {check.first_index(blanks)}"
         )
+    return targets
 
 
 def _checked(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity):
-    log_probs = check.floats(log_probs, "log_probs")
-    if log_probs.ndim < 2:
-        raise ValueError(
-            f"`log_probs` must have shape (..., T, C), frames by classes; got shape {log_probs.shape}"
-        )
-    log_probs, _ = check.log_distribution(log_probs, -1, "log_probs", hint=_HINT)
+    log_probs = _frames(log_probs)
     check.reduction(reduction)
-    batch, (frames, classes) = log_probs.shape[:-2], log_probs.shape[-2:]
+    *_, frames, classes = log_probs.shape
     blank = check.index(blank, "blank", classes)
-    targets = check.integers(targets, "targets", "label sequences")
-    if targets.shape[:-1] != batch or targets.ndim != len(batch) + 1:
-        raise ValueError(
-            f"`targets` must have shape {_shape_text(batch, 'S')}, a row of S labels (padded) "
-            f"for each sequence of frames in `log_probs` {log_probs.shape}; got shape {targets.shape}"
-        )
+    targets = _padded(targets, log_probs)
     width = targets.shape[-1]
-    lengths = []
-    for value, name, what, most, bound in (
-        (input_lengths, "input_lengths", "numbers of frames", frames, f"at most the {frames} frames of `log_probs`"),
-        (target_lengths, "target_lengths", "numbers of labels", width, f"at most the {width} labels a row of `targets` holds"),
-    ):
-        value = check.integers(value, name, what)
-        check.shape_of(value, batch, name, f"{batch}, the batch shape of `log_probs` {log_probs.shape}")
-        lengths.append(check.counts_up_to(value, most, name, bound))
-    _labels(targets, lengths[1], classes, blank)
+    input_lengths = _lengths(input_lengths, "input_lengths", "numbers of frames", log_probs, frames,
+                             f"at most T = {frames}, the frames of `log_probs`")
+    target_lengths = _lengths(target_lengths, "target_lengths", "numbers of labels", log_probs, width,
+                              f"at most S = {width}, the width of `targets`")
+    targets = _labels(targets, target_lengths, classes, blank)
     zero_infinity = check.flag(zero_infinity, "zero_infinity")
-    return log_probs, targets, *lengths, blank, zero_infinity
+    return log_probs, targets, input_lengths, target_lengths, blank, zero_infinity
 
 
 # The lattice -----------------------------------------------------------------------
@@ -142,16 +156,16 @@ def _forward(emissions, offsets, skip, input_lengths):
     :math:`\alpha_t(s) = y^t_{l'_s} \big(\alpha_{t-1}(s) + \alpha_{t-1}(s-1)
     + [\text{skip}_s]\, \alpha_{t-1}(s-2)\big)`, starting from the empty
     prefix, :math:`\alpha_{-1} = (1, 0, \ldots, 0)`. The shifts and the
-    emissions' offsets add up to the log-likelihood, with the log of the
-    final states' sum. Also returns
-    whether any alignment has positive probability: False where every path
-    meets a -inf log-probability or the input is too short.
+    emissions' offsets add up to the log-likelihood, but for the log of the
+    end states' sum. Also returns the last frame's variables, and whether
+    any alignment may still have positive probability: False where every
+    path meets a -inf log-probability.
     """
     *batch, frames, n_states = emissions.shape
     alpha = np.full((*batch, n_states), -np.inf, dtype=emissions.dtype)
     alpha[..., 0] = 0
     alphas = np.empty_like(emissions)
-    log_likelihood = np.zeros(batch, dtype=emissions.dtype)
+    increments = np.zeros(emissions.shape[:-1], dtype=emissions.dtype)
     possible = np.ones(batch, dtype=bool)
     for t in range(frames):
         running = t < input_lengths
@@ -164,9 +178,11 @@ def _forward(emissions, offsets, skip, input_lengths):
         alpha = np.where(running[..., None], shifted, alpha)
         alphas[..., t, :] = alpha
         possible &= ~running | (top > -np.inf)
-        with np.errstate(over="ignore"):
-            # A log-likelihood below the float range rounds to -inf (the loss to +inf).
-            log_likelihood += np.where(running, offsets[..., t] + top, 0)
+        increments[..., t] = np.where(running, offsets[..., t] + top, 0)
+    with np.errstate(over="ignore"):
+        # Summed pairwise, so that thousands of frames cost only a few
+        # roundings; below the float range the sum is -inf (the loss +inf).
+        log_likelihood = np.sum(increments, axis=-1)
     return alphas, alpha, log_likelihood, possible
 
 
@@ -197,18 +213,17 @@ def _backward(emissions, skip, target_lengths, input_lengths):
     skip_next[..., :-2] = skip[..., 2:]
     betas = np.empty_like(emissions)
     beta = end
-    for t in reversed(range(frames)):
-        inside = t < input_lengths - 1
-        if np.any(inside):
-            with np.errstate(over="ignore"):
-                # As in the forward pass: below the float range is -inf.
-                after = beta + emissions[..., t + 1, :]
-            skipped = np.where(skip_next, _left(after, 2), -np.inf)
-            shifted, _ = _shifted_to_zero(_log_add(after, _left(after, 1), skipped))
-            beta = np.where(inside[..., None], shifted, end)
-        else:
-            beta = end
-        betas[..., t, :] = beta
+    for t in reversed(range(frames - 1)):
+        betas[..., t + 1, :] = beta
+        with np.errstate(over="ignore"):
+            # As in the forward pass: below the float range is -inf.
+            after = beta + emissions[..., t + 1, :]
+        skipped = np.where(skip_next, _left(after, 2), -np.inf)
+        shifted, _ = _shifted_to_zero(_log_add(after, _left(after, 1), skipped))
+        # A sequence's last frame, and the padding after it, start from the end states.
+        beta = np.where((t < input_lengths - 1)[..., None], shifted, end)
+    if frames:
+        betas[..., 0, :] = beta
     return betas
 
 
@@ -417,15 +432,17 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     >>> print(xentref.ctc_loss(log_probs, [1, 1], 2, 2))
     inf
 
-    A batch of two sequences, batch first, with PyTorch's ``"mean"``:
+    A batch of two sequences, batch first, padded: the second has 4 frames
+    and the target (3,). PyTorch's ``"mean"`` (2.6772 here) divides each
+    loss by its target's length first:
 
     >>> log_probs = xentref.log_softmax(np.random.default_rng(0).normal(size=(2, 6, 4)))
     >>> targets, input_lengths, target_lengths = [[1, 2, 2], [3, 0, 0]], [6, 4], [3, 1]
     >>> losses = xentref.ctc_loss(log_probs, targets, input_lengths, target_lengths, reduction="none")
     >>> print(np.round(losses, 4))
-    [6.3386 3.2117]
+    [7.6563 2.8024]
     >>> print(np.round(np.mean(losses / np.maximum(target_lengths, 1)), 4))
-    2.6623
+    2.6772
     """
     log_probs, targets, input_lengths, target_lengths, blank, zero_infinity = _checked(
         log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity
