@@ -410,9 +410,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     References
     ----------
     .. [1] %(graves)s
-    .. [2] A. Graves, *Supervised Sequence Labelling with Recurrent Neural
-       Networks*, Springer, 2012, chapter 7.
-       https://doi.org/10.1007/978-3-642-24797-2
+    .. [2] %(graves_book)s
 
     Examples
     --------

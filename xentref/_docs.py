@@ -66,6 +66,10 @@ REFERENCES = {
         'recurrent neural networks", International Conference on Machine '
         "Learning (ICML), 2006, 369-376. https://doi.org/10.1145/1143844.1143891"
     ),
+    "graves_book": (
+        "A. Graves, *Supervised Sequence Labelling with Recurrent Neural "
+        "Networks*, Springer, 2012, chapter 7. https://doi.org/10.1007/978-3-642-24797-2"
+    ),
     "machler": (
         'M. Mächler, "Accurately computing log(1 - exp(-\\|a\\|)), assessed by '
         'the Rmpfr package", 2012. '
