@@ -378,6 +378,13 @@ def test_logits_are_not_log_probabilities():
             np.zeros((2, 3, 2)), *VALID[1:])
 
 
+def test_padding_frames_must_be_log_probabilities_too():
+    rows = HALVES.copy()
+    rows[0, 2] = [0.0, 0.0]  # past input_lengths[0] = 2, but not a distribution
+    refused(ValueError, r"`log_probs` must hold log-probabilities: .* got 0\.69314718055994\d* at batch index \(0, 2\)",
+            rows, [[1], [1]], [2, 3], [1, 1])
+
+
 def test_a_positive_log_probability_is_refused():
     rows = HALVES.copy()
     rows[0, 0] = [1e-9, -np.inf]

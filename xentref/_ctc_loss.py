@@ -396,9 +396,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
       PyTorch's is
       ``np.mean(losses / np.maximum(target_lengths, 1))`` with
       ``losses = ctc_loss(..., reduction="none")``.
-    - PyTorch accepts a target that contains the blank or a label out of
-      range, and any scores as log-probabilities, and returns a number;
-      here each is refused.
+    - PyTorch accepts a target that contains the blank, and any scores as
+      log-probabilities, and returns a number; here both are refused.
     - PyTorch adds the terms of its log-sums without ``log1p``, so a tiny
       loss loses digits there.
     - PyTorch's backward returns :math:`y^t_k - \gamma_t(k)`, the gradient
