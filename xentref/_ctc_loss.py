@@ -6,8 +6,8 @@ the log of the total probability of the target's alignments, summed by the
 forward recursion over a lattice of :math:`2U + 1` states (the labels with a
 blank before, between and after them). Here it runs in log space with each
 frame's values shifted to a maximum of 0, so nothing underflows however long
-the sequence, and every log-sum uses ``log1p``, so a tiny loss keeps its
-digits.
+the sequence, and every log-sum uses ``log1p``, so a tiny loss that one
+alignment carries keeps its digits.
 """
 
 import numpy as np
@@ -385,6 +385,16 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     PyTorch's does, for batches in which a few sequences cannot be aligned.
     An empty target on no frames has probability 1 and loss 0.
 
+    The recursion runs on logarithms, each frame shifted to a maximum of 0,
+    so a likelihood far below the smallest float (a thousand frames give
+    about :math:`e^{-1400}`) is no trouble, and every log-sum uses
+    ``log1p``. The loss is within a few ulps of the size of the terms it is
+    formed from, the expected :math:`-\log p(\pi)` of the alignments under
+    their posterior (the loss plus that posterior's entropy): when one
+    alignment carries the probability, of the loss itself, however tiny.
+    A state whose log-probability falls further below its frame's largest
+    than the float range reaches (about 1.8e308) counts as impossible.
+
     The mapping to ``torch.nn.functional.ctc_loss(log_probs, targets,
     input_lengths, target_lengths, blank, reduction, zero_infinity)``:
     the same arguments with ``np.moveaxis(log_probs, 0, 1)`` and padded
@@ -490,8 +500,10 @@ def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0,
     class :math:`k` at frame :math:`t`, under their posterior, so each
     frame's entries sum to -1. They are computed as a softmax over the
     states of :math:`\log \alpha_t + \log \beta_t`, from the shifted
-    variables, so :math:`P` never enters and tiny entries keep their
-    digits. Divided by the number of sequences for ``"mean"``.
+    variables, so :math:`P` never enters; an entry is known to a few ulps
+    of :math:`\gamma_t(k)(1 + L + |\log \gamma_t(k)|)`, with :math:`L`
+    the size of the loss's terms (see :func:`xentref.ctc_loss`). Divided by
+    the number of sequences for ``"mean"``.
 
     Through ``log_probs = log_softmax(z)`` the gradient with respect to the
     logits is :math:`y^t_k - \gamma_t(k)`, which is what PyTorch's backward
