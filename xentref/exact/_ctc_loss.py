@@ -168,14 +168,10 @@ def _sequences(log_probs, targets, input_lengths, target_lengths, blank):
     ]
 
 
-def _loss(lattice):
-    return lattice.loss()
-
-
 def _overflows(lattices, dtype):
     """Whether each sequence's loss rounds to +inf in `dtype`: what `zero_infinity` removes."""
     return [
-        certify(lambda lattice=lattice: [_loss(lattice)], dtype, "ctc_loss")[0] == math.inf
+        certify(lambda lattice=lattice: [lattice.loss()], dtype, "ctc_loss")[0] == math.inf
         for lattice in lattices
     ]
 
@@ -192,7 +188,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     lattices = _sequences(log_probs, targets, input_lengths, target_lengths, blank)
     removed = _overflows(lattices, template.dtype) if zero_infinity else [False] * len(lattices)
     return reduced(
-        [lambda lattice=lattice, gone=gone: arb(0) if gone else _loss(lattice)
+        [lambda lattice=lattice, gone=gone: arb(0) if gone else lattice.loss()
          for lattice, gone in zip(lattices, removed)],
         reduction, template, "ctc_loss",
     )
