@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import xentref
 from xentref import exact, grad
 from xentref.exact._certify import certify
+from xentref.exact._split import Split
 from helpers import ulps_of
 
 SEED = 20261127
@@ -43,6 +44,13 @@ def alignments(frames, classes, target, blank):
     return [p for p in itertools.product(range(classes), repeat=frames) if collapse(p, blank) == tuple(target)]
 
 
+def path_log_probability(rows, path):
+    """The sum of the path's log-probabilities, an exact Arb ball (None if one is -inf)."""
+    if any(rows[t][k] == -math.inf for t, k in enumerate(path)):
+        return None
+    return sum((arb(rows[t][k]) for t, k in enumerate(path)), arb(0))
+
+
 def path_probability(rows, path):
     """exp of the sum of the path's log-probabilities, as an Arb ball (0 if one is -inf)."""
     if any(rows[t][k] == -math.inf for t, k in enumerate(path)):
@@ -57,8 +65,17 @@ def enumerated(rows, target, blank, dtype=np.float64):
     paths = alignments(frames, classes, target, blank) if frames else ([()] if not target else [])
 
     def loss():
-        total = sum((path_probability(rows, p) for p in paths), arb(0))
-        return [math.inf if total.is_zero() else -total.log()]
+        # -log of the sum, as -(log p(first) + log R) with R = sum p(pi) / p(first):
+        # the first term is an exact sum of the inputs, which may be a float or
+        # a midpoint between two, and log R > 0 decides the rounding then.
+        logs = [path_log_probability(rows, p) for p in paths]
+        logs = [value for value in logs if value is not None]
+        if not logs:
+            return [math.inf]
+        if len(logs) == 1:
+            return [-logs[0]]
+        ratio = sum(((value - logs[0]).exp() for value in logs), arb(0))
+        return [Split(-logs[0], -ratio.log(), -1)]
 
     def gradient():
         weights = [path_probability(rows, p) for p in paths]

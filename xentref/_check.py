@@ -8,6 +8,9 @@ and locates the offending entry only once it knows there is one.
 
 import numpy as np
 
+from xentref import _blocks as blocks
+from xentref._half import HALF, eps, round_to
+
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -19,7 +22,7 @@ def sum_tolerance(dtype):
     dtype stays far below it, while a vector that is not a distribution at all
     (unnormalised scores, a forgotten softmax) is caught.
     """
-    return float(np.sqrt(np.finfo(dtype).eps))
+    return float(np.sqrt(eps(dtype)))
 
 
 def first_index(mask):
@@ -43,21 +46,22 @@ def array(x, name):
         ) from None
 
 
-def floats(x, name):
-    """``x`` as a float32 or float64 array.
+def floats(x, name, half=False):
+    """``x`` as a float32 or float64 array (or float16 or bfloat16, with `half`).
 
     Python numbers, booleans and integer arrays become float64, as in NumPy.
-    Other dtypes (float16, longdouble, complex, object, strings) are refused
-    rather than converted, so that no precision is lost or invented silently.
+    Other dtypes (float16 unless `half`, longdouble, complex, object,
+    strings) are refused rather than converted, so that no precision is
+    lost or invented silently. The softmax family takes `half`: it computes
+    in float64 and rounds once to the input's dtype.
     """
     x = array(x, name)
     if x.dtype.kind in "biu":
         return x.astype(np.float64)
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(
-            f"`{name}` must hold real numbers of dtype float32 or float64; "
-            f"got dtype {x.dtype}"
-        )
+    allowed = ((np.float32, np.float64, *HALF)) if half else (np.float32, np.float64)
+    if x.dtype not in allowed:
+        names = f"{', '.join(str(np.dtype(d)) for d in HALF)}, float32 or float64" if half else "float32 or float64"
+        raise TypeError(f"`{name}` must hold real numbers of dtype {names}; got dtype {x.dtype}")
     return x
 
 
@@ -67,6 +71,9 @@ def in_dtype(x, dtype):
     A result keeps the dtype of the predictions even when targets or weights
     arrive as Python numbers (float64).
     """
+    if np.dtype(dtype) in HALF and x.dtype != dtype:
+        # Rounded once, also to bfloat16 (see xentref._half).
+        return round_to(np.asarray(x, dtype=np.float64), dtype)
     with np.errstate(under="ignore", over="ignore"):
         # A float64 value below the float32 range becomes 0, one beyond it inf
         # (which the weight check then refuses).
@@ -104,6 +111,15 @@ def no_nan(x, name):
         )
 
 
+def finite(x, name, where=""):
+    """Refuse NaN and infinities anywhere in ``x``; `where` qualifies the message."""
+    no_nan(x, name)
+    infinite = np.isinf(x)
+    if infinite.any():
+        at = first_index(infinite)
+        raise ValueError(f"`{name}` must be finite{where}; got {x[at].item()!r} at index {at}")
+
+
 def finite_or_minus_inf(x, name):
     """Refuse NaN and +inf anywhere in ``x``; -inf encodes probability zero."""
     no_nan(x, name)
@@ -121,6 +137,18 @@ def values(x, name):
     return x
 
 
+def logits_array(x, axis, name="logits"):
+    """Logits' dtype and class axis, without reading the entries; return them with the axis index.
+
+    For the functions that read every entry anyway, block by block: their
+    blocks refuse a row whose maximum is NaN, +inf or -inf
+    (:class:`xentref._blocks.Refused`), and :func:`logits` then finds the
+    entry and says what is wrong. Half precision is accepted.
+    """
+    x = floats(x, name, half=True)
+    return x, class_axis(x, axis, name)
+
+
 def logits(x, axis, name="logits"):
     """Logits along a class axis; return them with the axis index.
 
@@ -129,7 +157,7 @@ def logits(x, axis, name="logits"):
     all three faults (NaN propagates, +inf and an all -inf slice are
     extreme), so the entries are searched only when one is there.
     """
-    x = floats(x, name)
+    x = floats(x, name, half=True)
     index = class_axis(x, axis, name)
     top = np.max(x, axis=index)
     if np.all(np.isfinite(top)):
@@ -141,7 +169,7 @@ def logits(x, axis, name="logits"):
     )
 
 
-def distribution(p, axis, name):
+def distribution(p, axis, name, half=False):
     """Probability vectors along a class axis; return them with the axis index.
 
     Entries must be probabilities, in [0, 1], and each slice along ``axis``
@@ -149,8 +177,9 @@ def distribution(p, axis, name):
     An entry above 1 is refused even when its slice sums to 1 within the
     tolerance: it is not a probability, and it would make an entropy or a
     cross-entropy negative.
+    With `half`, float16 and bfloat16 are accepted (summed in float64).
     """
-    p = floats(p, name)
+    p = floats(p, name, half=half)
     index = class_axis(p, axis, name)
     no_nan(p, name)
     negative = p < 0
@@ -168,7 +197,7 @@ def distribution(p, axis, name):
             f"`{name}` must hold probabilities, at most 1; got {p[at].item()!r} at index {at}"
         )
     tolerance = sum_tolerance(p.dtype)
-    totals = np.sum(p, axis=index)
+    totals = probability_sums(p, index)
     off = np.abs(totals - 1) > tolerance
     if np.any(off):
         at = first_index(off)
@@ -179,6 +208,11 @@ def distribution(p, axis, name):
             f"{total!r}{at_batch_index(at)}{_computed_in_float32(p.dtype, total)}"
         )
     return p, index
+
+
+def probability_sums(p, axis):
+    """Sums along `axis` for the test of :func:`distribution`: in the dtype, float64 for half precision."""
+    return np.sum(p, axis=axis, dtype=np.float64 if p.dtype in HALF else None)
 
 
 def _computed_in_float32(dtype, total):
@@ -201,22 +235,37 @@ def log_distribution(log_p, axis, name, hint=LOGITS_HINT):
     Entries must be finite or -inf and at most 0 (a probability of at most
     1), and each slice's logsumexp must be 0 within :func:`sum_tolerance`,
     the tolerance on a probability sum; unnormalised logits fail this, and
-    the message ends with `hint`, what to pass instead.
+    the message ends with `hint`, what to pass instead. One pass, block by
+    block: the sum of the exponentials of each slice, whose logarithm is
+    tested (NaN and +inf fail the test too, and are then looked for to be
+    named).
     """
-    log_p = floats(log_p, name)
+    log_p = floats(log_p, name, half=True)
     index = class_axis(log_p, axis, name)
-    finite_or_minus_inf(log_p, name)
     tolerance = sum_tolerance(log_p.dtype)
-    top = np.max(log_p, axis=index, keepdims=True)
-    finite = np.isfinite(top)
-    with np.errstate(under="ignore", divide="ignore"):
-        # Shifted by the slice's maximum, exp cannot overflow; an all -inf
-        # slice sums to 0, whose log is the -inf it deserves.
-        total = np.sum(np.exp(log_p - np.where(finite, top, 0)), axis=index, keepdims=True)
-        totals = np.squeeze(np.where(finite, top + np.log(total), top), axis=index)
+    rows = blocks.as_rows(log_p, index)
+
+    def block(start, stop):
+        z = rows[start:stop]
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            # Entries of log-probabilities are at most about 0, so exp cannot
+            # overflow on valid input; logits may overflow to inf, NaN stays
+            # NaN, and an all -inf slice sums to 0: each fails the test.
+            exps = np.exp(z, out=blocks.scratch("exps", z.shape, z.dtype))
+            return (np.log(np.sum(exps, axis=1, dtype=np.float64)),)
+
+    (totals,) = blocks.run(block, *rows.shape)
     off = ~(np.abs(totals) <= tolerance)
     if np.any(off):
-        at = first_index(off)
+        no_nan(log_p, name)
+        plus_inf = np.isposinf(log_p)
+        if plus_inf.any():
+            raise ValueError(
+                f"`{name}` must be finite or -inf; found +inf at index "
+                f"{first_index(plus_inf)}"
+            )
+        totals = blocks.from_rows(totals, log_p, index)
+        at = first_index(np.asarray(blocks.from_rows(off, log_p, index)))
         raise ValueError(
             f"`{name}` must hold log-probabilities: their logsumexp along axis "
             f"{index} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
@@ -316,12 +365,14 @@ def weights(weight, like, name, like_name):
     return converted
 
 
-def labels(labels, like, axis, name):
+def labels(labels, like, axis, name, where=None):
     """Integer class labels for `like`, whose class axis is `axis` (an index).
 
     The labels have the shape of `like` without its class axis and lie in
     [0, K). They are returned with that axis kept at size 1, ready for
-    ``take_along_axis``.
+    ``take_along_axis``. With `where`, a boolean array of the labels' shape,
+    only the labels where it is True must lie in [0, K): the others may be
+    any integer (padding such as -100) and are returned as 0.
     """
     labels = array(labels, name)
     batch_shape = like.shape[:axis] + like.shape[axis + 1:]
@@ -336,16 +387,23 @@ def labels(labels, like, axis, name):
             f"`{name}` as class labels must have shape {batch_shape}; got {labels.shape}"
         )
     outside = (labels < 0) | (labels >= n_classes)
+    if where is not None:
+        outside &= where
     if np.any(outside):
         at = first_index(outside)
+        padding = "" if where is None else (
+            ", a position that counts (only masked positions may hold other integers)"
+        )
         raise ValueError(
             f"`{name}` must be class labels in [0, {n_classes}); got "
-            f"{labels[at].item()!r} at index {at}"
+            f"{labels[at].item()!r} at index {at}{padding}"
         )
+    if where is not None:
+        labels = np.where(where, labels, 0)
     return np.expand_dims(labels, axis)
 
 
-def targets(targets, logits, axis, like_name="logits"):
+def targets(targets, logits, axis, like_name="logits", entries=True):
     """Labels or probability targets for `logits` with class axis `axis`.
 
     `like_name` is the name of the prediction in messages (`probs` for a
@@ -353,17 +411,22 @@ def targets(targets, logits, axis, like_name="logits"):
 
     Returns ``(probabilities, None)`` for probability vectors with the shape
     of `logits`, in its dtype, or ``(None, labels)`` for integer labels with
-    the class axis kept at size 1.
+    the class axis kept at size 1. With ``entries=False`` probability
+    targets keep their dtype and their entries are not read: the caller
+    checks them block by block, converted to the dtype of `logits`, and
+    calls :func:`distribution` on a failure for the message.
     """
     targets = array(targets, "targets")
     if targets.ndim == logits.ndim:
-        targets = in_dtype(floats(targets, "targets"), logits.dtype)
+        targets = floats(targets, "targets", half=True)
         if targets.shape != logits.shape:
             raise ValueError(
                 f"`targets` as probabilities must have the shape of `{like_name}` "
                 f"{logits.shape}; got {targets.shape}"
             )
-        probabilities, _ = distribution(targets, axis, "targets")
+        if not entries:
+            return targets, None
+        probabilities, _ = distribution(in_dtype(targets, logits.dtype), axis, "targets", half=True)
         return probabilities, None
     if targets.ndim == logits.ndim - 1:
         return None, labels(targets, logits, axis, "targets")
@@ -385,11 +448,12 @@ def base(base):
     return float(np.log(base))
 
 
-def reduction(reduction):
-    """Refuse anything but ``"mean"``, ``"sum"`` or ``"none"``."""
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+def reduction(reduction, choices=REDUCTIONS):
+    """Refuse anything but one of `choices`: ``"mean"``, ``"sum"`` or ``"none"`` by default."""
+    if not isinstance(reduction, str) or reduction not in choices:
+        listed = ", ".join(repr(choice) for choice in choices[:-1])
         raise ValueError(
-            f"`reduction` must be one of 'mean', 'sum' or 'none'; got {reduction!r}"
+            f"`reduction` must be one of {listed} or {choices[-1]!r}; got {reduction!r}"
         )
     return reduction
 
@@ -510,6 +574,16 @@ def counts_up_to(x, most, name, what):
     return x
 
 
+def dimensions(x, ndim, name, meaning):
+    """Refuse `x` unless it has `ndim` dimensions, whose `meaning` the message gives."""
+    if x.ndim != ndim:
+        raise ValueError(
+            f"`{name}` must have {ndim} dimension{'s' if ndim != 1 else ''}, {meaning}; "
+            f"got shape {x.shape}"
+        )
+    return x
+
+
 def index(value, name, size):
     """A Python or NumPy integer (not a bool) in [0, `size`), as an int."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
@@ -524,3 +598,92 @@ def flag(value, name):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"`{name}` must be True or False; got {value!r}")
     return bool(value)
+
+
+def padding(lengths, mask, shape):
+    """Which tokens of sequences of `shape` (batch, time) count: a boolean array of that shape.
+
+    The padding is given by `lengths` (the tokens before that time step
+    count), by a boolean `mask` (True where a token counts), or by neither
+    (every token counts); not by both.
+    """
+    if lengths is not None and mask is not None:
+        raise ValueError(
+            "give the padding as `lengths` or as `mask`, not both; got both"
+        )
+    if mask is not None:
+        return _mask(mask, shape)
+    if lengths is not None:
+        return _lengths(lengths, shape)
+    return np.ones(shape, dtype=bool)
+
+
+def _mask(mask, shape):
+    mask = array(mask, "mask")
+    if mask.dtype != np.bool_:
+        raise TypeError(
+            f"`mask` must be boolean, True where a token counts; got dtype {mask.dtype}"
+        )
+    if mask.shape != shape:
+        raise ValueError(
+            f"`mask` must have shape {shape}, (batch, time) as `logits` without "
+            f"its class axis; got {mask.shape}"
+        )
+    return mask
+
+
+def _lengths(lengths, shape):
+    lengths = array(lengths, "lengths")
+    batch, time = shape
+    if lengths.dtype.kind not in "iu":
+        raise TypeError(
+            f"`lengths` must hold integers, the number of tokens of each "
+            f"sequence; got dtype {lengths.dtype}"
+        )
+    if lengths.shape != (batch,):
+        raise ValueError(
+            f"`lengths` must have shape ({batch},), one length per sequence "
+            f"of `logits`; got {lengths.shape}"
+        )
+    negative = lengths < 0
+    if negative.any():
+        at = first_index(negative)
+        raise ValueError(
+            f"`lengths` must be non-negative; got {lengths[at].item()!r} at index {at}"
+        )
+    too_long = lengths > time
+    if too_long.any():
+        at = first_index(too_long)
+        raise ValueError(
+            f"`lengths` must be at most {time}, the number of time steps of "
+            f"`logits`; got {lengths[at].item()!r} at index {at}"
+        )
+    return np.arange(time) < lengths[:, np.newaxis]
+
+
+def whole_numbers(x, name, least, like, like_name):
+    """Numbers of things (tokens, bytes), integers of at least `least`, that broadcast to `like`.
+
+    `x` must broadcast to the shape of `like` without enlarging it. Returned
+    as an integer array.
+    """
+    x = array(x, name)
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"`{name}` must hold integers (a count); got dtype {x.dtype}")
+    try:
+        fits = np.broadcast_shapes(x.shape, like.shape) == like.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"`{name}` of shape {x.shape} must broadcast to the shape of "
+            f"`{like_name}` {like.shape}"
+        )
+    below = x < least
+    if below.any():
+        at = first_index(below) if below.ndim else ()
+        raise ValueError(
+            f"`{name}` must be at least {least}; got {x[at].item()!r}"
+            + (f" at index {at}" if at else "")
+        )
+    return x

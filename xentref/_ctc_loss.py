@@ -10,11 +10,14 @@ the sequence, and every log-sum uses ``log1p``, so a tiny loss that one
 alignment carries keeps its digits.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
 from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._typing import ArrayLike, Reduction, Result
 
 _HINT = "Pass log_softmax(logits) over the class axis, the last one"
 
@@ -204,7 +207,7 @@ def _backward(emissions, skip, target_lengths, input_lengths):
     :math:`s' \in \{s, s + 1, s + 2\}`, the last where it may be reached by
     a skip.
     """
-    *batch, frames, n_states = emissions.shape
+    frames, n_states = emissions.shape[-2:]
     state = np.arange(n_states)
     last = 2 * target_lengths[..., None]
     finals = (state == last) | ((state == last - 1) & (last > 0))
@@ -296,7 +299,16 @@ def _gradients(log_probs, targets, input_lengths, target_lengths, blank, zero_in
 
 
 @fill()
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean", zero_infinity=False):
+def ctc_loss(
+    log_probs: ArrayLike,
+    targets: ArrayLike,
+    input_lengths: ArrayLike,
+    target_lengths: ArrayLike,
+    *,
+    blank: int = 0,
+    reduction: Reduction = "mean",
+    zero_infinity: bool = False,
+) -> Result:
     r"""Connectionist temporal classification loss of label sequences under per-frame log-probabilities.
 
     Parameters
@@ -459,7 +471,16 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
 
 
 @fill(of=ctc_loss)
-def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean", zero_infinity=False):
+def ctc_loss_grad(
+    log_probs: ArrayLike,
+    targets: ArrayLike,
+    input_lengths: ArrayLike,
+    target_lengths: ArrayLike,
+    *,
+    blank: int = 0,
+    reduction: Reduction = "mean",
+    zero_infinity: bool = False,
+) -> Result:
     r"""Gradient of %(loss)s with respect to `log_probs`.
 
     Parameters

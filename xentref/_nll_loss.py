@@ -1,10 +1,17 @@
 """Negative log-likelihood of class labels under given log-probabilities."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._reduction import (
+    apply_reduction,
+    reduction_divisor,
+    scale_gradient,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked(log_probs, labels, axis, reduction):
@@ -15,7 +22,13 @@ def _checked(log_probs, labels, axis, reduction):
 
 
 @fill()
-def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
+def nll_loss(
+    log_probs: ArrayLike,
+    labels: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Negative log-likelihood of class labels under log-probabilities.
 
     Parameters
@@ -37,7 +50,7 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
 
     Raises
     ------
-    %(type_error)s
+    %(family_type_error)s
     ValueError
         If `log_probs` contains NaN, +inf or a positive entry, a slice is
         not a log-distribution (raw logits, say), the class axis is empty, a
@@ -58,7 +71,10 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     ``softmax_cross_entropy(z, labels)`` to the last bit. An entry of -inf at
     the label costs :math:`+\infty`. The input is refused unless it is
     normalised, so logits passed by mistake raise an error instead of giving
-    a meaningless, possibly negative, loss.
+    a meaningless, possibly negative, loss. That check is one pass over
+    `log_probs`, block by block: the sum of the exponentials of each slice,
+    whose logarithm must be 0 within the tolerance. float16 and bfloat16
+    are accepted, as by :func:`log_softmax`.
 
     References
     ----------
@@ -81,12 +97,19 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     """
     log_probs, labels, axis = _checked(log_probs, labels, axis, reduction)
     picked = np.squeeze(np.take_along_axis(log_probs, labels, axis=axis), axis=axis)
-    # Adding 0.0 turns a -0.0 loss into +0.0 and changes nothing else.
-    return apply_reduction(-picked + 0.0, reduction)
+    # Adding 0 turns a -0.0 loss into +0.0 and changes nothing else (a zero
+    # of the dtype: bfloat16 plus a Python float would become float32).
+    return apply_reduction(-picked + np.zeros((), picked.dtype), reduction)
 
 
 @fill(of=nll_loss)
-def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean"):
+def nll_loss_grad(
+    log_probs: ArrayLike,
+    labels: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to `log_probs`.
 
     Parameters

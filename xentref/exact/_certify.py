@@ -8,8 +8,12 @@ is recomputed with twice the working precision, up to :data:`MAX_PRECISION`.
 
 from flint import ctx
 
-from xentref.exact._rounding import round_dyadic, tie_neighbours
-from xentref.exact._split import Split
+from xentref.exact._rounding import (
+    round_dyadic,
+    round_fraction,
+    tie_neighbours,
+)
+from xentref.exact._split import Rational, Split
 
 START_PRECISION = 128
 MAX_PRECISION = 2**16
@@ -23,10 +27,18 @@ def _rounded(value, dtype):
     """
     if isinstance(value, float):
         return value
+    if isinstance(value, Rational):
+        rounded, tie = round_fraction(value.value, dtype)
+        if tie is None or value.sign == 0:
+            return rounded
+        # Past the midpoint by the sliver, on the side of its sign.
+        return tie[1] if value.sign > 0 else tie[0]
     if isinstance(value, Split):
         return _rounded_split(value, dtype)
     if value.is_nan():
-        raise ArithmeticError("a ball computed as NaN: a formula left its domain")
+        raise ArithmeticError(
+            "a ball computed as NaN: a formula left its domain"
+        )
     if not value.is_finite():
         return None
     low = round_dyadic(*value.lower().man_exp(), dtype)
@@ -38,9 +50,15 @@ def _rounded(value, dtype):
 
 
 def _rounded_split(value, dtype):
-    """Round ``main + small``; at a tie, `main` exact, let the sign of `small` decide."""
+    """Round ``main + small``; at a tie, `main` exact, let the sign of `small`
+    decide.
+    """
     rounded = _rounded(value.ball(), dtype)
-    if rounded is not None or not value.main.is_exact() or value.small.is_zero():
+    if (
+        rounded is not None
+        or not value.main.is_exact()
+        or value.small.is_zero()
+    ):
         return rounded
     tie = tie_neighbours(*value.main.man_exp(), dtype)
     if tie is None:
@@ -48,7 +66,10 @@ def _rounded_split(value, dtype):
     ball = value.ball()
     if not ball.is_finite():
         return None
-    ends = {round_dyadic(*end.man_exp(), dtype) for end in (ball.lower(), ball.upper())}
+    ends = {
+        round_dyadic(*end.man_exp(), dtype)
+        for end in (ball.lower(), ball.upper())
+    }
     if not ends <= set(tie):
         return None
     # small is not exactly 0, so it has its sign: the value is past the tie.
@@ -64,7 +85,7 @@ def certify(compute, dtype, name):
         Returns a list of arb balls (or exact Python floats) computed at the
         current working precision of ``flint.ctx``.
     dtype : numpy dtype
-        float32 or float64.
+        float64, float32, float16 or bfloat16.
     name : str
         The function asked for, named in the error.
 
@@ -83,11 +104,14 @@ def certify(compute, dtype, name):
             try:
                 rounded = [_rounded(value, dtype) for value in compute()]
             except ArithmeticError as error:
-                raise ArithmeticError(f"xentref.exact.{name}: {error}") from None
+                raise ArithmeticError(
+                    f"xentref.exact.{name}: {error}"
+                ) from None
         if None not in rounded:
             return rounded
         precision *= 2
     raise ArithmeticError(
-        f"xentref.exact.{name}: a value could not be certified to be correctly "
+        f"xentref.exact.{name}: a value could not be certified to be "
+        "correctly "
         f"rounded with {MAX_PRECISION} bits of working precision"
     )

@@ -8,6 +8,8 @@ around 0 whose logarithm is undefined. A sequence that no alignment fits
 before any arithmetic.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
@@ -15,6 +17,7 @@ from flint import arb
 
 import xentref
 from xentref import grad as float_grad
+from xentref._typing import ArrayLike, Reduction, Result
 from xentref.exact._arrays import exact, floats, like
 from xentref.exact._certify import certify
 from xentref.exact._doc import mirrors
@@ -180,7 +183,16 @@ def _overflows(lattices, dtype):
     "xentref.ctc_loss", "Exact connectionist temporal classification loss.",
     r"\ell = -\log \sum_{\pi \in \mathcal{B}^{-1}(l)} \prod_t y^t_{\pi_t}", "loss",
 )
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean", zero_infinity=False):
+def ctc_loss(
+    log_probs: ArrayLike,
+    targets: ArrayLike,
+    input_lengths: ArrayLike,
+    target_lengths: ArrayLike,
+    *,
+    blank: int = 0,
+    reduction: Reduction = "mean",
+    zero_infinity: bool = False,
+) -> Result:
     template = xentref.ctc_loss(
         log_probs, targets, input_lengths, target_lengths,
         blank=blank, reduction=reduction, zero_infinity=zero_infinity,
@@ -219,7 +231,16 @@ def _gradient(lattice, classes, padding, count):
     r"\frac{\partial \ell}{\partial \log y^t_k} = -\frac{1}{P} \sum_{s:\, l'_s = k} \alpha_t(s) \beta_t(s)",
     "grad",
 )
-def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean", zero_infinity=False):
+def ctc_loss_grad(
+    log_probs: ArrayLike,
+    targets: ArrayLike,
+    input_lengths: ArrayLike,
+    target_lengths: ArrayLike,
+    *,
+    blank: int = 0,
+    reduction: Reduction = "mean",
+    zero_infinity: bool = False,
+) -> Result:
     template = float_grad.ctc_loss(
         log_probs, targets, input_lengths, target_lengths,
         blank=blank, reduction=reduction, zero_infinity=zero_infinity,

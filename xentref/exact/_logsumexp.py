@@ -6,16 +6,25 @@ no useful ball), and :math:`s = \sum_{k \ne m} e^{z_k - a}` enters through
 ``log1p``, whose ball stays narrow for a tiny :math:`s`.
 """
 
+from __future__ import annotations
+
 import math
 
 from flint import arb
 
 import xentref
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import class_rows, exact, floats, like
 from xentref.exact._certify import certify
 from xentref.exact._doc import mirrors
 from xentref.exact._reduction import add, reduced
 from xentref.exact._split import Split
+
+# Gaps below this have exponentials under 2^-57700: a result is split into
+# the part without them, exact when the nearer gaps are ties, and their
+# correction, of known sign. Nearer terms are resolved by the working
+# precision (at most 2^16 bits).
+FAR = -40000
 
 
 class Shifted:
@@ -24,6 +33,9 @@ class Shifted:
     ``gaps[k]`` is :math:`z_k - a` (None for a -inf logit), ``exps[k]`` is
     :math:`e^{z_k - a}` (an exact 0 for a -inf logit), ``top`` is the index
     :math:`m` of the first largest entry and ``rest`` is :math:`s`.
+    ``near_rest`` is the part of :math:`s` from gaps above :data:`FAR`:
+    an exact integer when those are ties at the maximum, which lets a
+    result be split into an exact part and a correction of known sign.
     """
 
     def __init__(self, row):
@@ -32,7 +44,12 @@ class Shifted:
         self.gaps = [None if z == -math.inf else exact(z) - exact(top_value) for z in row]
         self.exps = [arb(0) if gap is None else gap.exp() for gap in self.gaps]
         self.exps[self.top] = arb(1)
-        self.rest = add(self.exps[:self.top] + self.exps[self.top + 1:])
+        others = [k for k in range(len(row)) if k != self.top]
+        self.rest = add([self.exps[k] for k in others])
+        self.near = [gap is not None and gap > FAR for gap in self.gaps]
+        self.near_rest = add([self.exps[k] for k in others if self.near[k]])
+        # Every near entry ties with the maximum: softmax values are rationals.
+        self.ties = all(gap.is_zero() for gap, near in zip(self.gaps, self.near) if near)
 
     def log_normaliser(self):
         """:math:`\\log \\sum_k e^{z_k - a} = \\operatorname{log1p}(s)`."""
@@ -46,7 +63,7 @@ def logits_rows(logits, axis):
 
 
 @mirrors("xentref.logsumexp", "Exact log-sum-exp.", r"\log \sum_k e^{x_k}", "lse")
-def logsumexp(x, *, axis=-1):
+def logsumexp(x: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.logsumexp(x, axis=axis)
     _, _, rows = logits_rows(x, axis)
 
@@ -73,7 +90,7 @@ def per_class(template, axis, rows, row_values, name):
     "xentref.log_softmax", "Exact log-softmax.",
     r"\log \operatorname{softmax}(z)_k = z_k - \log \sum_j e^{z_j}", "log_p",
 )
-def log_softmax(logits, *, axis=-1):
+def log_softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.log_softmax(logits, axis=axis)
     _, axis, rows = logits_rows(logits, axis)
 
@@ -89,7 +106,7 @@ def log_softmax(logits, *, axis=-1):
     "xentref.softmax", "Exact softmax.",
     r"\operatorname{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}", "p",
 )
-def softmax(logits, *, axis=-1):
+def softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.softmax(logits, axis=axis)
     _, axis, rows = logits_rows(logits, axis)
 
