@@ -382,9 +382,9 @@ def ctc_loss(
 
     .. math::
 
-        \alpha_t(s) = y^t_{l'_s} \big(\alpha_{t-1}(s) + \alpha_{t-1}(s-1)
-        + [l'_s \ne b,\ l'_s \ne l'_{s-2}]\ \alpha_{t-1}(s-2)\big),
-        \qquad \ell = -\log\big(\alpha_T(2U) + \alpha_T(2U - 1)\big),
+        \alpha_t(s) &= y^t_{l'_s} \big(\alpha_{t-1}(s) + \alpha_{t-1}(s-1) \\
+        &\qquad + [l'_s \ne b,\ l'_s \ne l'_{s-2}]\ \alpha_{t-1}(s-2)\big), \\
+        \ell &= -\log\big(\alpha_T(2U) + \alpha_T(2U - 1)\big),
 
     from :math:`\alpha_0 = (1, 0, \ldots)`. Between two equal labels the
     alignment must pass through a blank, so a target with :math:`r`
