@@ -19,7 +19,10 @@ Kinds:
   sequence;
 - ``"tokens"``: a loss per row of the prediction (a token's features),
   then ``reduction``; the classes come from another argument and there is
-  no `axis` (``linear_softmax_cross_entropy``).
+  no `axis` (``linear_softmax_cross_entropy``);
+- ``"alignments"``: a loss per sequence of frames (shape (..., T, C)),
+  summed over the alignments of its target, then ``reduction``
+  (``ctc_loss``).
 
 A gradient may have several outputs (a tuple, the prediction's first):
 then ``grad_scale`` returns one scale per output and ``grad_ulps`` may be
@@ -37,7 +40,7 @@ from hypothesis.extra import numpy as hnp
 import xentref
 from xentref import symbolic
 
-REDUCED = ("examples", "elements", "tokens", "sequences")
+REDUCED = ("examples", "elements", "tokens", "sequences", "alignments")
 CLASS_AXIS = ("rows", "pairs", "examples", "sequences")
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -156,6 +159,8 @@ class Case:
             return prediction.size
         if self.kind == "sequences":
             return int(np.sum(counting_tokens(args, kwargs)))
+        if self.kind == "alignments":
+            return int(np.prod(prediction.shape[:-2]))
         return prediction.size // prediction.shape[-1]
 
 
@@ -774,4 +779,81 @@ CASES += [
          refuses_plus_inf=False),
     Case("bits_per_character", "map", _per_unit, _per_unit_formula(symbolic.bits_per_character), ulps=2,
          refuses_plus_inf=False),
+]
+
+
+# Alignments: a loss per sequence of frames, then ``reduction`` -----------------------
+
+
+def _ctc(draw, batch, extreme, frames=5, classes=4, width=2, blank=0):
+    """Log-softmax frames, padded targets without the blank, and input lengths that fit them.
+
+    A target of U labels with r repeated neighbours needs U + r frames; the
+    input lengths are drawn at least that long. At the extremes the
+    log-probabilities span the float range and include -inf, so some
+    sequences have no alignment of positive probability (loss +inf).
+    """
+    log_probs = xentref.log_softmax(_logits(draw, (*batch, frames, classes), extreme))
+    labels = draw.integers((*batch, width), classes - 1)
+    labels = labels + (labels >= blank)
+    target_lengths = draw.integers(batch, width + 1)
+    within = np.arange(1, width) < target_lengths[..., None]
+    needed = target_lengths + np.sum(within & (labels[..., 1:] == labels[..., :-1]), axis=-1)
+    input_lengths = np.maximum(needed, draw.integers(batch, frames + 1))
+    return (log_probs, labels, input_lengths, target_lengths), {"blank": blank}
+
+
+def _ctc_formula(symbols, args, kwargs):
+    log_probs, targets, input_length, target_length = args
+    classes = np.shape(log_probs)[-1]
+    rows = [symbols[t * classes:(t + 1) * classes] for t in range(int(input_length))]
+    target = [int(k) for k in np.ravel(targets)[:int(target_length)]]
+    return symbolic.ctc_loss(rows, target, blank=kwargs["blank"])
+
+
+def _ctc_occupancies(args, kwargs):
+    """gamma_t(k), each frame's expected visits to each class under the alignments' posterior."""
+    return -xentref.grad.ctc_loss(*args, **kwargs, reduction="none")
+
+
+def _ctc_scale(args, kwargs):
+    """E[-log p(pi)] over the alignments' posterior: the loss plus that posterior's entropy.
+
+    The loss is -log of a sum of path probabilities; its terms are the
+    paths' log-probabilities, and a relative change of the inputs by u moves
+    it by u times this much.
+    """
+    occupancies = _ctc_occupancies(args, kwargs)
+    with np.errstate(invalid="ignore"):
+        # 0 * -inf where no alignment visits a -inf log-probability.
+        terms = np.where(occupancies > 0, -occupancies * args[0], 0)
+    return np.sum(terms, axis=(-2, -1))
+
+
+def _ctc_grad_scale(args, kwargs):
+    """gamma (1 + the loss's scale + |log gamma|).
+
+    gamma is exp(log alpha + log beta - log P), a difference of sums of the
+    paths' log-probabilities: it is known to about eps times their size,
+    the loss's scale for the paths that carry the posterior and |log gamma|
+    more for the improbable ones that give a tiny gamma.
+    """
+    gamma = _ctc_occupancies(args, kwargs)
+    with np.errstate(divide="ignore"):
+        # log 0 = -inf is masked: a zero occupancy needs no scale.
+        size = np.where(gamma > 0, -np.log(np.where(gamma > 0, gamma, 1)), 0)
+    return gamma * (1 + _ctc_scale(args, kwargs)[..., None, None] + size)
+
+
+_BAD["ctc_loss"] = [
+    ((np.log(np.full((2, 3, 2), 0.5)), [[1, 1], [0, 1]], [3, 3], [2, 1]), {}),  # the blank in a target
+    ((np.log(np.full((2, 3, 2), 0.5)), [[1, 2], [1, 1]], [3, 3], [2, 1]), {}),  # a label out of range
+    ((np.log(np.full((1, 3, 2), 0.5)), [[1]], [4], [1]), {}),  # more frames than log_probs has
+    ((np.log(np.full((1, 3, 2), 0.5)), [[1]], [-1], [1]), {}),  # a negative length
+    ((np.log(np.full((1, 3, 2), 0.5)), [[1]], [3], [1]), {"blank": 2}),
+]
+
+CASES += [
+    Case("ctc_loss", "alignments", _ctc, _ctc_formula, ulps=2, scale=_ctc_scale, grad_ulps=2,
+         grad_scale=_ctc_grad_scale, bad=_BAD["ctc_loss"]),
 ]

@@ -24,9 +24,12 @@ def ulps_of(actual, expected, scale=None):
 
     Without a scale this is :func:`xentref.exact.ulp_distance`. A value formed
     from terms of opposite sign is measured against the size of its terms.
+    Where the expected value is NaN (a derivative that does not exist), a
+    NaN counts 0 and anything else inf.
     """
+    nan = np.isnan(expected) & np.isnan(actual)
     if scale is None:
-        return exact.ulp_distance(actual, expected)
+        return np.where(nan, 0, exact.ulp_distance(actual, expected))
     actual, expected = np.asarray(actual), np.asarray(expected)
     dtype = expected.dtype
     size = np.maximum(np.abs(expected.astype(np.float64)), np.abs(scale))
@@ -39,7 +42,7 @@ def ulps_of(actual, expected, scale=None):
         half_max = np.asarray(ml_dtypes.finfo(dtype).max, dtype=np.float64) / 2
         unit = np.where(size > half_max, np.spacing(half_max.astype(dtype)).astype(np.float64) * 2, np.spacing(size))
         errors = error / unit.astype(np.float64)
-    matched = np.isinf(expected) & (actual == expected)
+    matched = (np.isinf(expected) & (actual == expected)) | nan
     return np.where(matched, 0, errors)
 
 

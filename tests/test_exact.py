@@ -965,6 +965,13 @@ BAD["expected_calibration_error"] = [
     (([[0.5, 0.5]], [0]), {"n_bins": 0}), (([[0.5, 0.5]], [0]), {"n_bins": 2.0}),
     ((np.zeros((0, 2)), np.zeros(0, int)), {}),
 ]
+HALVES = np.log(np.full((1, 3, 2), 0.5))
+BAD["ctc_loss"] = [
+    ((HALVES, [[1, 0]], [3], [2]), {}), ((HALVES, [[2]], [3], [1]), {}), ((HALVES, [[1]], [4], [1]), {}),
+    ((HALVES, [[1]], [3], [-1]), {}), ((HALVES, [[1]], [3], [1]), {"blank": 2}), ((HALVES, [[1.0]], [3], [1]), {}),
+    ((HALVES, [[1]], [3], [1]), {"zero_infinity": 1}), ((np.zeros((1, 3, 2)), [[1]], [3], [1]), {}),
+    ((HALVES[:0], np.zeros((0, 1), int), np.zeros(0, int), np.zeros(0, int)), {}),
+]
 SEQUENCES = np.zeros((2, 3, 4))
 LABELS_2x3 = np.zeros((2, 3), int)
 BAD["sequence_softmax_cross_entropy"] = [

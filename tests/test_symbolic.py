@@ -118,6 +118,27 @@ def test_kl_of_log_probs_is_kl_of_probs():
     assert sp.simplify(sp.expand_log(by_logs - symbolic.kl_divergence(p, q), force=True)) == 0
 
 
+def test_ctc_collapse_merges_repeats_then_drops_blanks():
+    assert symbolic.ctc_collapse([1, 1, 0, 1, 2, 2, 0]) == [1, 1, 2]
+    assert symbolic.ctc_collapse([0, 0]) == [] and symbolic.ctc_collapse([2, 0], blank=2) == [0]
+
+
+def test_ctc_loss_of_one_label_in_two_uniform_frames_is_log_four_thirds():
+    # Three of the four paths, (1, 1), (1, b) and (b, 1), collapse to (1,).
+    half = [[sp.log(sp.Rational(1, 2))] * 2] * 2
+    assert sp.simplify(symbolic.ctc_loss(half, [1]) - sp.log(sp.Rational(4, 3))) == 0
+    # (1, 1) needs a blank between its labels: no path of two frames.
+    assert symbolic.ctc_loss(half, [1, 1]) == sp.oo
+
+
+def test_ctc_loss_sums_exactly_the_paths_that_collapse_to_the_target():
+    # In symbols: for two frames the loss is -log of the three products.
+    y = sp.symbols("y0:2_0:2", positive=True)
+    rows = [[sp.log(y[0]), sp.log(y[1])], [sp.log(y[2]), sp.log(y[3])]]
+    expected = -sp.log(y[1] * y[3] + y[1] * y[2] + y[0] * y[3])
+    assert sp.simplify(symbolic.ctc_loss(rows, [1]) - expected) == 0
+
+
 def test_sequence_reductions_agree_when_every_sequence_has_as_many_tokens():
     z = [[list(sp.symbols(f"z{b}{t}_0:3", real=True)) for t in range(2)] for b in range(2)]
     labels = [[0, 2], [1, 1]]

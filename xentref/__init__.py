@@ -9,6 +9,7 @@ with the argument's name rather than clipping or renormalising.
 from xentref._binary_cross_entropy import binary_cross_entropy
 from xentref._brier_score import brier_score
 from xentref._class_balanced_weights import class_balanced_weights
+from xentref._ctc_loss import ctc_loss
 from xentref._distillation_loss import distillation_loss
 from xentref._expected_calibration_error import expected_calibration_error
 from xentref._focal_loss import sigmoid_focal_loss, softmax_focal_loss
@@ -56,6 +57,7 @@ __all__ = [
     "bits_per_token",
     "bits_per_byte",
     "bits_per_character",
+    "ctc_loss",
 ]
 
 # Imported last: it lists the gradients of the names above.

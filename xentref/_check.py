@@ -226,15 +226,19 @@ def _computed_in_float32(dtype, total):
     )
 
 
-def log_distribution(log_p, axis, name):
+LOGITS_HINT = "Pass log_softmax(logits), or use softmax_cross_entropy on logits"
+
+
+def log_distribution(log_p, axis, name, hint=LOGITS_HINT):
     """Log-probabilities along a class axis; return them with the axis index.
 
     Entries must be finite or -inf and at most 0 (a probability of at most
     1), and each slice's logsumexp must be 0 within :func:`sum_tolerance`,
-    the tolerance on a probability sum; unnormalised logits fail this. One
-    pass, block by block: the sum of the exponentials of each slice, whose
-    logarithm is tested (NaN and +inf fail the test too, and are then
-    looked for to be named).
+    the tolerance on a probability sum; unnormalised logits fail this, and
+    the message ends with `hint`, what to pass instead. One pass, block by
+    block: the sum of the exponentials of each slice, whose logarithm is
+    tested (NaN and +inf fail the test too, and are then looked for to be
+    named).
     """
     log_p = floats(log_p, name, half=True)
     index = class_axis(log_p, axis, name)
@@ -265,8 +269,7 @@ def log_distribution(log_p, axis, name):
         raise ValueError(
             f"`{name}` must hold log-probabilities: their logsumexp along axis "
             f"{index} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
-            f"got {np.asarray(totals)[at].item()!r}{at_batch_index(at)}. Pass "
-            f"log_softmax(logits), or use softmax_cross_entropy on logits"
+            f"got {np.asarray(totals)[at].item()!r}{at_batch_index(at)}. {hint}"
         )
     positive = log_p > 0
     if positive.any():
@@ -532,6 +535,45 @@ def same_shape(x, like, name, like_name):
     return x
 
 
+def at_index(index):
+    """Where in an array an entry is: nothing for a scalar."""
+    return f" at index {index}" if index else ""
+
+
+def integers(x, name, what):
+    """`x` as an array of integers; `what` says what they count or name, for the message.
+
+    Booleans and floats are refused, except in an empty array, which holds
+    no numbers to misread (``np.asarray([])`` is float64) and is read as
+    int64.
+    """
+    x = array(x, name)
+    if x.size == 0 and x.dtype.kind in "biuf":
+        return x.astype(np.int64)
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"`{name}` holds {what} and must have an integer dtype; got {x.dtype}")
+    return x
+
+
+def shape_of(x, shape, name, described):
+    """Refuse `x` unless it has `shape`; `described` says what that shape is."""
+    if x.shape != shape:
+        raise ValueError(f"`{name}` must have shape {described}; got shape {x.shape}")
+    return x
+
+
+def counts_up_to(x, most, name, what):
+    """Integers in [0, `most`]; `what` says where the bound comes from."""
+    outside = (x < 0) | (x > most)
+    if np.any(outside):
+        at = first_index(outside)
+        raise ValueError(
+            f"`{name}` must be integers in [0, {most}], {what}; got "
+            f"{x[at].item()!r}{at_index(at)}"
+        )
+    return x
+
+
 def dimensions(x, ndim, name, meaning):
     """Refuse `x` unless it has `ndim` dimensions, whose `meaning` the message gives."""
     if x.ndim != ndim:
@@ -540,6 +582,22 @@ def dimensions(x, ndim, name, meaning):
             f"got shape {x.shape}"
         )
     return x
+
+
+def index(value, name, size):
+    """A Python or NumPy integer (not a bool) in [0, `size`), as an int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{name}` must be an integer; got {value!r}")
+    if not 0 <= value < size:
+        raise ValueError(f"`{name}` must be a class index in [0, {size}); got {value!r}")
+    return int(value)
+
+
+def flag(value, name):
+    """True or False (Python or NumPy booleans), as a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False; got {value!r}")
+    return bool(value)
 
 
 def padding(lengths, mask, shape):

@@ -66,6 +66,16 @@ REFERENCES = {
         'neural network", NIPS Deep Learning and Representation Learning '
         "Workshop, 2014. https://arxiv.org/abs/1503.02531"
     ),
+    "graves": (
+        'A. Graves, S. Fernández, F. Gomez and J. Schmidhuber, "Connectionist '
+        "temporal classification: labelling unsegmented sequence data with "
+        'recurrent neural networks", International Conference on Machine '
+        "Learning (ICML), 2006, 369-376. https://doi.org/10.1145/1143844.1143891"
+    ),
+    "graves_book": (
+        "A. Graves, *Supervised Sequence Labelling with Recurrent Neural "
+        "Networks*, Springer, 2012, chapter 7. https://doi.org/10.1007/978-3-642-24797-2"
+    ),
     "milakov": (
         'M. Milakov and N. Gimelshein, "Online normalizer calculation for '
         'softmax", 2018. https://arxiv.org/abs/1805.02867'

@@ -31,6 +31,7 @@ except ImportError as error:  # the core of xentref needs only NumPy
         'xentref.symbolic needs SymPy, an optional dependency: pip install "xentref[symbolic]"'
     ) from error
 
+import itertools
 from collections.abc import Sequence
 from typing import TypeAlias
 
@@ -42,7 +43,7 @@ Vector: TypeAlias = Sequence[Scalar]
 
 # The textbook formula of every public function, under its name, and the
 # helpers that build the symbols.
-__all__ = ["probabilities", "surprisal", "binary_entropy", *xentref.__all__]
+__all__ = ["probabilities", "surprisal", "binary_entropy", "ctc_collapse", *xentref.__all__]
 
 
 def _in_unit(expression, base):
@@ -253,6 +254,34 @@ def expected_calibration_error(
             inside = [confidence > edges[m]] + ([confidence <= edges[m + 1]] if m < n_bins - 1 else [])
             gaps[m] += sp.Piecewise((right - confidence, sp.And(*inside)), (0, True))
     return sp.Add(*[sp.Abs(gap) for gap in gaps]) / len(rows)
+
+
+def ctc_collapse(path: Sequence[int], blank: int = 0) -> list[int]:
+    r"""The collapse map :math:`\mathcal{B}` of CTC: merge repeated classes, then remove blanks."""
+    merged = [k for i, k in enumerate(path) if i == 0 or k != path[i - 1]]
+    return [k for k in merged if k != blank]
+
+
+def ctc_loss(log_probs: Sequence[Vector], target: Sequence[int], blank: int = 0) -> sp.Expr:
+    r""":math:`-\log \sum_{\pi \in \mathcal{B}^{-1}(l)} \prod_t e^{\log y^t_{\pi_t}}`, by enumerating every path.
+
+    `log_probs` holds one row of C expressions per frame, `target` the
+    labels :math:`l`. Every one of the :math:`C^T` paths is collapsed and
+    kept if it gives the target: the definition, not the recursion, so only
+    for a few frames. With no alignment the sum is empty and the loss is
+    :math:`+\infty`.
+    """
+    rows = [list(row) for row in log_probs]
+    classes = len(rows[0]) if rows else 0
+    target = list(target)
+    terms = [
+        sp.exp(sp.Add(*[row[k] for row, k in zip(rows, path)]))
+        for path in itertools.product(range(classes), repeat=len(rows))
+        if ctc_collapse(list(path), blank) == target
+    ]
+    if not rows and not target:
+        return sp.Integer(0)
+    return -sp.log(sp.Add(*terms)) if terms else sp.oo
 
 
 def linear_softmax_cross_entropy(
