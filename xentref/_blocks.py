@@ -103,7 +103,8 @@ def as_rows(x, axis):
 
 def from_rows(values, x, axis):
     """Per-row `values` (n,) or per-element `values` (n, K) in the layout of `x`."""
-    moved_shape = np.moveaxis(np.empty(x.shape, dtype=np.bool_), axis, -1).shape
+    # A view of no memory with the shape of `x`: only its shape is needed.
+    moved_shape = np.moveaxis(np.broadcast_to(np.empty((), dtype=np.bool_), x.shape), axis, -1).shape
     if values.ndim == 1:
         return values.reshape(moved_shape[:-1])
     return np.moveaxis(values.reshape(moved_shape), -1, axis)
