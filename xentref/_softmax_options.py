@@ -28,8 +28,8 @@ Error bounds for float64
 ------------------------
 With the assumptions and the notation of :mod:`xentref._shift`
 (:math:`L` within :math:`2.9u` of itself), and coefficients that are 0 or
-above :math:`2^{-969}` (so that TwoProduct is exact; weights of any size
-are scaled by powers of two for it):
+above :math:`2^{-969}` (so that TwoProduct is exact; operands of any size
+are scaled by powers of two for it, :func:`xentref._error_free.multiply_wide`):
 
 - The coefficients :math:`(1 - \epsilon) t_k + \epsilon / K` (or
   :math:`\ldots + \epsilon (1 - t_k)/(K - 1)`) times :math:`w_k`, and
@@ -69,11 +69,6 @@ from xentref._reduction import apply_reduction, empty_mean, mean_of
 from xentref._shift import columns_of, exp_at, normalise, scaled_exps, shifted_chunks
 from xentref._softmax_rows import Problem, _weighted_distance, put
 
-# Weights from 2^990 up are scaled down by 2^128 for their products, which
-# TwoProduct forms exactly only below 2^995.
-_BIG = 2.0**990
-
-
 def as_pair(pair):
     """A pair whose low part may be None (input narrower than float64) with zeros there."""
     high, low = pair
@@ -106,16 +101,7 @@ def weighted(q, weight):
     """The pair ``q * weight``, `weight` one float per class; exact to order u^2 for any finite weight."""
     if weight is None:
         return q
-    big = weight >= _BIG
-    scaled = np.where(big, np.ldexp(weight, -128), weight) if big.any() else weight
-    product = ef.multiply(q, (scaled, np.zeros_like(scaled)))
-    if not big.any():
-        return product
-    with np.errstate(over="ignore"):
-        # Back to scale: beyond the float range is inf.
-        high = np.where(big, np.ldexp(product[0], 128), product[0])
-        low = np.where(big & np.isfinite(high), np.ldexp(product[1], 128), np.where(big, 0.0, product[1]))
-    return high, low
+    return ef.multiply_wide(q, (weight, np.zeros_like(weight)))
 
 
 def coefficient_sum(c):
