@@ -69,6 +69,7 @@ from xentref._reduction import apply_reduction, empty_mean, mean_of
 from xentref._shift import columns_of, exp_at, normalise, scaled_exps, shifted_chunks
 from xentref._softmax_rows import Problem, _weighted_distance, put
 
+
 def as_pair(pair):
     """A pair whose low part may be None (input narrower than float64) with zeros there."""
     high, low = pair
