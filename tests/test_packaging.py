@@ -221,7 +221,7 @@ def test_every_function_keeps_its_contract_with_the_oldest_numpy(with_oldest_num
         assert kind in ("ndarray", np.dtype(dtype).type.__name__), f"{what} returned a {kind}"
         if gradient:
             reference = outputs(reference)[0]
-            scale = grad_scales(case, args, kwargs, _mean_count(case, args))[0]
+            scale = grad_scales(case, args, kwargs, _mean_count(case, args, kwargs))[0]
             limit = bounds(case)[0]
         else:
             scale, limit = case.scale and case.scale(args, kwargs), case.ulps
