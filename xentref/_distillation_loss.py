@@ -6,25 +6,31 @@ import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
+from xentref._focal_loss import dropped_rows
 from xentref._kl_divergence_of_log_probs import log_terms
 from xentref._reduction import (
     apply_reduction,
-    reduction_divisor,
     scale_gradient,
+    selected_divisor,
 )
 from xentref._typing import ArrayLike, Reduction, Result
 
 
-def _checked(student_logits, teacher_logits, temperature, axis, reduction):
+def _checked(student_logits, teacher_logits, temperature, axis, reduction, where):
     student, axis = check.logits(student_logits, axis, "student_logits")
-    teacher, _ = check.logits(teacher_logits, axis, "teacher_logits")
+    keep = check.where(where, student.shape[:axis] + student.shape[axis + 1:])
+    teacher = check.floats(teacher_logits, "teacher_logits")
+    if keep is not None and teacher.shape == student.shape:
+        # The teachers of the examples left out are not read.
+        teacher = check.selected_rows(teacher, axis, keep, 0.0)
+    teacher, _ = check.logits(teacher, axis, "teacher_logits")
     teacher = check.in_dtype(
         check.same_shape(teacher, student, "teacher_logits", "student_logits"),
         student.dtype,
     )
     temperature = check.number(temperature, "temperature", "(0, inf)")
     check.reduction(reduction)
-    return student, teacher, temperature, axis
+    return student, teacher, temperature, axis, keep
 
 
 def softened_log_softmax(logits, temperature, axis):
@@ -63,6 +69,7 @@ def distillation_loss(
     temperature: float,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Distillation loss: the KL divergence between softened softmaxes, times
     :math:`T^2`.
@@ -79,6 +86,7 @@ def distillation_loss(
         :math:`T > 0`, finite. Hinton et al. use values from 1 to 20.
     %(axis)s
     %(reduction)s
+    %(where_examples)s
 
     Returns
     -------
@@ -143,8 +151,8 @@ def distillation_loss(
     >>> float(xentref.distillation_loss(t + 3, t, temperature=T))
     0.0
     """
-    student, teacher, temperature, axis = _checked(
-        student_logits, teacher_logits, temperature, axis, reduction
+    student, teacher, temperature, axis, keep = _checked(
+        student_logits, teacher_logits, temperature, axis, reduction, where
     )
     log_q = softened_log_softmax(student, temperature, axis)
     log_p = softened_log_softmax(teacher, temperature, axis)
@@ -154,7 +162,8 @@ def distillation_loss(
         losses = temperature * (
             temperature * np.sum(log_terms(log_p, log_q), axis=axis)
         )
-    return apply_reduction(losses + 0.0, reduction)
+    divisor = selected_divisor(losses.size, keep, reduction)
+    return apply_reduction(dropped_rows(losses + 0.0, keep), reduction, divisor)
 
 
 def probability_difference(log_q, log_p):
@@ -186,6 +195,7 @@ def distillation_loss_grad(
     temperature: float,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Gradient of %(loss)s with respect to `student_logits`.
 
@@ -232,10 +242,10 @@ def distillation_loss_grad(
     >>> print(np.round(g, 6), (s - t) / 3)
     [ 0.25 -0.5   0.25] [ 0.25 -0.5   0.25]
     """
-    student, teacher, temperature, axis = _checked(
-        student_logits, teacher_logits, temperature, axis, reduction
+    student, teacher, temperature, axis, keep = _checked(
+        student_logits, teacher_logits, temperature, axis, reduction, where
     )
-    divisor = reduction_divisor(student.size // student.shape[axis], reduction)
+    divisor = selected_divisor(student.size // student.shape[axis], keep, reduction)
     difference = probability_difference(
         softened_log_softmax(student, temperature, axis),
         softened_log_softmax(teacher, temperature, axis),
@@ -243,4 +253,4 @@ def distillation_loss_grad(
     with np.errstate(under="ignore"):
         # A product below the float range rounds toward 0.
         grad = temperature * difference
-    return scale_gradient(grad, None, divisor)
+    return dropped_rows(scale_gradient(grad, None, divisor), keep, axis)

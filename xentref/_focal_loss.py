@@ -14,8 +14,9 @@ from xentref._docs import fill
 from xentref._reduction import (
     apply_reduction,
     apply_weight,
-    reduction_divisor,
+    kept,
     scale_gradient,
+    selected_divisor,
 )
 from xentref._sigmoid import sigmoid_unchecked
 from xentref._sigmoid_binary_cross_entropy import (
@@ -30,13 +31,14 @@ from xentref._softmax_gradient import (
 from xentref._typing import ArrayLike, Reduction, Result
 
 
-def _checked_sigmoid(logits, targets, gamma, alpha, reduction):
+def _checked_sigmoid(logits, targets, gamma, alpha, reduction, where):
     logits = check.values(logits, "logits")
     check.reduction(reduction)
-    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits")
+    keep = check.where(where, logits.shape, "elements")
+    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits", keep=keep)
     gamma = check.number(gamma, "gamma", "[0, inf)")
     alpha = None if alpha is None else check.number(alpha, "alpha", "[0, 1]")
-    return logits, targets, gamma, alpha
+    return logits, targets, gamma, alpha, keep
 
 
 def _wrong(logits, targets):
@@ -66,6 +68,7 @@ def sigmoid_focal_loss(
     gamma: float = 2.0,
     alpha: ArrayLike | None = None,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Focal loss of binary targets under the sigmoid of logits.
 
@@ -81,6 +84,7 @@ def sigmoid_focal_loss(
         weighted by :math:`\alpha`, the negative one by :math:`1 - \alpha`.
         Default None: no weighting.
     %(reduction_elements)s
+    %(where_elements)s
 
     Returns
     -------
@@ -157,13 +161,14 @@ def sigmoid_focal_loss(
     >>> print(f"{xentref.sigmoid_focal_loss(30.0, 1.0):.6e}")
     8.194013e-40
     """
-    logits, targets, gamma, alpha = _checked_sigmoid(logits, targets, gamma, alpha, reduction)
+    logits, targets, gamma, alpha, keep = _checked_sigmoid(logits, targets, gamma, alpha, reduction, where)
     cross_entropy = losses_unchecked(logits, targets, 1 - targets)
     with np.errstate(under="ignore"):
         # A tiny (1 - p_t)^gamma, or its product with the loss, rounds
         # toward 0; 1 - p_t <= 1, so nothing overflows.
         losses = _wrong(logits, targets) ** gamma * cross_entropy
-    return apply_reduction(apply_weight(losses, _alpha_t(alpha, targets)), reduction)
+    divisor = selected_divisor(logits.size, keep, reduction, "elements")
+    return apply_reduction(apply_weight(losses, kept(keep, _alpha_t(alpha, targets), logits.dtype)), reduction, divisor)
 
 
 def _sigmoid_ratio(logits, targets):
@@ -191,6 +196,7 @@ def sigmoid_focal_loss_grad(
     gamma: float = 2.0,
     alpha: ArrayLike | None = None,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Gradient of %(loss)s with respect to the logits.
 
@@ -244,8 +250,8 @@ def sigmoid_focal_loss_grad(
     >>> print(np.round(grad.sigmoid_focal_loss(z, y, reduction="sum"), 6))
     [-0.000315  0.052581]
     """
-    logits, targets, gamma, alpha = _checked_sigmoid(logits, targets, gamma, alpha, reduction)
-    divisor = reduction_divisor(logits.size, reduction)
+    logits, targets, gamma, alpha, keep = _checked_sigmoid(logits, targets, gamma, alpha, reduction, where)
+    divisor = selected_divisor(logits.size, keep, reduction, "elements")
     cross_entropy = losses_unchecked(logits, targets, 1 - targets)
     slope = gradients_unchecked(logits, targets, 1 - targets)
     ratio = (1 - 2 * targets) * _sigmoid_ratio(logits, targets)
@@ -255,16 +261,23 @@ def sigmoid_focal_loss_grad(
         # be too: the term is then 0, its limit.
         focusing = gamma * (np.where(ratio == 0, 0, cross_entropy) * ratio)
         grad = _wrong(logits, targets) ** gamma * (slope + focusing)
-    return scale_gradient(grad, _alpha_t(alpha, targets), divisor)
+    return scale_gradient(grad, kept(keep, _alpha_t(alpha, targets), logits.dtype), divisor)
 
 
-def _checked_softmax(logits, targets, gamma, alpha, axis, reduction):
+def _checked_softmax(logits, targets, gamma, alpha, axis, reduction, where):
     logits, axis = check.logits(logits, axis)
     check.reduction(reduction)
-    probabilities, labels = check.targets(targets, logits, axis)
+    probabilities, labels, keep = check.selected_targets_checked(targets, logits, axis, where)
     gamma = check.number(gamma, "gamma", "[0, inf)")
     alpha = check.class_weights(alpha, logits, axis, "alpha")
-    return logits, axis, probabilities, labels, gamma, alpha
+    return logits, axis, probabilities, labels, gamma, alpha, keep
+
+
+def dropped_rows(values, keep, axis=None):
+    """`values` (per example, or per class along `axis`) with 0 at the examples `keep` leaves out."""
+    if keep is None:
+        return values
+    return np.where(keep if axis is None else np.expand_dims(keep, axis), values, 0.0).astype(values.dtype)
 
 
 def _per_class(logits, axis):
@@ -292,6 +305,7 @@ def softmax_focal_loss(
     alpha: ArrayLike | None = None,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Focal loss of targets under the softmax of logits.
 
@@ -308,6 +322,7 @@ def softmax_focal_loss(
         Default None: no weighting.
     %(axis)s
     %(reduction)s
+    %(where_examples)s
 
     Returns
     -------
@@ -371,8 +386,8 @@ def softmax_focal_loss(
     >>> print(f"{xentref.softmax_focal_loss([30.0, 0.0], 0):.6e}")
     8.194013e-40
     """
-    logits, axis, probabilities, labels, gamma, alpha = _checked_softmax(
-        logits, targets, gamma, alpha, axis, reduction
+    logits, axis, probabilities, labels, gamma, alpha, keep = _checked_softmax(
+        logits, targets, gamma, alpha, axis, reduction, where
     )
     surprisal, wrong, _ = _per_class(logits, axis)
     with np.errstate(under="ignore", over="ignore"):
@@ -383,7 +398,8 @@ def softmax_focal_loss(
             losses = np.sum(probabilities * np.where(probabilities > 0, per_class, 0), axis=axis)
         else:
             losses = np.squeeze(_pick(per_class, labels, axis), axis=axis)
-    return apply_reduction(losses, reduction)
+    divisor = selected_divisor(losses.size, keep, reduction)
+    return apply_reduction(dropped_rows(losses, keep), reduction, divisor)
 
 
 @fill(of=softmax_focal_loss)
@@ -395,6 +411,7 @@ def softmax_focal_loss_grad(
     alpha: ArrayLike | None = None,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Gradient of %(loss)s with respect to `logits`.
 
@@ -450,10 +467,10 @@ def softmax_focal_loss_grad(
     >>> print(np.round(g / g0, 4))  # one factor g_y for the whole row
     [[1.2236 1.2236 1.2236]]
     """
-    logits, axis, probabilities, labels, gamma, alpha = _checked_softmax(
-        logits, targets, gamma, alpha, axis, reduction
+    logits, axis, probabilities, labels, gamma, alpha, keep = _checked_softmax(
+        logits, targets, gamma, alpha, axis, reduction, where
     )
-    divisor = reduction_divisor(logits.size // logits.shape[axis], reduction)
+    divisor = selected_divisor(logits.size // logits.shape[axis], keep, reduction)
     surprisal, wrong, probability = _per_class(logits, axis)
     with np.errstate(under="ignore", over="ignore"):
         # p (-log p) / (1 - p), 1 at p = 1 (its limit) and 0 at p = 0 (where
@@ -467,4 +484,5 @@ def softmax_focal_loss_grad(
             coefficients = probabilities * per_class
     else:
         coefficients = as_coefficients(_pick(per_class, labels, axis), labels, logits, axis)
-    return scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor)
+    grad = softmax_times_total_minus(logits, coefficients, axis)
+    return dropped_rows(scale_gradient(grad, None, divisor), keep, axis)

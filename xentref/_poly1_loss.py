@@ -11,12 +11,13 @@ import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._focal_loss import _per_class, _pick, _wrong
+from xentref._focal_loss import _per_class, _pick, _wrong, dropped_rows
 from xentref._logsumexp import log_softmax
 from xentref._reduction import (
     apply_reduction,
-    reduction_divisor,
+    kept,
     scale_gradient,
+    selected_divisor,
 )
 from xentref._sigmoid import sigmoid_unchecked
 from xentref._sigmoid_binary_cross_entropy import (
@@ -35,12 +36,12 @@ from xentref._typing import ArrayLike, Reduction, Result
 EPSILON = "[-1, inf)"
 
 
-def _checked_softmax(logits, targets, epsilon, axis, reduction):
+def _checked_softmax(logits, targets, epsilon, axis, reduction, where):
     logits, axis = check.logits(logits, axis)
     check.reduction(reduction)
-    probabilities, labels = check.targets(targets, logits, axis)
+    probabilities, labels, keep = check.selected_targets_checked(targets, logits, axis, where)
     epsilon = check.number(epsilon, "epsilon", EPSILON)
-    return logits, axis, probabilities, labels, epsilon
+    return logits, axis, probabilities, labels, epsilon, keep
 
 
 @fill()
@@ -51,6 +52,7 @@ def softmax_poly1_loss(
     epsilon: float,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Poly-1 loss of targets under the softmax of logits.
 
@@ -65,6 +67,7 @@ def softmax_poly1_loss(
         and :math:`-1` for COCO detection; Optax's default is 2.
     %(axis)s
     %(reduction)s
+    %(where_examples)s
 
     Returns
     -------
@@ -121,10 +124,13 @@ def softmax_poly1_loss(
     >>> print(np.round(extra / 2, 4), np.round(1 - xentref.softmax(z)[:, 0], 4))
     [0.1562 0.7881] [0.1562 0.7881]
     """
-    logits, axis, probabilities, labels, epsilon = _checked_softmax(logits, targets, epsilon, axis, reduction)
+    logits, axis, probabilities, labels, epsilon, keep = _checked_softmax(
+        logits, targets, epsilon, axis, reduction, where
+    )
     # The cross-entropy from the kernel: exact shift, and no overflow of a
-    # term when the sum is finite.
-    cross_entropy = softmax_cross_entropy(logits, targets, axis=axis, reduction="none")
+    # term when the sum is finite. The examples left out have loss 0, and
+    # their targets are not read.
+    cross_entropy = softmax_cross_entropy(logits, targets, axis=axis, reduction="none", where=keep)
     with np.errstate(under="ignore"):
         # 1 - p from log p: -expm1 keeps the digits of a tiny 1 - p, and for
         # a label it is formed from the loss itself, so that
@@ -137,7 +143,8 @@ def softmax_poly1_loss(
     with np.errstate(under="ignore", over="ignore"):
         # A tiny product rounds toward 0; a huge loss plus a term of at most
         # epsilon may round to inf.
-        return apply_reduction(cross_entropy + epsilon * wrong, reduction)
+        losses = cross_entropy + epsilon * wrong
+    return apply_reduction(dropped_rows(losses, keep), reduction, selected_divisor(losses.size, keep, reduction))
 
 
 @fill(of=softmax_poly1_loss)
@@ -148,6 +155,7 @@ def softmax_poly1_loss_grad(
     epsilon: float,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Gradient of %(loss)s with respect to `logits`.
 
@@ -196,8 +204,9 @@ def softmax_poly1_loss_grad(
     >>> print(np.round(g / g0, 4), np.round(1 + 2 * xentref.softmax(z)[:, 0], 4))
     [[2.6876 2.6876 2.6876]] [2.6876]
     """
-    logits, axis, probabilities, labels, epsilon = _checked_softmax(logits, targets, epsilon, axis, reduction)
-    divisor = reduction_divisor(logits.size // logits.shape[axis], reduction)
+    logits, axis, probabilities, labels, epsilon, keep = _checked_softmax(logits, targets, epsilon, axis, reduction,
+                                                                          where)
+    divisor = selected_divisor(logits.size // logits.shape[axis], keep, reduction)
     _, _, probability = _per_class(logits, axis)
     if labels is None:
         with np.errstate(under="ignore"):
@@ -205,15 +214,17 @@ def softmax_poly1_loss_grad(
             coefficients = probabilities * (1 + epsilon * probability)
     else:
         coefficients = as_coefficients(1 + epsilon * _pick(probability, labels, axis), labels, logits, axis)
-    return scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor)
+    grad = softmax_times_total_minus(logits, coefficients, axis)
+    return dropped_rows(scale_gradient(grad, None, divisor), keep, axis)
 
 
-def _checked_sigmoid(logits, targets, epsilon, reduction):
+def _checked_sigmoid(logits, targets, epsilon, reduction, where):
     logits = check.values(logits, "logits")
     check.reduction(reduction)
-    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits")
+    keep = check.where(where, logits.shape, "elements")
+    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits", keep=keep)
     epsilon = check.number(epsilon, "epsilon", EPSILON)
-    return logits, targets, epsilon
+    return logits, targets, epsilon, keep
 
 
 @fill()
@@ -223,6 +234,7 @@ def sigmoid_poly1_loss(
     *,
     epsilon: float,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Poly-1 loss of binary targets under the sigmoid of logits.
 
@@ -235,6 +247,7 @@ def sigmoid_poly1_loss(
         :math:`1 - p_t`; 0 gives :func:`sigmoid_binary_cross_entropy`
         exactly.
     %(reduction_elements)s
+    %(where_elements)s
 
     Returns
     -------
@@ -284,11 +297,13 @@ def sigmoid_poly1_loss(
     >>> print(np.round(poly - xentref.sigmoid_binary_cross_entropy(z, y, reduction="none"), 4))
     [0.1192 0.7311]
     """
-    logits, targets, epsilon = _checked_sigmoid(logits, targets, epsilon, reduction)
+    logits, targets, epsilon, keep = _checked_sigmoid(logits, targets, epsilon, reduction, where)
     cross_entropy = losses_unchecked(logits, targets, 1 - targets)
     with np.errstate(over="ignore"):
         # A huge loss plus a term of at most epsilon may round to inf.
-        return apply_reduction(cross_entropy + epsilon * _wrong(logits, targets), reduction)
+        losses = cross_entropy + epsilon * _wrong(logits, targets)
+    divisor = selected_divisor(logits.size, keep, reduction, "elements")
+    return apply_reduction(dropped_rows(losses, keep), reduction, divisor)
 
 
 @fill(of=sigmoid_poly1_loss)
@@ -298,6 +313,7 @@ def sigmoid_poly1_loss_grad(
     *,
     epsilon: float,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Gradient of %(loss)s with respect to the logits.
 
@@ -342,11 +358,11 @@ def sigmoid_poly1_loss_grad(
     >>> print(grad.sigmoid_poly1_loss([0.0, 0.0], [1.0, 0.0], epsilon=2, reduction="sum"))
     [-1.  1.]
     """
-    logits, targets, epsilon = _checked_sigmoid(logits, targets, epsilon, reduction)
-    divisor = reduction_divisor(logits.size, reduction)
+    logits, targets, epsilon, keep = _checked_sigmoid(logits, targets, epsilon, reduction, where)
+    divisor = selected_divisor(logits.size, keep, reduction, "elements")
     slope = gradients_unchecked(logits, targets, 1 - targets)
     with np.errstate(under="ignore"):
         # Products of tiny sigmoids round toward 0, as they should.
         curve = sigmoid_unchecked(logits) * sigmoid_unchecked(-logits)
         grad = slope + epsilon * (1 - 2 * targets) * curve
-    return scale_gradient(grad, None, divisor)
+    return scale_gradient(grad, kept(keep, None, logits.dtype), divisor)

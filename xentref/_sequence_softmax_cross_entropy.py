@@ -213,7 +213,7 @@ def sequence_softmax_cross_entropy(
             # A sum beyond the float range rounds to inf, as IEEE overflow does.
             return np.sum(losses)
     if reduction == "mean":
-        return mean_of(losses, np.count_nonzero(counts), _no_tokens(counts))
+        return mean_of(losses, np.count_nonzero(counts), empty=_no_tokens(counts))
     tokens = _tokens_per_sequence(counts)
     return mean_of(_sequence_means(losses, tokens), tokens.size)
 

@@ -9,22 +9,22 @@ from xentref._docs import fill
 from xentref._reduction import (
     apply_reduction,
     apply_weight,
-    reduction_divisor,
+    kept,
     scale_gradient,
+    selected_divisor,
 )
 from xentref._sigmoid import sigmoid_unchecked, softplus_unchecked
 from xentref._typing import ArrayLike, Reduction, Result
 
 
-def _checked(logits, targets, pos_weight, weight, reduction):
+def _checked(logits, targets, pos_weight, weight, reduction, where):
     logits = check.values(logits, "logits")
     check.reduction(reduction)
-    targets = check.unit_interval(
-        targets, "targets", like=logits, like_name="logits"
-    )
+    keep = check.where(where, logits.shape, "elements")
+    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits", keep=keep)
     pos_weight = check.weights(pos_weight, logits, "pos_weight", "logits")
     weight = check.weights(weight, logits, "weight", "logits")
-    return logits, targets, pos_weight, weight
+    return logits, targets, pos_weight, kept(keep, weight, logits.dtype), keep
 
 
 def _coefficients(targets, pos_weight):
@@ -75,6 +75,7 @@ def sigmoid_binary_cross_entropy(
     pos_weight: ArrayLike | None = None,
     weight: ArrayLike | None = None,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Binary cross-entropy of targets under the sigmoid of logits.
 
@@ -91,6 +92,7 @@ def sigmoid_binary_cross_entropy(
         Finite and non-negative; default 1.
     %(weight_elements)s
     %(reduction_elements)s
+    %(where_elements)s
 
     Returns
     -------
@@ -100,10 +102,10 @@ def sigmoid_binary_cross_entropy(
     ------
     %(float_type_error)s
     ValueError
-        If `logits` contains NaN, `targets` is NaN, outside [0, 1] or of
-        another shape, a weight is NaN, negative, infinite or does not
-        broadcast, `reduction` is unknown, or the mean of no elements is
-        asked for.
+        If `logits` contains NaN, `targets` (where selected) is NaN,
+        outside [0, 1] or of another shape, `where` is of another shape, a
+        weight is NaN, negative, infinite or does not broadcast,
+        `reduction` is unknown, or the mean of no elements is asked for.
 
     See Also
     --------
@@ -161,11 +163,12 @@ def sigmoid_binary_cross_entropy(
     >>> float(xentref.sigmoid_binary_cross_entropy(1e300, 0.0))
     1e+300
     """
-    logits, targets, pos_weight, weight = _checked(
-        logits, targets, pos_weight, weight, reduction
+    logits, targets, pos_weight, weight, keep = _checked(
+        logits, targets, pos_weight, weight, reduction, where
     )
     losses = losses_unchecked(logits, *_coefficients(targets, pos_weight))
-    return apply_reduction(apply_weight(losses, weight), reduction)
+    return apply_reduction(apply_weight(losses, weight), reduction, selected_divisor(logits.size, keep, reduction,
+                                                                                      "elements"))
 
 
 @fill(of=sigmoid_binary_cross_entropy)
@@ -176,6 +179,7 @@ def sigmoid_binary_cross_entropy_grad(
     pos_weight: ArrayLike | None = None,
     weight: ArrayLike | None = None,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     r"""Gradient of %(loss)s with respect to the logits.
 
@@ -227,9 +231,9 @@ def sigmoid_binary_cross_entropy_grad(
     ... )  # sigma(40) - 1
     -4.2484e-18
     """
-    logits, targets, pos_weight, weight = _checked(
-        logits, targets, pos_weight, weight, reduction
+    logits, targets, pos_weight, weight, keep = _checked(
+        logits, targets, pos_weight, weight, reduction, where
     )
-    divisor = reduction_divisor(logits.size, reduction)
+    divisor = selected_divisor(logits.size, keep, reduction, "elements")
     grad = gradients_unchecked(logits, *_coefficients(targets, pos_weight))
     return scale_gradient(grad, weight, divisor)

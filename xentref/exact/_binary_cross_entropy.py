@@ -12,7 +12,7 @@ from xentref._typing import ArrayLike, Reduction, Result
 from xentref.exact._arrays import exact
 from xentref.exact._doc import mirrors
 from xentref.exact._elements import elementwise_gradient, read_elements
-from xentref.exact._reduction import add, reduced, weighted
+from xentref.exact._reduction import add, mask, reduced, weighted
 
 
 def _binary_cross_entropy_of(p, y):
@@ -39,9 +39,10 @@ def binary_cross_entropy(
     *,
     weight: ArrayLike | None = None,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = xentref.binary_cross_entropy(
-        probs, targets, weight=weight, reduction=reduction
+        probs, targets, weight=weight, reduction=reduction, where=where
     )
     _, elements = read_elements(probs, targets, weight)
     return reduced(
@@ -52,6 +53,7 @@ def binary_cross_entropy(
         reduction,
         template,
         "binary_cross_entropy",
+        mask(where),
     )
 
 
@@ -77,9 +79,10 @@ def binary_cross_entropy_grad(
     *,
     weight: ArrayLike | None = None,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = float_grad.binary_cross_entropy(
-        probs, targets, weight=weight, reduction=reduction
+        probs, targets, weight=weight, reduction=reduction, where=where
     )
     _, elements = read_elements(probs, targets, weight)
     return elementwise_gradient(
@@ -88,4 +91,5 @@ def binary_cross_entropy_grad(
         _binary_cross_entropy_grad_of,
         reduction,
         "grad.binary_cross_entropy",
+        mask(where),
     )

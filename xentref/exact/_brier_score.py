@@ -9,8 +9,9 @@ from xentref import grad as float_grad
 from xentref._typing import ArrayLike, Reduction, Result
 from xentref.exact._arrays import class_rows, exact, floats, in_dtype
 from xentref.exact._doc import mirrors
+from xentref.exact._focal_loss import selected_row
 from xentref.exact._logsumexp import per_class
-from xentref.exact._reduction import add, divisor, reduced
+from xentref.exact._reduction import add, divisor, mask, reduced
 
 
 def _examples(probs, targets, axis):
@@ -42,9 +43,10 @@ def brier_score(
     *,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = xentref.brier_score(
-        probs, targets, axis=axis, reduction=reduction
+        probs, targets, axis=axis, reduction=reduction, where=where
     )
     _, examples = _examples(probs, targets, axis)
     return reduced(
@@ -57,6 +59,7 @@ def brier_score(
         reduction,
         template,
         "brier_score",
+        mask(where),
     )
 
 
@@ -72,18 +75,21 @@ def brier_score_grad(
     *,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = float_grad.brier_score(
-        probs, targets, axis=axis, reduction=reduction
+        probs, targets, axis=axis, reduction=reduction, where=where
     )
     axis, examples = _examples(probs, targets, axis)
-    count = divisor(len(examples), reduction)
+    keep = mask(where) or [True] * len(examples)
+    count = divisor(sum(keep), reduction)
     return per_class(
         template,
         axis,
-        examples,
-        lambda example: [
-            2 * (exact(a) - exact(b)) / count for a, b in zip(*example)
-        ],
+        [(q, t, k) for (q, t), k in zip(examples, keep)],
+        lambda example: selected_row(
+            example,
+            lambda q, t: [2 * (exact(a) - exact(b)) / count for a, b in zip(q, t)],
+        ),
         "grad.brier_score",
     )

@@ -12,9 +12,10 @@ from xentref import grad as float_grad
 from xentref._typing import ArrayLike, Reduction, Result
 from xentref.exact._arrays import class_rows, exact, floats, in_dtype
 from xentref.exact._doc import mirrors
+from xentref.exact._focal_loss import selected_row
 from xentref.exact._kl_divergence_of_log_probs import grouped_sum, rational
 from xentref.exact._logsumexp import per_class
-from xentref.exact._reduction import add, divisor, reduced
+from xentref.exact._reduction import add, divisor, mask, reduced
 
 
 class Softened:
@@ -105,6 +106,7 @@ def distillation_loss(
     temperature: float,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = xentref.distillation_loss(
         student_logits,
@@ -112,6 +114,7 @@ def distillation_loss(
         temperature=temperature,
         axis=axis,
         reduction=reduction,
+        where=where,
     )
     _, _, pairs = _rows(student_logits, teacher_logits, axis)
     return reduced(
@@ -119,6 +122,7 @@ def distillation_loss(
         reduction,
         template,
         "distillation_loss",
+        mask(where),
     )
 
 
@@ -151,6 +155,7 @@ def distillation_loss_grad(
     temperature: float,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = float_grad.distillation_loss(
         student_logits,
@@ -158,13 +163,17 @@ def distillation_loss_grad(
         temperature=temperature,
         axis=axis,
         reduction=reduction,
+        where=where,
     )
     _, axis, pairs = _rows(student_logits, teacher_logits, axis)
-    count = divisor(len(pairs), reduction)
+    keep = mask(where) or [True] * len(pairs)
+    count = divisor(sum(keep), reduction)
     return per_class(
         template,
         axis,
-        pairs,
-        lambda pair: _gradient(pair, temperature, count),
+        [(s, t, k) for (s, t), k in zip(pairs, keep)],
+        lambda example: selected_row(
+            example, lambda s, t: _gradient((s, t), temperature, count)
+        ),
         "grad.distillation_loss",
     )

@@ -14,7 +14,7 @@ from xentref.exact._arrays import exact
 from xentref.exact._doc import mirrors
 from xentref.exact._elements import elementwise_gradient, read_elements
 from xentref.exact._logsumexp import Shifted, logits_rows, per_class
-from xentref.exact._reduction import add, divisor, reduced, scale
+from xentref.exact._reduction import add, divisor, mask, reduced, scale
 from xentref.exact._sigmoid import sigmoid_of, softplus_of
 from xentref.exact._softmax_cross_entropy import _targets
 from xentref.exact._split import Split
@@ -97,9 +97,10 @@ def sigmoid_focal_loss(
     gamma: float = 2.0,
     alpha: ArrayLike | None = None,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = xentref.sigmoid_focal_loss(
-        logits, targets, gamma=gamma, alpha=alpha, reduction=reduction
+        logits, targets, gamma=gamma, alpha=alpha, reduction=reduction, where=where
     )
     _, elements = read_elements(logits, targets)
     return reduced(
@@ -110,6 +111,7 @@ def sigmoid_focal_loss(
         reduction,
         template,
         "sigmoid_focal_loss",
+        mask(where),
     )
 
 
@@ -142,9 +144,10 @@ def sigmoid_focal_loss_grad(
     gamma: float = 2.0,
     alpha: ArrayLike | None = None,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = float_grad.sigmoid_focal_loss(
-        logits, targets, gamma=gamma, alpha=alpha, reduction=reduction
+        logits, targets, gamma=gamma, alpha=alpha, reduction=reduction, where=where
     )
     _, elements = read_elements(logits, targets, None)
     return elementwise_gradient(
@@ -153,6 +156,7 @@ def sigmoid_focal_loss_grad(
         lambda z, y: _sigmoid_focal_grad_of(z, y, gamma, alpha),
         reduction,
         "grad.sigmoid_focal_loss",
+        mask(where),
     )
 
 
@@ -222,6 +226,7 @@ def softmax_focal_loss(
     alpha: ArrayLike | None = None,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = xentref.softmax_focal_loss(
         logits,
@@ -230,6 +235,7 @@ def softmax_focal_loss(
         alpha=alpha,
         axis=axis,
         reduction=reduction,
+        where=where,
     )
     logits, axis, rows = logits_rows(logits, axis)
     alphas = _alpha_list(alpha, logits, axis)
@@ -244,6 +250,7 @@ def softmax_focal_loss(
         reduction,
         template,
         "softmax_focal_loss",
+        mask(where),
     )
 
 
@@ -313,6 +320,7 @@ def softmax_focal_loss_grad(
     alpha: ArrayLike | None = None,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = float_grad.softmax_focal_loss(
         logits,
@@ -321,17 +329,28 @@ def softmax_focal_loss_grad(
         alpha=alpha,
         axis=axis,
         reduction=reduction,
+        where=where,
     )
     logits, axis, rows = logits_rows(logits, axis)
     alphas = _alpha_list(alpha, logits, axis)
-    count = divisor(len(rows), reduction)
-    examples = list(zip(rows, _targets(logits, axis, targets)))
+    keep = mask(where) or [True] * len(rows)
+    count = divisor(sum(keep), reduction)
+    examples = list(zip(rows, _targets(logits, axis, targets), keep))
     return per_class(
         template,
         axis,
         examples,
-        lambda example: _softmax_focal_grad_row(
-            *example, gamma, alphas, count
+        lambda example: selected_row(
+            example,
+            lambda row, target: _softmax_focal_grad_row(
+                row, target, gamma, alphas, count
+            ),
         ),
         "grad.softmax_focal_loss",
     )
+
+
+def selected_row(example, row_values):
+    """The gradient of one example ``(row, target, keep)``: exact zeros if it is left out."""
+    row, target, keep = example
+    return row_values(row, target) if keep else [arb(0)] * len(row)

@@ -21,7 +21,7 @@ from xentref._typing import ArrayLike, Reduction, Result
 from xentref.exact._arrays import in_dtype
 from xentref.exact._certify import certify
 from xentref.exact._doc import mirrors
-from xentref.exact._reduction import divisor, reduced
+from xentref.exact._reduction import divisor, mask, reduced
 from xentref.exact._softmax_cross_entropy import _gradient, _loss
 from xentref.exact._split import Rational, Split
 
@@ -48,14 +48,15 @@ def linear_softmax_cross_entropy(
     bias: ArrayLike | None = None,
     reduction: Reduction = "mean",
     block_size: int | None = None,
+    where: ArrayLike | None = None,
 ) -> Result:
     template = xentref.linear_softmax_cross_entropy(
-        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size,
+        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size, where=where,
     )
     logits, labels, _, _ = _inputs(hidden, weight, labels, bias, np.asarray(template).dtype)
     return reduced(
         [lambda row=row, label=label: _loss(row, label) for row, label in zip(logits, labels)],
-        reduction, template, "linear_softmax_cross_entropy",
+        reduction, template, "linear_softmax_cross_entropy", mask(where),
     )
 
 
@@ -103,18 +104,20 @@ def linear_softmax_cross_entropy_grad(
     bias: ArrayLike | None = None,
     reduction: Reduction = "mean",
     block_size: int | None = None,
+    where: ArrayLike | None = None,
 ) -> LinearGradient:
     template = float_grad.linear_softmax_cross_entropy(
-        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size,
+        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size, where=where,
     )
     dtype = template.hidden.dtype
     logits, labels, rows, weight_rows = _inputs(hidden, weight, labels, bias, dtype)
-    count = divisor(len(rows), reduction)
+    keep = mask(where) or [True] * len(rows)
+    count = divisor(sum(keep), reduction)
     features = len(weight_rows[0])
     classes = range(len(weight_rows))
 
     def values():
-        g = [_gradient(row, label, count) for row, label in zip(logits, labels)]
+        g = [_gradient(row, label, count) if k else [arb(0)] * len(row) for row, label, k in zip(logits, labels, keep)]
         exact_hidden = [[_dot(g_n, [w_k[i] for w_k in weight_rows]) for i in range(features)] for g_n in g]
         exact_weight = [[_dot([g_n[k] for g_n in g], [row[i] for row in rows]) for i in range(features)]
                         for k in classes]

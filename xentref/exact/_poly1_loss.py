@@ -12,9 +12,10 @@ from xentref.exact._focal_loss import (
     ClassParts,
     _binary_parts,
     coefficient_gradient,
+    selected_row,
 )
 from xentref.exact._logsumexp import logits_rows, per_class
-from xentref.exact._reduction import add, divisor, reduced, scale
+from xentref.exact._reduction import add, divisor, mask, reduced, scale
 from xentref.exact._softmax_cross_entropy import _targets
 
 
@@ -51,9 +52,10 @@ def softmax_poly1_loss(
     epsilon: float,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = xentref.softmax_poly1_loss(
-        logits, targets, epsilon=epsilon, axis=axis, reduction=reduction
+        logits, targets, epsilon=epsilon, axis=axis, reduction=reduction, where=where
     )
     logits, axis, rows = logits_rows(logits, axis)
     examples = zip(rows, _targets(logits, axis, targets))
@@ -67,6 +69,7 @@ def softmax_poly1_loss(
         reduction,
         template,
         "softmax_poly1_loss",
+        mask(where),
     )
 
 
@@ -95,18 +98,23 @@ def softmax_poly1_loss_grad(
     epsilon: float,
     axis: int = -1,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = float_grad.softmax_poly1_loss(
-        logits, targets, epsilon=epsilon, axis=axis, reduction=reduction
+        logits, targets, epsilon=epsilon, axis=axis, reduction=reduction, where=where
     )
     logits, axis, rows = logits_rows(logits, axis)
-    count = divisor(len(rows), reduction)
-    examples = list(zip(rows, _targets(logits, axis, targets)))
+    keep = mask(where) or [True] * len(rows)
+    count = divisor(sum(keep), reduction)
+    examples = list(zip(rows, _targets(logits, axis, targets), keep))
     return per_class(
         template,
         axis,
         examples,
-        lambda example: _softmax_poly1_grad_row(*example, epsilon, count),
+        lambda example: selected_row(
+            example,
+            lambda row, target: _softmax_poly1_grad_row(row, target, epsilon, count),
+        ),
         "grad.softmax_poly1_loss",
     )
 
@@ -131,9 +139,10 @@ def sigmoid_poly1_loss(
     *,
     epsilon: float,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = xentref.sigmoid_poly1_loss(
-        logits, targets, epsilon=epsilon, reduction=reduction
+        logits, targets, epsilon=epsilon, reduction=reduction, where=where
     )
     _, elements = read_elements(logits, targets)
     return reduced(
@@ -144,6 +153,7 @@ def sigmoid_poly1_loss(
         reduction,
         template,
         "sigmoid_poly1_loss",
+        mask(where),
     )
 
 
@@ -169,9 +179,10 @@ def sigmoid_poly1_loss_grad(
     *,
     epsilon: float,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = float_grad.sigmoid_poly1_loss(
-        logits, targets, epsilon=epsilon, reduction=reduction
+        logits, targets, epsilon=epsilon, reduction=reduction, where=where
     )
     _, elements = read_elements(logits, targets, None)
     return elementwise_gradient(
@@ -180,4 +191,5 @@ def sigmoid_poly1_loss_grad(
         lambda z, y: _sigmoid_poly1_grad_of(z, y, epsilon),
         reduction,
         "grad.sigmoid_poly1_loss",
+        mask(where),
     )

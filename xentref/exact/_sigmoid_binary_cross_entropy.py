@@ -8,7 +8,7 @@ from xentref._typing import ArrayLike, Reduction, Result
 from xentref.exact._arrays import exact
 from xentref.exact._doc import mirrors
 from xentref.exact._elements import elementwise_gradient, read_elements
-from xentref.exact._reduction import add, reduced, scale, weighted
+from xentref.exact._reduction import add, mask, reduced, scale, weighted
 from xentref.exact._sigmoid import sigmoid_of, softplus_of
 from xentref.exact._split import Split
 
@@ -38,6 +38,7 @@ def sigmoid_binary_cross_entropy(
     pos_weight: ArrayLike | None = None,
     weight: ArrayLike | None = None,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = xentref.sigmoid_binary_cross_entropy(
         logits,
@@ -45,6 +46,7 @@ def sigmoid_binary_cross_entropy(
         pos_weight=pos_weight,
         weight=weight,
         reduction=reduction,
+        where=where,
     )
     _, elements = read_elements(logits, targets, pos_weight, weight)
     return reduced(
@@ -57,6 +59,7 @@ def sigmoid_binary_cross_entropy(
         reduction,
         template,
         "sigmoid_binary_cross_entropy",
+        mask(where),
     )
 
 
@@ -89,6 +92,7 @@ def sigmoid_binary_cross_entropy_grad(
     pos_weight: ArrayLike | None = None,
     weight: ArrayLike | None = None,
     reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
 ) -> Result:
     template = float_grad.sigmoid_binary_cross_entropy(
         logits,
@@ -96,6 +100,7 @@ def sigmoid_binary_cross_entropy_grad(
         pos_weight=pos_weight,
         weight=weight,
         reduction=reduction,
+        where=where,
     )
     _, elements = read_elements(logits, targets, pos_weight, weight)
     return elementwise_gradient(
@@ -104,4 +109,5 @@ def sigmoid_binary_cross_entropy_grad(
         _sigmoid_binary_cross_entropy_grad_of,
         reduction,
         "grad.sigmoid_binary_cross_entropy",
+        mask(where),
     )
