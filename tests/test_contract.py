@@ -43,10 +43,11 @@ def one_example(case, args, kwargs, index):
     if case.kind == "dataset":
         return args, kwargs
     shape = np.shape(args[case.differentiate])
-    elementwise = case.kind in ("map", "elements")
+    elementwise = case.kind in ("map", "elements", "encode")
+    shared = [args[i] for i in case.shared]
 
     def pick(value):
-        if value is None or np.ndim(value) == 0:
+        if value is None or np.ndim(value) == 0 or any(value is s for s in shared):
             return value
         value = np.asarray(value)
         if elementwise:

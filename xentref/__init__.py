@@ -7,9 +7,11 @@ with the argument's name rather than clipping or renormalising.
 """
 
 from xentref._binary_cross_entropy import binary_cross_entropy
+from xentref._binning import binned_targets, expected_value, two_hot_targets
 from xentref._class_balanced_weights import class_balanced_weights
 from xentref._distillation_loss import distillation_loss
 from xentref._focal_loss import sigmoid_focal_loss, softmax_focal_loss
+from xentref._hl_gauss import hl_gauss_targets
 from xentref._brier_score import brier_score
 from xentref._expected_calibration_error import expected_calibration_error
 from xentref._information import cross_entropy, entropy, kl_divergence
@@ -20,6 +22,7 @@ from xentref._poly1_loss import sigmoid_poly1_loss, softmax_poly1_loss
 from xentref._sigmoid import log_sigmoid, sigmoid, softplus
 from xentref._sigmoid_binary_cross_entropy import sigmoid_binary_cross_entropy
 from xentref._softmax_cross_entropy import softmax_cross_entropy
+from xentref._symlog import symexp, symlog
 
 __version__ = "0.1.0"
 
@@ -46,6 +49,12 @@ __all__ = [
     "distillation_loss",
     "brier_score",
     "expected_calibration_error",
+    "binned_targets",
+    "two_hot_targets",
+    "hl_gauss_targets",
+    "expected_value",
+    "symlog",
+    "symexp",
 ]
 
 from xentref import grad as grad  # noqa: E402  (it lists the gradients of the names above)
