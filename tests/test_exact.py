@@ -896,6 +896,20 @@ BAD["expected_calibration_error"] = [
     (([[0.5, 0.5]], [0]), {"n_bins": 0}), (([[0.5, 0.5]], [0]), {"n_bins": 2.0}),
     ((np.zeros((0, 2)), np.zeros(0, int)), {}),
 ]
+BAD["binned_targets"] = [
+    (([0.5], [0.0, 1.0, 1.0]), {}), (([0.5], [0.0]), {}), (([1.5], [0.0, 1.0]), {}), (([np.nan], [0.0, 1.0]), {}),
+    ((np.float32([0.5]), [0.0, 1e300]), {}),
+]
+BAD["two_hot_targets"] = BAD["binned_targets"]
+BAD["hl_gauss_targets"] = [
+    (([0.5], [0.0, 1.0]), {"sigma": 0.0}), (([0.5], [0.0, 1.0]), {"sigma": True}),
+    (([0.5], [0.0, 1.0]), {"sigma": 1.0, "normalize": 1}), (([1.5], [0.0, 1.0]), {"sigma": 1.0}),
+    (([1e-300], [0.0, 1e-300, 2e-300]), {"sigma": 1e300}),
+]
+BAD["expected_value"] = [
+    (([[0.5, 0.4]], [0.0, 1.0]), {}), (([[0.5, 0.5]], [0.0, 1.0, 2.0]), {}), (([[0.5, 0.5]], [1.0, 0.0]), {}),
+]
+BAD["symlog"] = BAD["symexp"] = [(([0.0, np.nan],), {}), (([1j],), {})]
 BAD["kl_divergence"] = BAD["cross_entropy"] + [(([-0.5, 1.5], [0.5, 0.5]), {})]
 BAD["softmax"] = BAD["log_softmax"]
 BAD["log_sigmoid"] = BAD["softplus"] = BAD["sigmoid"]

@@ -193,8 +193,8 @@ def expected_value(probs, support, *, axis=-1):
         square root of machine epsilon. Nothing is renormalised.
     support : array_like, shape (K,)
         The value each class stands for, strictly increasing and finite,
-        read in the dtype of `probs`: the support points of
-        :func:`two_hot_targets`, or the bin centres
+        read in the dtype of `probs`; one class is allowed. The support
+        points of :func:`two_hot_targets`, or the bin centres
         ``(edges[:-1] + edges[1:]) / 2`` for :func:`binned_targets` and
         :func:`hl_gauss_targets`.
     %(axis)s
@@ -211,8 +211,8 @@ def expected_value(probs, support, *, axis=-1):
     ValueError
         If `probs` is not a distribution along `axis` (NaN, a negative
         entry, an entry above 1, a sum off 1), if `support` is not 1-D,
-        finite and strictly increasing with at least 2 entries, or if it
-        does not have one point per class.
+        finite and strictly increasing, or if it does not have one point
+        per class.
 
     See Also
     --------
@@ -241,7 +241,7 @@ def expected_value(probs, support, *, axis=-1):
     [0.5 2. ]
     """
     probs, axis = check.distribution(probs, axis, "probs")
-    support = check.increasing(support, "support", probs.dtype, "support points")
+    support = check.increasing(support, "support", probs.dtype, "support points", minimum=1)
     check.one_per_class(support, probs, axis, "support", "probs")
     shape = [1] * probs.ndim
     shape[axis] = support.size

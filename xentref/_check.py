@@ -468,10 +468,11 @@ def same_shape(x, like, name, like_name):
     return x
 
 
-def increasing(points, name, dtype, kind):
+def increasing(points, name, dtype, kind, minimum=2):
     """Bin edges or support points: 1-D, finite and strictly increasing in `dtype`.
 
-    `kind` names what they are in messages ("bin edges", "support points").
+    `kind` names what they are in messages ("bin edges", "support points");
+    there must be at least `minimum` of them.
     They are read in `dtype`, the dtype of the values they encode, and must
     stay finite and strictly increasing there; their span, last minus first,
     must be finite too, since the encodings subtract and divide by gaps
@@ -480,10 +481,8 @@ def increasing(points, name, dtype, kind):
     original = floats(points, name)
     if original.ndim != 1:
         raise ValueError(f"`{name}` must be a 1-D array of {kind}; got shape {original.shape}")
-    if original.size < 2:
-        raise ValueError(
-            f"`{name}` must hold at least 2 {kind}; got {original.size}"
-        )
+    if original.size < minimum:
+        raise ValueError(f"`{name}` must hold at least {minimum} {kind}; got {original.size}")
     no_nan(original, name)
     converted = in_dtype(original, dtype)
     infinite = np.isinf(converted)
@@ -492,7 +491,9 @@ def increasing(points, name, dtype, kind):
         value = original[at].item()
         overflow = f", which overflows {converted.dtype}" if np.isfinite(value) else ""
         raise ValueError(f"`{name}` must be finite; got {value!r} at index {at}{overflow}")
-    flat = ~(np.diff(converted) > 0)
+    with np.errstate(over="ignore"):
+        # A gap beyond the float range is +-inf, whose sign is all that counts here.
+        flat = ~(np.diff(converted) > 0)
     if flat.any():
         i = int(np.argmax(flat))
         merged = f" once read in {converted.dtype}" if original[i] < original[i + 1] else ""

@@ -123,7 +123,7 @@ def hl_gauss_targets(values, edges, *, sigma, normalize=True):
     The mass :math:`1 - Z` that lies beyond the edges is lost: it is at
     least :math:`1 - \operatorname{erf}(w / (2\sqrt2\,\sigma))` for a
     support of width :math:`w` and is largest for a value on an edge, where
-    it exceeds one half. With `normalize` (the default, as in Farebrother
+    it is at least one half. With `normalize` (the default, as in Farebrother
     et al. [2]_) the targets are :math:`m_k / Z`, the Gaussian truncated to
     the support; without, they are :math:`m_k`, which sum to :math:`Z`, and
     are not probability targets for :func:`softmax_cross_entropy` unless
