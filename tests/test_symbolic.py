@@ -156,3 +156,15 @@ def test_symexp_inverts_symlog_and_both_have_slope_1_at_0():
     assert sp.simplify(symbolic.symexp(symbolic.symlog(x)) - x) == 0
     assert sp.simplify(symbolic.symexp(symbolic.symlog(-x)) + x) == 0
     assert sp.limit(symbolic.symlog(x) / x, x, 0) == 1 and sp.limit(symbolic.symexp(x) / x, x, 0) == 1
+
+
+def test_hl_gauss_masses_tend_to_the_one_hot_bin_as_sigma_goes_to_0():
+    sigma = sp.symbols("sigma", positive=True)
+    edges = [sp.Integer(0), sp.Integer(1), sp.Integer(2), sp.Integer(3)]
+    for y in (sp.Rational(1, 2), sp.Rational(7, 4), sp.Integer(1)):
+        limits = [sp.limit(m, sigma, 0, "+") for m in symbolic.hl_gauss_targets(y, edges, sigma, normalize=False)]
+        bins = symbolic.binned_targets(y, edges)
+        if y == 1:  # on an edge, half of the mass on each side
+            assert limits == [sp.Rational(1, 2), sp.Rational(1, 2), 0] and bins == [0, 1, 0]
+        else:
+            assert limits == bins and sp.Add(*bins) == 1
