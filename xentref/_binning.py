@@ -148,8 +148,10 @@ def two_hot_targets(values, support):
     distribution on two neighbouring support points with mean :math:`y`.
     Both weights are formed from differences with `y`, never as
     :math:`1 - t_{i+1}`, so a small weight keeps its relative precision. A
-    value on a support point gets weight 1 there. MuZero [1]_ and DreamerV3
-    [2]_ train their value and reward predictions on these targets.
+    value on a support point gets weight 1 there. MuZero [1]_ (on Atari,
+    after a transform that compresses large values) and DreamerV3 [2]_
+    (after :func:`symlog`) train their value and reward predictions on
+    these targets.
 
     References
     ----------
