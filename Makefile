@@ -8,7 +8,7 @@ READY := $(VENV)/.ready
 # Chapters for `make notebooks`, by name (`make notebooks CHAPTERS="entropy softmax"`); empty: all.
 CHAPTERS ?=
 
-.PHONY: book test notebooks labels clean
+.PHONY: book test notebooks labels bench clean
 
 book: $(READY)
 	rm -rf _build/html
@@ -16,7 +16,7 @@ book: $(READY)
 	@echo "Open _build/html/index.html"
 
 test: $(READY)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 notebooks: $(READY)
 	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS)
@@ -24,6 +24,12 @@ notebooks: $(READY)
 # Add new equation, theorem, section and exercise labels to book/labels.txt.
 labels: book
 	$(BIN)/python tools/labels.py
+
+# Time and memory beside NumPy, SciPy and PyTorch (minutes; not a test).
+# `make bench BENCH="--quick"` tries it on small shapes.
+BENCH ?=
+bench: $(READY)
+	$(BIN)/python tools/bench.py $(BENCH)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis *.egg-info

@@ -33,9 +33,30 @@ def finding(request):
     """Record a note, with its inputs, for the summary at the end of the run."""
 
     def record(note):
-        _FINDINGS.append(f"{request.node.nodeid}: {note}")
+        # Carried in the test's report, so that it reaches the summary from
+        # a pytest-xdist worker too.
+        request.node.user_properties.append(("finding", note))
 
     return record
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        _FINDINGS.extend(f"{report.nodeid}: {note}" for key, note in report.user_properties if key == "finding")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep together what must run in one process under ``pytest -n``.
+
+    A notebook's cells share one kernel, in order; the tests that read the
+    built book share the one build of the ``site`` fixture.
+    """
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        if path.endswith(".ipynb"):
+            item.add_marker(pytest.mark.xdist_group(path))
+        elif "site" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("site"))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -7,6 +7,7 @@ The references the tests compare with are xentref.exact's certified values
 import importlib.util
 from pathlib import Path
 
+import ml_dtypes
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -27,11 +28,15 @@ def ulps_of(actual, expected, scale=None):
     actual, expected = np.asarray(actual), np.asarray(expected)
     dtype = expected.dtype
     size = np.maximum(np.abs(expected.astype(np.float64)), np.abs(scale))
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         # An infinite value, or an infinite term, makes NaN here; an entry
         # whose expected value is infinite counts 0 if matched exactly.
         error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
-        errors = error / np.spacing(size.astype(dtype)).astype(np.float64)
+        size = size.astype(dtype)
+        # The ulp of the largest binade (spacing overflows at the largest float).
+        half_max = np.asarray(ml_dtypes.finfo(dtype).max, dtype=np.float64) / 2
+        unit = np.where(size > half_max, np.spacing(half_max.astype(dtype)).astype(np.float64) * 2, np.spacing(size))
+        errors = error / unit.astype(np.float64)
     matched = np.isinf(expected) & (actual == expected)
     return np.where(matched, 0, errors)
 

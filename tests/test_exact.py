@@ -198,7 +198,7 @@ def test_ulp_distance_in_float32_and_shapes():
     d = exact.ulp_distance(np.ones((2, 3), np.float32), np.float32(1))
     assert d.shape == (2, 3) and d.dtype == np.float64 and not d.any()
     assert isinstance(exact.ulp_distance(1.0, 1.0), np.float64)
-    with pytest.raises(TypeError, match=r"`actual` must hold real numbers of dtype float32 or float64; got dtype complex128"):
+    with pytest.raises(TypeError, match=r"`actual` must hold real numbers of dtype float16, bfloat16, float32 or float64; got dtype complex128"):
         exact.ulp_distance(1j, 1.0)
 
 
@@ -850,6 +850,10 @@ BAD = {
         (([[np.inf, 0.0]], [0]), {}),
     ],
     "sigmoid": [(([np.nan],), {}), ((np.array(["a"]),), {})],
+    "linear_softmax_cross_entropy": [
+        ((np.zeros((2, 3)), np.zeros((4, 2)), [0, 1]), {}), ((np.zeros((2, 3)), np.zeros((4, 3)), [0, 4]), {}),
+        (([[np.nan, 0.0, 0.0]], np.zeros((4, 3)), [0]), {}), ((np.zeros((2, 3)), np.zeros((4, 3)), [0, 1]), {"block_size": 0}),
+    ],
     "binary_cross_entropy": [
         (([0.5, 1.5], [1, 1]), {}), (([0.5, 0.5], [1]), {}), (([0.5], [1]), {"weight": [-1.0]}),
         (([0.5], [1.2]), {}), (([0.5], [1]), {"weight": [np.nan]}), (([0.5], [1]), {"weight": [1.0, 2.0]}),

@@ -16,6 +16,7 @@ from xentref._brier_score import brier_score
 from xentref._expected_calibration_error import expected_calibration_error
 from xentref._information import cross_entropy, entropy, kl_divergence
 from xentref._kl_divergence_of_log_probs import kl_divergence_of_log_probs
+from xentref._linear_softmax_cross_entropy import linear_softmax_cross_entropy
 from xentref._logsumexp import log_softmax, logsumexp, softmax
 from xentref._nll_loss import nll_loss
 from xentref._poly1_loss import sigmoid_poly1_loss, softmax_poly1_loss
@@ -49,6 +50,7 @@ __all__ = [
     "distillation_loss",
     "brier_score",
     "expected_calibration_error",
+    "linear_softmax_cross_entropy",
     "binned_targets",
     "two_hot_targets",
     "hl_gauss_targets",

@@ -8,6 +8,9 @@ and locates the offending entry only once it knows there is one.
 
 import numpy as np
 
+from xentref import _blocks as blocks
+from xentref._half import HALF, eps, round_to
+
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -19,7 +22,7 @@ def sum_tolerance(dtype):
     dtype stays far below it, while a vector that is not a distribution at all
     (unnormalised scores, a forgotten softmax) is caught.
     """
-    return float(np.sqrt(np.finfo(dtype).eps))
+    return float(np.sqrt(eps(dtype)))
 
 
 def first_index(mask):
@@ -43,21 +46,22 @@ def array(x, name):
         ) from None
 
 
-def floats(x, name):
-    """``x`` as a float32 or float64 array.
+def floats(x, name, half=False):
+    """``x`` as a float32 or float64 array (or float16 or bfloat16, with `half`).
 
     Python numbers, booleans and integer arrays become float64, as in NumPy.
-    Other dtypes (float16, longdouble, complex, object, strings) are refused
-    rather than converted, so that no precision is lost or invented silently.
+    Other dtypes (float16 unless `half`, longdouble, complex, object,
+    strings) are refused rather than converted, so that no precision is
+    lost or invented silently. The softmax family takes `half`: it computes
+    in float64 and rounds once to the input's dtype.
     """
     x = array(x, name)
     if x.dtype.kind in "biu":
         return x.astype(np.float64)
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(
-            f"`{name}` must hold real numbers of dtype float32 or float64; "
-            f"got dtype {x.dtype}"
-        )
+    allowed = ((np.float32, np.float64) + HALF) if half else (np.float32, np.float64)
+    if x.dtype not in allowed:
+        names = f"{', '.join(str(np.dtype(d)) for d in HALF)}, float32 or float64" if half else "float32 or float64"
+        raise TypeError(f"`{name}` must hold real numbers of dtype {names}; got dtype {x.dtype}")
     return x
 
 
@@ -67,6 +71,9 @@ def in_dtype(x, dtype):
     A result keeps the dtype of the predictions even when targets or weights
     arrive as Python numbers (float64).
     """
+    if np.dtype(dtype) in HALF and x.dtype != dtype:
+        # Rounded once, also to bfloat16 (see xentref._half).
+        return round_to(np.asarray(x, dtype=np.float64), dtype)
     with np.errstate(under="ignore", over="ignore"):
         # A float64 value below the float32 range becomes 0, one beyond it inf
         # (which the weight check then refuses).
@@ -104,6 +111,15 @@ def no_nan(x, name):
         )
 
 
+def finite(x, name, where=""):
+    """Refuse NaN and infinities anywhere in ``x``; `where` qualifies the message."""
+    no_nan(x, name)
+    infinite = np.isinf(x)
+    if infinite.any():
+        at = first_index(infinite)
+        raise ValueError(f"`{name}` must be finite{where}; got {x[at].item()!r} at index {at}")
+
+
 def finite_or_minus_inf(x, name):
     """Refuse NaN and +inf anywhere in ``x``; -inf encodes probability zero."""
     no_nan(x, name)
@@ -121,6 +137,18 @@ def values(x, name):
     return x
 
 
+def logits_array(x, axis, name="logits"):
+    """Logits' dtype and class axis, without reading the entries; return them with the axis index.
+
+    For the functions that read every entry anyway, block by block: their
+    blocks refuse a row whose maximum is NaN, +inf or -inf
+    (:class:`xentref._blocks.Refused`), and :func:`logits` then finds the
+    entry and says what is wrong. Half precision is accepted.
+    """
+    x = floats(x, name, half=True)
+    return x, class_axis(x, axis, name)
+
+
 def logits(x, axis, name="logits"):
     """Logits along a class axis; return them with the axis index.
 
@@ -129,7 +157,7 @@ def logits(x, axis, name="logits"):
     all three faults (NaN propagates, +inf and an all -inf slice are
     extreme), so the entries are searched only when one is there.
     """
-    x = floats(x, name)
+    x = floats(x, name, half=True)
     index = class_axis(x, axis, name)
     top = np.max(x, axis=index)
     if np.all(np.isfinite(top)):
@@ -141,7 +169,7 @@ def logits(x, axis, name="logits"):
     )
 
 
-def distribution(p, axis, name):
+def distribution(p, axis, name, half=False):
     """Probability vectors along a class axis; return them with the axis index.
 
     Entries must be probabilities, in [0, 1], and each slice along ``axis``
@@ -149,8 +177,9 @@ def distribution(p, axis, name):
     An entry above 1 is refused even when its slice sums to 1 within the
     tolerance: it is not a probability, and it would make an entropy or a
     cross-entropy negative.
+    With `half`, float16 and bfloat16 are accepted (summed in float64).
     """
-    p = floats(p, name)
+    p = floats(p, name, half=half)
     index = class_axis(p, axis, name)
     no_nan(p, name)
     negative = p < 0
@@ -168,7 +197,7 @@ def distribution(p, axis, name):
             f"`{name}` must hold probabilities, at most 1; got {p[at].item()!r} at index {at}"
         )
     tolerance = sum_tolerance(p.dtype)
-    totals = np.sum(p, axis=index)
+    totals = probability_sums(p, index)
     off = np.abs(totals - 1) > tolerance
     if np.any(off):
         at = first_index(off)
@@ -179,6 +208,11 @@ def distribution(p, axis, name):
             f"{total!r}{at_batch_index(at)}{_computed_in_float32(p.dtype, total)}"
         )
     return p, index
+
+
+def probability_sums(p, axis):
+    """Sums along `axis` for the test of :func:`distribution`: in the dtype, float64 for half precision."""
+    return np.sum(p, axis=axis, dtype=np.float64 if p.dtype in HALF else None)
 
 
 def _computed_in_float32(dtype, total):
@@ -197,22 +231,37 @@ def log_distribution(log_p, axis, name):
 
     Entries must be finite or -inf and at most 0 (a probability of at most
     1), and each slice's logsumexp must be 0 within :func:`sum_tolerance`,
-    the tolerance on a probability sum; unnormalised logits fail this.
+    the tolerance on a probability sum; unnormalised logits fail this. One
+    pass, block by block: the sum of the exponentials of each slice, whose
+    logarithm is tested (NaN and +inf fail the test too, and are then
+    looked for to be named).
     """
-    log_p = floats(log_p, name)
+    log_p = floats(log_p, name, half=True)
     index = class_axis(log_p, axis, name)
-    finite_or_minus_inf(log_p, name)
     tolerance = sum_tolerance(log_p.dtype)
-    top = np.max(log_p, axis=index, keepdims=True)
-    finite = np.isfinite(top)
-    with np.errstate(under="ignore", divide="ignore"):
-        # Shifted by the slice's maximum, exp cannot overflow; an all -inf
-        # slice sums to 0, whose log is the -inf it deserves.
-        total = np.sum(np.exp(log_p - np.where(finite, top, 0)), axis=index, keepdims=True)
-        totals = np.squeeze(np.where(finite, top + np.log(total), top), axis=index)
+    rows = blocks.as_rows(log_p, index)
+
+    def block(start, stop):
+        z = rows[start:stop]
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            # Entries of log-probabilities are at most about 0, so exp cannot
+            # overflow on valid input; logits may overflow to inf, NaN stays
+            # NaN, and an all -inf slice sums to 0: each fails the test.
+            exps = np.exp(z, out=blocks.scratch("exps", z.shape, z.dtype))
+            return (np.log(np.sum(exps, axis=1, dtype=np.float64)),)
+
+    (totals,) = blocks.run(block, *rows.shape)
     off = ~(np.abs(totals) <= tolerance)
     if np.any(off):
-        at = first_index(off)
+        no_nan(log_p, name)
+        plus_inf = np.isposinf(log_p)
+        if plus_inf.any():
+            raise ValueError(
+                f"`{name}` must be finite or -inf; found +inf at index "
+                f"{first_index(plus_inf)}"
+            )
+        totals = blocks.from_rows(totals, log_p, index)
+        at = first_index(np.asarray(blocks.from_rows(off, log_p, index)))
         raise ValueError(
             f"`{name}` must hold log-probabilities: their logsumexp along axis "
             f"{index} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
@@ -342,7 +391,7 @@ def labels(labels, like, axis, name):
     return np.expand_dims(labels, axis)
 
 
-def targets(targets, logits, axis, like_name="logits"):
+def targets(targets, logits, axis, like_name="logits", entries=True):
     """Labels or probability targets for `logits` with class axis `axis`.
 
     `like_name` is the name of the prediction in messages (`probs` for a
@@ -350,17 +399,22 @@ def targets(targets, logits, axis, like_name="logits"):
 
     Returns ``(probabilities, None)`` for probability vectors with the shape
     of `logits`, in its dtype, or ``(None, labels)`` for integer labels with
-    the class axis kept at size 1.
+    the class axis kept at size 1. With ``entries=False`` probability
+    targets keep their dtype and their entries are not read: the caller
+    checks them block by block, converted to the dtype of `logits`, and
+    calls :func:`distribution` on a failure for the message.
     """
     targets = array(targets, "targets")
     if targets.ndim == logits.ndim:
-        targets = in_dtype(floats(targets, "targets"), logits.dtype)
+        targets = floats(targets, "targets", half=True)
         if targets.shape != logits.shape:
             raise ValueError(
                 f"`targets` as probabilities must have the shape of `{like_name}` "
                 f"{logits.shape}; got {targets.shape}"
             )
-        probabilities, _ = distribution(targets, axis, "targets")
+        if not entries:
+            return targets, None
+        probabilities, _ = distribution(in_dtype(targets, logits.dtype), axis, "targets", half=True)
         return probabilities, None
     if targets.ndim == logits.ndim - 1:
         return None, labels(targets, logits, axis, "targets")

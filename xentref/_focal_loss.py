@@ -9,11 +9,10 @@ import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._logsumexp import shift
 from xentref._reduction import apply_reduction, apply_weight, reduction_divisor, scale_gradient
 from xentref._sigmoid import sigmoid_unchecked
 from xentref._sigmoid_binary_cross_entropy import gradients_unchecked, losses_unchecked
-from xentref._softmax_gradient import as_coefficients, softmax_times_total_minus
+from xentref._softmax_gradient import as_coefficients, shift, softmax_times_total_minus
 
 
 def _checked_sigmoid(logits, targets, gamma, alpha, reduction):

@@ -15,34 +15,18 @@ Leaving the largest term out of :math:`s` is what keeps a tiny
 
 import numpy as np
 
+from xentref import _blocks as blocks
 from xentref import _check as check
+from xentref import _error_free as ef
 from xentref._docs import fill
-
-
-def shift(x, axis):
-    """Return ``x - a``, ``exp(x - a)`` and ``s``, keeping `axis`.
-
-    `x` must have a finite maximum along `axis`.
-    """
-    top = np.argmax(x, axis=axis, keepdims=True)
-    with np.errstate(over="ignore", under="ignore"):
-        # A gap wider than the float range rounds to -inf, as IEEE overflow
-        # does; exp of a very negative gap underflows to 0 as it should.
-        shifted = x - np.take_along_axis(x, top, axis=axis)
-        exps = np.exp(shifted)
-    rest = exps.copy()
-    np.put_along_axis(rest, top, 0, axis=axis)
-    return shifted, exps, np.sum(rest, axis=axis, keepdims=True)
-
-
-def neg_log_softmax(logits, axis):
-    """``-log_softmax(logits)`` for validated logits.
-
-    Integer-label and one-hot cross-entropy both pick entries of this array,
-    so the two agree to the last bit.
-    """
-    shifted, _, rest = shift(logits, axis)
-    return np.log1p(rest) - shifted
+from xentref._half import round_to, working
+from xentref._shift import (
+    columns_of,
+    log_softmax_values,
+    normalise,
+    scaled_exps,
+    shifted_chunks,
+)
 
 
 @fill()
@@ -66,7 +50,8 @@ def logsumexp(x, *, axis=-1):
     Raises
     ------
     TypeError
-        If `x` is not real-valued float32/float64 data.
+        If `x` is not real-valued float16, bfloat16, float32 or float64
+        data.
     ValueError
         If `x` contains NaN, is a scalar, or `axis` is empty or out of range.
 
@@ -83,9 +68,25 @@ def logsumexp(x, *, axis=-1):
     overflows, and keeps full relative precision for the small correction
     term, which matters when the result is used to form a tiny loss.
 
+    %(exact_shift)s
+
+    Accuracy: a float64 result is within 3.9 ulps of :math:`|a| + \log K`
+    (K classes), the size of its two terms, not of itself. Near 0, where
+    :math:`a \approx -\operatorname{log1p}(s)`, no bound relative to the
+    result is possible with float64 logarithms: ``log1p`` gives
+    :math:`\operatorname{log1p}(s)` only to a fraction of its own ulp, and
+    that error is unbounded relative to a difference that cancels. With
+    :math:`a \ge 0` the terms have one sign: within 3 ulps of the
+    correctly rounded result.
+
+    %(narrow)s
+
+    %(blocks)s
+
     References
     ----------
     .. [1] %(bhh)s
+    .. [2] %(milakov)s
 
     Examples
     --------
@@ -95,16 +96,30 @@ def logsumexp(x, *, axis=-1):
     >>> float(xentref.logsumexp([0.0, -40.0]))  # log1p(exp(-40))
     4.248354255291589e-18
     """
-    x = check.floats(x, "x")
+    x = check.floats(x, "x", half=True)
     x_axis = check.class_axis(x, axis, "x")
-    check.no_nan(x, "x")
-    top = np.max(x, axis=x_axis, keepdims=True)
-    finite_top = np.isfinite(top)
-    # Rows whose maximum is infinite are answered by that maximum; shift the
-    # others by their finite maximum.
-    _, _, rest = shift(np.where(finite_top, x, 0), x_axis)
-    lse = np.where(finite_top, top + np.log1p(rest), top)
-    return np.squeeze(lse, axis=x_axis)[()]
+    rows = blocks.as_rows(x, x_axis)
+
+    def block(start, stop):
+        z = rows[start:stop]
+        top = np.max(z, axis=1).astype(np.float64)
+        if np.isnan(top).any():
+            raise blocks.Refused
+        # Rows whose maximum is infinite are answered by it.
+        finite = np.isfinite(top)
+        if not finite.all():
+            z = z[finite]
+        normaliser, _, _ = normalise(columns_of(z), z.shape[1], keep_gaps=False)
+        log_high, log_low = normaliser.log()
+        if log_low is None:
+            value = normaliser.shift[:, 0] + log_high
+        else:
+            value = ef.rounded(ef.add((normaliser.shift[:, 0], 0.0), (log_high, log_low)))
+        top[finite] = value
+        return (top,)
+
+    (lse,) = blocks.run(block, *rows.shape, check=lambda: check.no_nan(x, "x"), budget=blocks.budget_for(x.dtype))
+    return blocks.from_rows(round_to(lse, x.dtype), x, x_axis)[()]
 
 
 @fill()
@@ -126,7 +141,8 @@ def log_softmax(logits, *, axis=-1):
     Raises
     ------
     TypeError
-        If `logits` is not real-valued float32/float64 data.
+        If `logits` is not real-valued float16, bfloat16, float32 or
+        float64 data.
     ValueError
         If `logits` contains NaN or +inf, a slice along `axis` is all -inf,
         or the class axis is empty.
@@ -146,9 +162,19 @@ def log_softmax(logits, *, axis=-1):
     its relative precision when it is tiny. It is invariant to adding a
     constant to every logit.
 
+    %(exact_shift)s
+
+    Accuracy: every float64 entry is within 3 ulps of the correctly
+    rounded value (its two terms have one sign).
+
+    %(narrow)s
+
+    %(blocks)s
+
     References
     ----------
     .. [1] %(bhh)s
+    .. [2] %(milakov)s
 
     Examples
     --------
@@ -163,9 +189,30 @@ def log_softmax(logits, *, axis=-1):
     ...     print(np.log(xentref.softmax(z)))
     [  0. -inf]
     """
-    logits, logits_axis = check.logits(logits, axis)
-    shifted, _, rest = shift(logits, logits_axis)
-    return shifted - np.log1p(rest)
+    return _per_class(logits, axis, log_softmax_values, "log", keep_gaps=True)
+
+
+def _per_class(logits, axis, values, what, keep_gaps=False):
+    """Run `values(part, factor, out)` over every chunk of every row of `logits`.
+
+    `factor` is the normaliser's ``log`` or ``reciprocal``, per row.
+    """
+    logits, logits_axis = check.logits_array(logits, axis)
+    rows = blocks.as_rows(logits, logits_axis)
+    out = np.empty(rows.shape, dtype=logits.dtype)
+
+    def block(start, stop):
+        z = rows[start:stop]
+        source = columns_of(z)
+        normaliser, shifted, _ = normalise(source, z.shape[1], keep_gaps=keep_gaps)
+        factor = getattr(normaliser, what)()
+        for first, last, part in shifted_chunks(source, z.shape[1], normaliser, shifted, keep_gaps=keep_gaps):
+            target, finish = working(out[start:stop, first:last])
+            values(part, factor, target)
+            finish()
+
+    blocks.run(block, *rows.shape, check=lambda: check.logits(logits, axis), budget=blocks.budget_for(logits.dtype))
+    return blocks.from_rows(out, logits, logits_axis)
 
 
 @fill()
@@ -187,7 +234,8 @@ def softmax(logits, *, axis=-1):
     Raises
     ------
     TypeError
-        If `logits` is not real-valued float32/float64 data.
+        If `logits` is not real-valued float16, bfloat16, float32 or
+        float64 data.
     ValueError
         If `logits` contains NaN or +inf, a slice along `axis` is all -inf,
         or the class axis is empty.
@@ -201,14 +249,26 @@ def softmax(logits, *, axis=-1):
     .. math:: \operatorname{softmax}(z)_k = \frac{e^{z_k - a}}{1 + \sum_{j \ne m}
               e^{z_j - a}}, \quad a = z_m = \max_j z_j
 
-    the shifted form whose error bound Blanchard, Higham and Higham prove
-    (their Theorem 4.3). Entries whose probability is below the smallest
-    float underflow to 0; use :func:`log_softmax` when their logarithm is
-    needed.
+    the shifted form of Blanchard, Higham and Higham (their Theorem 4.3
+    bounds its error by :math:`n + 2 + 2(\max z - \min z)` units of
+    roundoff; with the gaps kept exactly it is far smaller). Entries whose
+    probability is below the smallest float underflow to 0, or to a
+    subnormal; use :func:`log_softmax` when their logarithm is needed.
+
+    %(exact_shift)s
+
+    Accuracy: every float64 entry is within 4 ulps of the correctly
+    rounded value: the exponential (0.8 ulp), :math:`1/(1 + s)` (0.8 ulp
+    through :math:`s`) and two roundings.
+
+    %(narrow)s
+
+    %(blocks)s
 
     References
     ----------
     .. [1] %(bhh)s
+    .. [2] %(milakov)s
 
     Examples
     --------
@@ -218,6 +278,4 @@ def softmax(logits, *, axis=-1):
     >>> print(p)
     [0.5 0.5 0. ]
     """
-    logits, logits_axis = check.logits(logits, axis)
-    _, exps, rest = shift(logits, logits_axis)
-    return exps / (1 + rest)
+    return _per_class(logits, axis, scaled_exps, "reciprocal")

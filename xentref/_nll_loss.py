@@ -37,7 +37,7 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
 
     Raises
     ------
-    %(type_error)s
+    %(family_type_error)s
     ValueError
         If `log_probs` contains NaN, +inf or a positive entry, a slice is
         not a log-distribution (raw logits, say), the class axis is empty, a
@@ -58,7 +58,10 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     ``softmax_cross_entropy(z, labels)`` to the last bit. An entry of -inf at
     the label costs :math:`+\infty`. The input is refused unless it is
     normalised, so logits passed by mistake raise an error instead of giving
-    a meaningless, possibly negative, loss.
+    a meaningless, possibly negative, loss. That check is one pass over
+    `log_probs`, block by block: the sum of the exponentials of each slice,
+    whose logarithm must be 0 within the tolerance. float16 and bfloat16
+    are accepted, as by :func:`log_softmax`.
 
     References
     ----------
@@ -81,8 +84,9 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     """
     log_probs, labels, axis = _checked(log_probs, labels, axis, reduction)
     picked = np.squeeze(np.take_along_axis(log_probs, labels, axis=axis), axis=axis)
-    # Adding 0.0 turns a -0.0 loss into +0.0 and changes nothing else.
-    return apply_reduction(-picked + 0.0, reduction)
+    # Adding 0 turns a -0.0 loss into +0.0 and changes nothing else (a zero
+    # of the dtype: bfloat16 plus a Python float would become float32).
+    return apply_reduction(-picked + np.zeros((), picked.dtype), reduction)
 
 
 @fill(of=nll_loss)

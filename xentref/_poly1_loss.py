@@ -13,6 +13,8 @@ from xentref._focal_loss import _per_class, _pick, _wrong
 from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
 from xentref._sigmoid import sigmoid_unchecked
 from xentref._sigmoid_binary_cross_entropy import gradients_unchecked, losses_unchecked
+from xentref._logsumexp import log_softmax
+from xentref._softmax_cross_entropy import softmax_cross_entropy
 from xentref._softmax_gradient import as_coefficients, softmax_times_total_minus
 
 # Leng et al. require every coefficient of (1 - p_t)^j to be non-negative;
@@ -99,16 +101,18 @@ def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
     [0.1562 0.7881] [0.1562 0.7881]
     """
     logits, axis, probabilities, labels, epsilon = _checked_softmax(logits, targets, epsilon, axis, reduction)
-    surprisal, wrong, _ = _per_class(logits, axis)
-    if labels is None:
-        with np.errstate(under="ignore"):
-            # A product with a tiny target rounds toward 0. A zero target
-            # contributes 0, even against a -inf logit.
-            cross_entropy = np.sum(probabilities * np.where(probabilities > 0, surprisal, 0), axis=axis)
-            wrong = np.sum(probabilities * wrong, axis=axis)
-    else:
-        cross_entropy = np.squeeze(_pick(surprisal, labels, axis), axis=axis)
-        wrong = np.squeeze(_pick(wrong, labels, axis), axis=axis)
+    # The cross-entropy from the kernel: exact shift, and no overflow of a
+    # term when the sum is finite.
+    cross_entropy = softmax_cross_entropy(logits, targets, axis=axis, reduction="none")
+    with np.errstate(under="ignore"):
+        # 1 - p from log p: -expm1 keeps the digits of a tiny 1 - p, and for
+        # a label it is formed from the loss itself, so that
+        # -log p - (1 - p) >= 0 holds in floats too. A tiny product rounds
+        # toward 0.
+        if labels is None:
+            wrong = np.sum(probabilities * -np.expm1(log_softmax(logits, axis=axis)), axis=axis)
+        else:
+            wrong = -np.expm1(-cross_entropy)
     with np.errstate(under="ignore", over="ignore"):
         # A tiny product rounds toward 0; a huge loss plus a term of at most
         # epsilon may round to inf.

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from xentref._half import HALF, round_to
+
 
 def _empty_mean():
     return ValueError(
@@ -19,6 +21,16 @@ def apply_reduction(losses, reduction):
     """
     if reduction == "none":
         return losses
+    if losses.dtype in HALF:
+        # Half precision: summed and divided in float64, rounded once.
+        with np.errstate(over="ignore"):
+            # Beyond the float64 range only if the half-precision losses are infinite.
+            total = np.sum(losses, dtype=np.float64)
+        if reduction == "mean":
+            if losses.size == 0:
+                raise _empty_mean()
+            total = total / losses.size
+        return round_to(np.asarray(total), losses.dtype)[()]
     if reduction == "sum":
         with np.errstate(over="ignore"):
             # A sum beyond the float range rounds to inf, as IEEE overflow does.

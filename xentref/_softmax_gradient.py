@@ -7,7 +7,22 @@ Poly-1 losses, with :math:`g` their own non-negative coefficients.
 
 import numpy as np
 
-from xentref._logsumexp import shift
+
+def shift(x, axis):
+    """Return ``x - a``, ``exp(x - a)`` and ``s``, keeping `axis`.
+
+    The plain shift by the maximum :math:`a`, with :math:`s` the sum of the
+    exponentials but the largest. `x` must have a finite maximum along `axis`.
+    """
+    top = np.argmax(x, axis=axis, keepdims=True)
+    with np.errstate(over="ignore", under="ignore"):
+        # A gap wider than the float range rounds to -inf, as IEEE overflow
+        # does; exp of a very negative gap underflows to 0 as it should.
+        shifted = x - np.take_along_axis(x, top, axis=axis)
+        exps = np.exp(shifted)
+    rest = exps.copy()
+    np.put_along_axis(rest, top, 0, axis=axis)
+    return shifted, exps, np.sum(rest, axis=axis, keepdims=True)
 
 
 def as_coefficients(values, labels, like, axis):

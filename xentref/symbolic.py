@@ -186,6 +186,8 @@ def distillation_loss(s, t, temperature):
     r""":math:`T^2 D_{KL}(\operatorname{softmax}(t/T) \| \operatorname{softmax}(s/T))`."""
     softened = [[v / temperature for v in logits] for logits in (t, s)]
     return temperature**2 * kl_divergence(softmax(softened[0]), softmax(softened[1]))
+
+
 def brier_score(q, target):
     r""":math:`\sum_k (q_k - t_k)^2` for a class index `target` (one-hot t) or target probabilities."""
     if isinstance(target, int):
@@ -213,6 +215,17 @@ def expected_calibration_error(rows, labels, n_bins=15):
             inside = [confidence > edges[m]] + ([confidence <= edges[m + 1]] if m < n_bins - 1 else [])
             gaps[m] += sp.Piecewise((right - confidence, sp.And(*inside)), (0, True))
     return sp.Add(*[sp.Abs(gap) for gap in gaps]) / len(rows)
+
+
+def linear_softmax_cross_entropy(hidden, weight, label, bias=None):
+    r""":math:`\operatorname{logsumexp}_k(h \cdot w_k + b_k) - (h \cdot w_y + b_y)` for one token.
+
+    `hidden` holds its d features, `weight` one sequence of d entries per
+    class, `bias` one entry per class (or None), `label` a class index.
+    """
+    bias = [0] * len(weight) if bias is None else bias
+    logits = [sp.Add(*[h * w for h, w in zip(hidden, row, strict=True)]) + b for row, b in zip(weight, bias, strict=True)]
+    return softmax_cross_entropy(logits, label)
 
 
 def binned_targets(y, edges):

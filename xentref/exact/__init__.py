@@ -5,8 +5,8 @@ refuses (it calls it first, so the messages are the same), and returns what
 it returns, in the same shape, dtype and type, except that each value is the
 exact value of the mathematical function at the given inputs, each input
 taken as the binary number it is, rounded once to the nearest float32 or
-float64 (ties to even, with subnormals and overflow to infinity as in
-IEEE 754). ``"sum"`` and ``"mean"`` round the exact sum, or the exact sum
+float64, or float16 or bfloat16 where the function accepts them (ties to
+even, with subnormals and overflow to infinity as in IEEE 754). ``"sum"`` and ``"mean"`` round the exact sum, or the exact sum
 divided by the count, once. :mod:`xentref.exact.grad` does the same for
 :mod:`xentref.grad`. Use it to check any implementation's numbers, with
 :func:`ulp_distance` to count how far they are off.

@@ -1,7 +1,11 @@
 """Reading inputs as the float functions read them, and shaping the results."""
 
+from fractions import Fraction
+
 import numpy as np
-from flint import arb
+from flint import arb, fmpq
+
+from xentref import _check
 
 
 def floats(x):
@@ -11,14 +15,14 @@ def floats(x):
 
 
 def in_dtype(x, dtype):
-    """`x` converted to `dtype`, as xentref converts targets and weights."""
-    with np.errstate(under="ignore", over="ignore"):
-        # The same conversion the float function makes: this is its input.
-        return floats(x).astype(dtype, copy=False)
+    """`x` converted to `dtype`, as xentref converts targets and weights: this is its input."""
+    return _check.in_dtype(floats(x), dtype)
 
 
 def exact(value):
-    """A float32 or float64 number as an exact arb (a ball of radius 0)."""
+    """A float as an exact arb (a ball of radius 0); a Fraction as a ball around it."""
+    if isinstance(value, Fraction):
+        return arb(fmpq(value.numerator, value.denominator))
     return arb(float(value))
 
 

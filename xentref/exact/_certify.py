@@ -8,8 +8,8 @@ is recomputed with twice the working precision, up to :data:`MAX_PRECISION`.
 
 from flint import ctx
 
-from xentref.exact._rounding import round_dyadic, tie_neighbours
-from xentref.exact._split import Split
+from xentref.exact._rounding import round_dyadic, round_fraction, tie_neighbours
+from xentref.exact._split import Rational, Split
 
 START_PRECISION = 128
 MAX_PRECISION = 2**16
@@ -23,6 +23,12 @@ def _rounded(value, dtype):
     """
     if isinstance(value, float):
         return value
+    if isinstance(value, Rational):
+        rounded, tie = round_fraction(value.value, dtype)
+        if tie is None or value.sign == 0:
+            return rounded
+        # Past the midpoint by the sliver, on the side of its sign.
+        return tie[1] if value.sign > 0 else tie[0]
     if isinstance(value, Split):
         return _rounded_split(value, dtype)
     if value.is_nan():
@@ -64,7 +70,7 @@ def certify(compute, dtype, name):
         Returns a list of arb balls (or exact Python floats) computed at the
         current working precision of ``flint.ctx``.
     dtype : numpy dtype
-        float32 or float64.
+        float64, float32, float16 or bfloat16.
     name : str
         The function asked for, named in the error.
 

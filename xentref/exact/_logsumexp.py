@@ -17,6 +17,12 @@ from xentref.exact._doc import mirrors
 from xentref.exact._reduction import add, reduced
 from xentref.exact._split import Split
 
+# Gaps below this have exponentials under 2^-57700: a result is split into
+# the part without them, exact when the nearer gaps are ties, and their
+# correction, of known sign. Nearer terms are resolved by the working
+# precision (at most 2^16 bits).
+FAR = -40000
+
 
 class Shifted:
     """A row of logits with a finite maximum, shifted by it.
@@ -24,6 +30,9 @@ class Shifted:
     ``gaps[k]`` is :math:`z_k - a` (None for a -inf logit), ``exps[k]`` is
     :math:`e^{z_k - a}` (an exact 0 for a -inf logit), ``top`` is the index
     :math:`m` of the first largest entry and ``rest`` is :math:`s`.
+    ``near_rest`` is the part of :math:`s` from gaps above :data:`FAR`:
+    an exact integer when those are ties at the maximum, which lets a
+    result be split into an exact part and a correction of known sign.
     """
 
     def __init__(self, row):
@@ -32,7 +41,12 @@ class Shifted:
         self.gaps = [None if z == -math.inf else exact(z) - exact(top_value) for z in row]
         self.exps = [arb(0) if gap is None else gap.exp() for gap in self.gaps]
         self.exps[self.top] = arb(1)
-        self.rest = add(self.exps[:self.top] + self.exps[self.top + 1:])
+        others = [k for k in range(len(row)) if k != self.top]
+        self.rest = add([self.exps[k] for k in others])
+        self.near = [gap is not None and gap > FAR for gap in self.gaps]
+        self.near_rest = add([self.exps[k] for k in others if self.near[k]])
+        # Every near entry ties with the maximum: softmax values are rationals.
+        self.ties = all(gap.is_zero() for gap, near in zip(self.gaps, self.near) if near)
 
     def log_normaliser(self):
         """:math:`\\log \\sum_k e^{z_k - a} = \\operatorname{log1p}(s)`."""

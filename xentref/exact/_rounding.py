@@ -1,19 +1,24 @@
-"""Correct rounding of an exact dyadic number to float64 or float32.
+"""Correct rounding of an exact dyadic number to float64, float32, float16 or bfloat16.
 
 IEEE 754 round-to-nearest, ties-to-even, with gradual underflow to the
-subnormals and overflow to infinity. Written on integers so that float32
-is rounded once, never through float64 (which would round twice).
+subnormals and overflow to infinity. Written on integers so that a narrow
+format is rounded once, never through float64 (which would round twice).
 """
 
 import math
 
 import numpy as np
 
+from xentref._half import BFLOAT16
+
 # significand bits (with the hidden one), smallest and largest normal exponent
 FORMATS = {
     np.dtype(np.float64): (53, -1022, 1023),
     np.dtype(np.float32): (24, -126, 127),
+    np.dtype(np.float16): (11, -14, 15),
 }
+if BFLOAT16 is not None:
+    FORMATS[BFLOAT16] = (8, -126, 127)
 
 
 def round_dyadic(mantissa, exponent, dtype):
@@ -24,13 +29,13 @@ def round_dyadic(mantissa, exponent, dtype):
     mantissa, exponent : int
         The exact number; any size.
     dtype : numpy dtype
-        float64 or float32.
+        float64, float32, float16 or bfloat16.
 
     Returns
     -------
     float
         The correctly rounded value as a Python float, which holds every
-        float32 and float64 value exactly: ``±inf`` beyond the largest
+        value of these formats exactly: ``±inf`` beyond the largest
         finite value plus half an ulp, a signed zero below half the
         smallest subnormal, ties to the even significand.
     """
@@ -88,3 +93,29 @@ def tie_neighbours(mantissa, exponent, dtype):
     if mantissa < 0:
         return -away, -toward_zero
     return toward_zero, away
+
+
+def round_fraction(value, dtype):
+    """A :class:`fractions.Fraction` rounded to the nearest `dtype` value, and whether it was a tie.
+
+    Returns ``(rounded, tie)``: the correctly rounded value (ties to even)
+    as a Python float, and ``(lower, upper)`` if `value` lies exactly
+    halfway between those two `dtype` values, else None. The quotient is
+    taken to two bits beyond the precision with a sticky bit for the
+    remainder, which rounds exactly as the fraction does.
+    """
+    precision, _, _ = FORMATS[np.dtype(dtype)]
+    numerator, denominator = value.numerator, value.denominator
+    if numerator == 0:
+        return 0.0, None
+    magnitude = abs(numerator)
+    shift = precision + 3 - (magnitude.bit_length() - denominator.bit_length())
+    if shift >= 0:
+        quotient, remainder = divmod(magnitude << shift, denominator)
+    else:
+        quotient, remainder = divmod(magnitude, denominator << -shift)
+    sign = -1 if numerator < 0 else 1
+    mantissa = sign * (2 * quotient + (remainder != 0))
+    rounded = round_dyadic(mantissa, -shift - 1, dtype)
+    tie = None if remainder else tie_neighbours(sign * quotient, -shift, dtype)
+    return rounded, tie

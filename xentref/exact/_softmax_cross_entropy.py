@@ -1,6 +1,7 @@
 """Exact softmax cross-entropy and its gradient."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from xentref.exact._arrays import class_rows, exact, in_dtype
 from xentref.exact._doc import mirrors
 from xentref.exact._logsumexp import Shifted, logits_rows, per_class
 from xentref.exact._reduction import add, divisor, reduced, scale
-from xentref.exact._split import Split
+from xentref.exact._split import Rational, Split
 
 
 def _targets(logits, axis, targets):
@@ -64,14 +65,55 @@ def _gradient(row, target, count):
     shifted = Shifted(row)
     if isinstance(target, int):
         target = [1 if k == target else 0 for k in range(len(row))]
+    if shifted.ties:
+        return _gradient_at_ties(shifted, target, count)
     t = [exact(v) for v in target]
     total = add(t)
     others = add(t[:shifted.top] + t[shifted.top + 1:])
     denominator = 1 + shifted.rest
-    values = [Split(-t_k, e * total / denominator, 1) for e, t_k in zip(shifted.exps, t)]
+    # With ties at the maximum and gaps below FAR, the near part is exact
+    # (T/2 - t_k, say) and the far terms lower every entry by a sliver.
+    near_denominator = 1 + shifted.near_rest
+    values = [
+        Split(-t_k + e * total / near_denominator, e * total * (1 / denominator - 1 / near_denominator), -1)
+        if near else Split(-t_k, e * total / denominator, 1)
+        for e, t_k, near in zip(shifted.exps, t, shifted.near)
+    ]
     # softmax_m T - t_m = T / (1 + s) - t_m = others - T s / (1 + s)
-    values[shifted.top] = Split(others, -total * shifted.rest / denominator, -1)
+    near_fraction = shifted.near_rest / near_denominator
+    values[shifted.top] = Split(
+        others - total * near_fraction, -total * (shifted.rest / denominator - near_fraction), -1,
+    )
     return [value / count for value in values]
+
+
+def _gradient_at_ties(shifted, target, count):
+    r"""The gradient when every near gap is 0: :math:`n` tied maxima and far entries.
+
+    The tied entries are the rationals :math:`T/n - t_k` (at the first,
+    :math:`(T - t_m) - T (n-1)/n`) lowered by the far terms' sliver; the
+    far entries are :math:`-t_k` plus their own tiny probability.
+    """
+    t = [Fraction(v) for v in target]
+    total = sum(t)
+    ties = 1 + sum(1 for k, near in enumerate(shifted.near) if near and k != shifted.top)
+    far = shifted.rest.is_zero() is False and any(
+        not near and gap is not None for near, gap in zip(shifted.near, shifted.gaps)
+    )
+    sliver = -1 if far else 0
+    denominator = 1 + shifted.rest
+    values = [
+        Rational(total / ties - t_k, sliver) if near
+        else Split(-exact(float(t_k)), e * exact_sum(t) / denominator, 1)
+        for e, t_k, near in zip(shifted.exps, t, shifted.near)
+    ]
+    values[shifted.top] = Rational((total - t[shifted.top]) - total * (ties - 1) / ties, sliver)
+    return [value / count for value in values]
+
+
+def exact_sum(values):
+    """The sum of Fractions as an exact arb (they are floats, so the sum is dyadic)."""
+    return add([exact(float(v)) for v in values])
 
 
 @mirrors(

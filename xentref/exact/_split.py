@@ -42,6 +42,24 @@ class Split:
         return Split(self.main / divisor, self.small / divisor, self.sign)
 
 
+class Rational:
+    """An exact rational `value` (a Fraction) plus a sliver of sign `sign` (0: no sliver).
+
+    For results that are exact rationals but not dyadic, such as
+    :math:`T/5 - t_k` at five tied logits, which a ball cannot certify when
+    they are exactly a midpoint between two floats. Divisible by a
+    positive integer.
+    """
+
+    __slots__ = ("value", "sign")
+
+    def __init__(self, value, sign=0):
+        self.value, self.sign = value, sign
+
+    def __truediv__(self, divisor):
+        return Rational(self.value / divisor, self.sign)
+
+
 def total(values):
     """The sum of arb balls and Splits: a Split if every Split has the same sign."""
     splits = [value for value in values if isinstance(value, Split)]

@@ -2,7 +2,12 @@
 
 import numpy as np
 
-_INTEGERS = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32}
+from xentref._half import BFLOAT16
+
+_INTEGERS = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32, np.dtype(np.float16): np.int16}
+if BFLOAT16 is not None:
+    _INTEGERS[BFLOAT16] = np.int16
+_NAMES = "float16, bfloat16, float32 or float64" if BFLOAT16 is not None else "float16, float32 or float64"
 
 
 def _as_floats(x, name):
@@ -11,7 +16,7 @@ def _as_floats(x, name):
         array = array.astype(np.float64)
     if array.dtype not in _INTEGERS:
         raise TypeError(
-            f"`{name}` must hold real numbers of dtype float32 or float64; got dtype {array.dtype}"
+            f"`{name}` must hold real numbers of dtype {_NAMES}; got dtype {array.dtype}"
         )
     return array
 
@@ -29,14 +34,14 @@ def ulp_distance(actual, expected):
     Parameters
     ----------
     actual, expected : array_like
-        Values of dtype float32 or float64 (Python numbers and integers read
-        as float64), of shapes that broadcast.
+        Values of dtype float16, bfloat16, float32 or float64 (Python
+        numbers and integers read as float64), of shapes that broadcast.
 
     Returns
     -------
     distance : ndarray or numpy.float64
         Elementwise, the number of steps from one value to the other through
-        the floats of their common dtype (float32 only if both are float32):
+        the floats of their common dtype (a narrower one only if both have it):
         0 for equal values (and for +0 against -0), 1 for neighbours, also
         across zero and through the subnormals. Infinite where exactly one
         value is infinite, where they are opposite infinities, or where
@@ -60,7 +65,7 @@ def ulp_distance(actual, expected):
     [ 0. inf  0.]
     """
     actual, expected = _as_floats(actual, "actual"), _as_floats(expected, "expected")
-    dtype = np.result_type(actual, expected)
+    dtype = actual.dtype if actual.dtype == expected.dtype else np.result_type(actual, expected)
     shape = np.broadcast_shapes(actual.shape, expected.shape)
     actual, expected = (np.broadcast_to(x.astype(dtype), shape).ravel() for x in (actual, expected))
     a, b = _ordinal(actual), _ordinal(expected)

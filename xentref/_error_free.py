@@ -1,0 +1,183 @@
+r"""Error-free transformations: sums and products of floats kept as exact pairs.
+
+A float64 sum or product rounds; these functions return the rounded result
+together with its rounding error, so that the pair ``(high, low)`` is the
+exact value (Knuth's TwoSum, Dekker's TwoProduct), and build on them a sum
+of non-negative numbers whose only rounding is far below the last bit
+(Rump, Ogita and Oishi's extraction) and an exponential accurate to about
+:math:`2^{-60}` for the few values where that matters. A pair is used
+unnormalised: ``low`` is at most a few ulps of ``high``, and every pair is
+finally rounded once, by :func:`rounded`.
+
+Names: ``u`` is the unit roundoff :math:`2^{-53}` of float64.
+
+References
+----------
+.. [1] D. E. Knuth, *The Art of Computer Programming*, vol. 2, 3rd ed.,
+   Addison-Wesley, 1998, section 4.2.2 (TwoSum).
+.. [2] T. J. Dekker, "A floating-point technique for extending the available
+   precision", Numerische Mathematik 18 (1971), 224-242.
+   https://doi.org/10.1007/BF01397083
+.. [3] S. M. Rump, T. Ogita and S. Oishi, "Accurate floating-point summation
+   part I: faithful rounding", SIAM Journal on Scientific Computing 31
+   (2008), 189-224. https://doi.org/10.1137/050645671
+"""
+
+from decimal import Decimal, localcontext
+
+import numpy as np
+
+# Veltkamp's constant 2^27 + 1 splits a float64 into two 26-bit halves.
+_SPLITTER = 134217729.0
+
+
+def two_sum(a, b):
+    """``(s, e)`` with ``s = fl(a + b)`` and ``s + e = a + b`` exactly, for finite `a`, `b`.
+
+    Six operations and no comparison (Knuth). Symmetric in `a` and `b`.
+    """
+    s = a + b
+    b_virtual = s - a
+    a_virtual = s - b_virtual
+    return s, (a - a_virtual) + (b - b_virtual)
+
+
+def _split(a):
+    scaled = _SPLITTER * a
+    high = scaled - (scaled - a)
+    return high, a - high
+
+
+def two_product(a, b):
+    """``(p, e)`` with ``p = fl(a b)`` and ``p + e = a b`` exactly (Dekker).
+
+    Exact for ``|a|, |b| < 2^995`` whose product and error stay normal;
+    the callers multiply per-row quantities of moderate size.
+    """
+    with np.errstate(under="ignore"):
+        # The error of a tiny product is below the subnormals' last bit.
+        p = a * b
+        a_high, a_low = _split(a)
+        b_high, b_low = _split(b)
+        return p, ((a_high * b_high - p) + a_high * b_low + a_low * b_high) + a_low * b_low
+
+
+def add(a, b):
+    """The pair ``a + b`` of two pairs, with a relative error of order u^2."""
+    s, e = two_sum(a[0], b[0])
+    return s, e + (a[1] + b[1])
+
+
+def multiply(a, b):
+    """The pair ``a b`` of two pairs (products of moderate size, see :func:`two_product`)."""
+    p, e = two_product(a[0], b[0])
+    with np.errstate(under="ignore"):
+        # Products of low parts may fall below the normal range: negligible.
+        return p, e + (a[0] * b[1] + a[1] * b[0])
+
+
+def divide(a, b):
+    """The pair ``a / b`` for pairs `a` and `b` (b non-zero, moderate size)."""
+    with np.errstate(under="ignore"):
+        # As in multiply: low parts below the normal range are negligible.
+        q = a[0] / b[0]
+        p, e = two_product(q, b[0])
+        # a - q b, exactly up to the products with the low parts.
+        remainder = ((a[0] - p) - e) + (a[1] - q * b[1])
+        return q, remainder / b[0]
+
+
+def rounded(pair):
+    """The float nearest to ``high + low``, up to an error of order u^2 of it."""
+    return pair[0] + pair[1]
+
+
+def normalised(pair):
+    """The pair with ``high`` the float nearest to its value and ``low`` the rest."""
+    return two_sum(pair[0], pair[1])
+
+
+def sum_nonnegative(x, out=None):
+    r"""The sum of non-negative finite `x` along the last axis, as a pair.
+
+    Extraction (Rump, Ogita and Oishi): with :math:`\sigma` a power of two
+    above twice the sum, every :math:`q_j = (\sigma + x_j) - \sigma` is a
+    multiple of :math:`2u\sigma` and every partial sum of the :math:`q_j` is
+    below :math:`2\sigma`, so :math:`\tau = \sum_j q_j` is exact in any order;
+    :math:`r_j = x_j - q_j` is exact (Sterbenz) and :math:`|\sum_j r_j| \le
+    K u \sigma`. The pair is ``TwoSum(tau, sum(r))``: its error is that of
+    the small sum, at most :math:`(\log_2 K + 20)\,u \cdot 4 K u` of the
+    total, below :math:`2^{-70}` of it for :math:`K \le 2^{20}`.
+
+    Returns ``(tau, r)``: the exact sum of the :math:`q_j` and the rests
+    :math:`r_j` (in `out` if given, same shape as `x`), for a caller that
+    adds further small terms to them before summing them; `x` must stay
+    below :math:`2^{1021}` in sum.
+    """
+    estimate = np.sum(x, axis=-1, keepdims=True)
+    _, exponent = np.frexp(estimate)
+    sigma = np.ldexp(1.0, exponent + 1)
+    q = np.add(x, sigma, out=out)
+    q -= sigma
+    tau = np.sum(q, axis=-1)
+    np.subtract(x, q, out=q)
+    return tau, q
+
+
+# exp of a pair, accurate to about 2^-60 ---------------------------------------
+
+# 2^(j/64) for j = 0..63 as pairs, from 40-digit decimals.
+with localcontext() as _context:
+    _context.prec = 40
+    _POWERS = [Decimal(2) ** (Decimal(j) / 64) for j in range(64)]
+_TABLE_HIGH = np.array([float(p) for p in _POWERS])
+_TABLE_LOW = np.array([float(p - Decimal(float(p))) for p in _POWERS])
+# ln(2)/64 in three parts; the first has 21 trailing zero bits, so n times it
+# is exact for the |n| < 2^17 used here.
+with localcontext() as _context:
+    _context.prec = 60
+    _LN2_64 = Decimal(2).ln() / 64
+_LN2_64_1 = float(np.ldexp(np.round(np.ldexp(float(_LN2_64), 38)), -38))
+_LN2_64_2 = float(_LN2_64 - Decimal(_LN2_64_1))
+_LN2_64_3 = float(_LN2_64 - Decimal(_LN2_64_1) - Decimal(_LN2_64_2))
+_64_LN2 = float(1 / _LN2_64)
+_LN2 = float(_LN2_64 * 64)
+# Below this the exponential is under 2^-1110: 0 in float64 and in any pair.
+_EXP_FLOOR = -770.0
+
+
+def exp(pair, scale=0):
+    r"""``e^(high + low) * 2^scale`` as a pair, for ``high + low <= 0``.
+
+    The relative error is below :math:`2^{-58}` for results above
+    :math:`2^{-960}`; below that the low part loses digits to the
+    subnormals, and results below the normal range are rounded to them.
+    A positive `scale` (an exact power of two) brings tiny exponentials
+    into the normal range.
+
+    :math:`x = n \ln 2 / 64 + r` with :math:`|r| \le \ln 2 / 128`, and
+    :math:`e^x = 2^{\lfloor n/64 \rfloor} \, 2^{(n \bmod 64)/64} (1 + p(r))`
+    with the table entry as a pair and :math:`p` the degree-6 Taylor
+    polynomial of :math:`e^r - 1`. Since :math:`|r| < 2^{-7.5}`, each rounding
+    in forming :math:`r` and :math:`p` is below :math:`2^{-60}` (the product
+    ``n * ln2/64`` of the first part is exact, ``high - n * ln2/64`` exact by
+    Sterbenz's lemma) and the truncation below :math:`2^{-65}`. Results
+    below :math:`2^{-1110}` give 0, and so does ``-inf``.
+    """
+    high, low = (np.asarray(v, dtype=np.float64) for v in pair)
+    present = high > _EXP_FLOOR - scale * _LN2
+    high = np.where(present, high, 0.0)
+    low = np.where(present, low, 0.0)
+    n = np.rint(high * _64_LN2)
+    r = (high - n * _LN2_64_1) - n * _LN2_64_2
+    r = r + (low - n * _LN2_64_3)
+    p = r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r / 720)))))
+    index = (n % 64).astype(np.intp)
+    power = ((n - index) / 64).astype(np.intp) + scale
+    t_high, t_low = _TABLE_HIGH[index], _TABLE_LOW[index]
+    with np.errstate(under="ignore"):
+        # Results below the normal range round to subnormals or 0.
+        result_high = np.where(present, np.ldexp(t_high, power), 0.0)
+        result_low = np.where(present, np.ldexp(t_high * p + t_low, power), 0.0)
+    # Normalised: the high part the nearest float, the low part below its ulp.
+    return two_sum(result_high, result_low)
