@@ -45,20 +45,6 @@ def pytest_runtest_logreport(report):
         _FINDINGS.extend(f"{report.nodeid}: {note}" for key, note in report.user_properties if key == "finding")
 
 
-def pytest_collection_modifyitems(config, items):
-    """Keep together what must run in one process under ``pytest -n``.
-
-    A notebook's cells share one kernel, in order; the tests that read the
-    built book share the one build of the ``site`` fixture.
-    """
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        if path.endswith(".ipynb"):
-            item.add_marker(pytest.mark.xdist_group(path))
-        elif "site" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("site"))
-
-
 def pytest_terminal_summary(terminalreporter):
     if _FINDINGS:
         terminalreporter.section("framework findings (measured, not failures)")

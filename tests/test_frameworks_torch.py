@@ -190,6 +190,55 @@ def test_nll_loss_agrees_on_log_probabilities_and_accepts_logits():
         xentref.nll_loss([[2.0, 1.0]], [0])
 
 
+# Sequences with padding ------------------------------------------------------------
+
+SEQUENCE_LOGITS = R.normal(scale=3, size=(3, 5, 4))  # (batch, time, classes)
+SEQUENCE_LENGTHS = np.array([5, 2, 3])
+SEQUENCE_COUNTS = np.arange(5) < SEQUENCE_LENGTHS[:, np.newaxis]
+SEQUENCE_LABELS = np.where(SEQUENCE_COUNTS, R.integers(0, 4, (3, 5)), -100)
+
+
+def torch_sequence_loss(logits, reduction):
+    """F.cross_entropy over (batch, classes, time), padding labelled -100 and ignored."""
+    x = tensor(np.moveaxis(logits, -1, 1), requires_grad=True)
+    loss = F.cross_entropy(x, torch.tensor(SEQUENCE_LABELS), ignore_index=-100, reduction=reduction)
+    loss.sum().backward()
+    return loss.detach().numpy(), np.moveaxis(x.grad.numpy(), 1, -1)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_with_ignore_index_is_the_token_mean(reduction):
+    loss, g = torch_sequence_loss(SEQUENCE_LOGITS, reduction)
+    options = {"lengths": SEQUENCE_LENGTHS, "reduction": reduction}
+    # log_softmax, then the entry picked: a small loss such as 0.055 loses a few ulps.
+    assert ulps(loss, exact.sequence_softmax_cross_entropy(SEQUENCE_LOGITS, SEQUENCE_LABELS, **options)) <= 4
+    assert ulps(xentref.sequence_softmax_cross_entropy(SEQUENCE_LOGITS, SEQUENCE_LABELS, **options),
+                exact.sequence_softmax_cross_entropy(SEQUENCE_LOGITS, SEQUENCE_LABELS, **options)) <= 2
+    sum_options = {**options, "reduction": "sum" if reduction == "none" else reduction}
+    expected = exact.grad.sequence_softmax_cross_entropy(SEQUENCE_LOGITS, SEQUENCE_LABELS, **sum_options)
+    assert np.all(g[~SEQUENCE_COUNTS] == 0)
+    scale = xentref.softmax(SEQUENCE_LOGITS) + 1
+    assert ulps_of_scale(g, expected, scale / (SEQUENCE_COUNTS.sum() if reduction == "mean" else 1)) <= 10
+
+
+def test_cross_entropy_with_every_token_ignored_is_nan_for_the_mean():
+    labels = torch.full((3, 5), -100)
+    assert np.isnan(F.cross_entropy(tensor(np.moveaxis(SEQUENCE_LOGITS, -1, 1)), labels, ignore_index=-100).item())
+    with pytest.raises(ValueError, match="every token is masked"):
+        xentref.sequence_softmax_cross_entropy(SEQUENCE_LOGITS, SEQUENCE_LABELS, lengths=[0, 0, 0])
+
+
+def test_a_nan_logit_at_an_ignored_token_leaves_the_loss_but_not_the_gradient():
+    # The loss skips the ignored token; the gradient of its log-softmax is
+    # NaN times 0, which is NaN. xentref refuses NaN logits anywhere.
+    broken = SEQUENCE_LOGITS.copy()
+    broken[1, 4, 0] = np.nan
+    loss, g = torch_sequence_loss(broken, "mean")
+    assert np.isfinite(loss) and np.isnan(g[1, 4]).all()
+    with pytest.raises(ValueError, match=r"`logits` must not contain NaN; found NaN at index \(1, 4, 0\)"):
+        xentref.sequence_softmax_cross_entropy(broken, SEQUENCE_LABELS, lengths=SEQUENCE_LENGTHS)
+
+
 # Entropy and KL divergence ------------------------------------------------------------
 
 

@@ -168,3 +168,44 @@ def test_hl_gauss_masses_tend_to_the_one_hot_bin_as_sigma_goes_to_0():
             assert limits == [sp.Rational(1, 2), sp.Rational(1, 2), 0] and bins == [0, 1, 0]
         else:
             assert limits == bins and sp.Add(*bins) == 1
+
+
+def test_sequence_reductions_agree_when_every_sequence_has_as_many_tokens():
+    z = [[list(sp.symbols(f"z{b}{t}_0:3", real=True)) for t in range(2)] for b in range(2)]
+    labels = [[0, 2], [1, 1]]
+    token_mean = symbolic.sequence_softmax_cross_entropy(z, labels)
+    sequence_mean = symbolic.sequence_softmax_cross_entropy(z, labels, reduction="sequence_mean")
+    assert sp.simplify(token_mean - sequence_mean) == 0
+    # With lengths 2 and 1 they differ: the token mean weighs the sequences 2 : 1.
+    losses = symbolic.sequence_softmax_cross_entropy(z, labels, lengths=[2, 1], reduction="none")
+    assert losses[1][1] == 0
+    padded = symbolic.sequence_softmax_cross_entropy(z, labels, lengths=[2, 1])
+    assert sp.simplify(padded - (losses[0][0] + losses[0][1] + losses[1][0]) / 3) == 0
+    by_sequence = symbolic.sequence_softmax_cross_entropy(z, labels, lengths=[2, 1], reduction="sequence_mean")
+    assert sp.simplify(by_sequence - ((losses[0][0] + losses[0][1]) / 2 + losses[1][0]) / 2) == 0
+
+
+def test_micro_batch_token_mean_weighs_each_mean_by_its_share_of_the_tokens():
+    s1, s2 = sp.symbols("S1 S2", nonnegative=True)
+    n1, n2 = sp.symbols("N1 N2", positive=True)
+    weighted = n1 / (n1 + n2) * (s1 / n1) + n2 / (n1 + n2) * (s2 / n2)
+    assert sp.simplify(symbolic.micro_batch_token_mean([s1, s2], [n1, n2]) - weighted) == 0
+    naive = (s1 / n1 + s2 / n2) / 2
+    # The naive average of the means is the token mean only when N1 = N2 or
+    # S1/N1 = S2/N2 (checked by hand at N = (1, 2), S = (1, 0): 1/2 - 1/3 = 1/6).
+    gap = sp.factor(naive - symbolic.micro_batch_token_mean([s1, s2], [n1, n2]))
+    assert sp.simplify(gap - (n1 - n2) * (n1 * s2 - n2 * s1) / (2 * n1 * n2 * (n1 + n2))) == 0
+
+
+def test_perplexity_and_bits_convert_into_each_other():
+    loss = sp.symbols("L", nonnegative=True)
+    n_tokens, n_bytes, n_characters, k = sp.symbols("N n m k", positive=True)
+    bits = symbolic.bits_per_token(loss)
+    assert sp.simplify(symbolic.perplexity(loss) - 2**bits) == 0
+    assert sp.simplify(symbolic.perplexity(bits, base=2) - symbolic.perplexity(loss)) == 0
+    assert sp.simplify(symbolic.bits_per_byte(loss, n_tokens, n_bytes) - bits * n_tokens / n_bytes) == 0
+    # The text's total bits do not depend on the unit it is divided by.
+    per_character = symbolic.bits_per_character(loss, n_tokens, n_characters)
+    assert sp.simplify(per_character * n_characters - symbolic.bits_per_byte(loss, n_tokens, n_bytes) * n_bytes) == 0
+    # A model as unsure as k equally likely tokens has perplexity k.
+    assert sp.simplify(symbolic.perplexity(sp.log(k)) - k) == 0

@@ -19,7 +19,9 @@ from xentref._kl_divergence_of_log_probs import kl_divergence_of_log_probs
 from xentref._linear_softmax_cross_entropy import linear_softmax_cross_entropy
 from xentref._logsumexp import log_softmax, logsumexp, softmax
 from xentref._nll_loss import nll_loss
+from xentref._perplexity import bits_per_byte, bits_per_character, bits_per_token, perplexity
 from xentref._poly1_loss import sigmoid_poly1_loss, softmax_poly1_loss
+from xentref._sequence_softmax_cross_entropy import micro_batch_token_mean, sequence_softmax_cross_entropy
 from xentref._sigmoid import log_sigmoid, sigmoid, softplus
 from xentref._sigmoid_binary_cross_entropy import sigmoid_binary_cross_entropy
 from xentref._softmax_cross_entropy import softmax_cross_entropy
@@ -57,7 +59,14 @@ __all__ = [
     "expected_value",
     "symlog",
     "symexp",
+    "sequence_softmax_cross_entropy",
+    "micro_batch_token_mean",
+    "perplexity",
+    "bits_per_token",
+    "bits_per_byte",
+    "bits_per_character",
 ]
 
-from xentref import grad as grad  # noqa: E402  (it lists the gradients of the names above)
+# Imported last: it lists the gradients of the names above.
+from xentref import grad as grad
 

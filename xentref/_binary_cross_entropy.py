@@ -1,5 +1,7 @@
 """Binary cross-entropy of targets in [0, 1] under predicted probabilities."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
@@ -10,18 +12,27 @@ from xentref._reduction import (
     reduction_divisor,
     scale_gradient,
 )
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked(probs, targets, weight, reduction):
     probs = check.unit_interval(probs, "probs")
     check.reduction(reduction)
-    targets = check.unit_interval(targets, "targets", like=probs, like_name="probs")
+    targets = check.unit_interval(
+        targets, "targets", like=probs, like_name="probs"
+    )
     weight = check.weights(weight, probs, "weight", "probs")
     return probs, targets, weight
 
 
 @fill()
-def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
+def binary_cross_entropy(
+    probs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Binary cross-entropy of targets under predicted probabilities.
 
     Parameters
@@ -77,14 +88,20 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
     --------
     >>> import numpy as np
     >>> import xentref
-    >>> loss = xentref.binary_cross_entropy([0.9, 0.2], [1, 0], reduction="none")
+    >>> loss = xentref.binary_cross_entropy(
+    ...     [0.9, 0.2], [1, 0], reduction="none"
+    ... )
     >>> print(np.round(loss, 4))  # -log 0.9, -log 0.8
     [0.1054 0.2231]
 
     A certain, correct prediction costs nothing; a certain, wrong one costs
     infinitely much:
 
-    >>> print(xentref.binary_cross_entropy([1.0, 0.0, 0.0], [1, 0, 1], reduction="none"))
+    >>> print(
+    ...     xentref.binary_cross_entropy(
+    ...         [1.0, 0.0, 0.0], [1, 0, 1], reduction="none"
+    ...     )
+    ... )
     [ 0.  0. inf]
     """
     probs, targets, weight = _checked(probs, targets, weight, reduction)
@@ -101,7 +118,13 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
 
 
 @fill(of=binary_cross_entropy)
-def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean"):
+def binary_cross_entropy_grad(
+    probs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to `probs`.
 
     %(gradient_parameters)s
@@ -148,7 +171,9 @@ def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean"):
     --------
     >>> import numpy as np
     >>> from xentref import grad
-    >>> g = grad.binary_cross_entropy([0.8, 0.0, 0.0], [1, 0, 1], reduction="sum")
+    >>> g = grad.binary_cross_entropy(
+    ...     [0.8, 0.0, 0.0], [1, 0, 1], reduction="sum"
+    ... )
     >>> print(np.round(g, 4))  # -1/0.8, then 1/(1 - 0) and -1/0
     [-1.25  1.    -inf]
     """

@@ -96,11 +96,9 @@ def as_rows(x, axis):
     """
     moved = np.moveaxis(x, axis, -1)
     shape = (-1, moved.shape[-1]) if moved.shape[-1] else (moved.size, 0)
-    try:
-        return np.reshape(moved, shape, copy=False)
-    except ValueError:
-        # Batch axes whose strides do not merge (a slice with steps, say).
-        return np.reshape(moved, shape)
+    # A copy only where the batch axes' strides do not merge (a slice with
+    # steps, say); NumPy 2.0 has no reshape(copy=False) to ask for a view.
+    return moved.reshape(shape)
 
 
 def from_rows(values, x, axis):

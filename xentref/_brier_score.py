@@ -1,16 +1,26 @@
-"""The Brier score: squared error between predicted probabilities and targets."""
+"""The Brier score: squared error between predicted probabilities and targets.
+"""
+
+from __future__ import annotations
 
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._reduction import (
+    apply_reduction,
+    reduction_divisor,
+    scale_gradient,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked(probs, targets, axis, reduction):
     probs, axis = check.distribution(probs, axis, "probs")
     check.reduction(reduction)
-    probabilities, labels = check.targets(targets, probs, axis, like_name="probs")
+    probabilities, labels = check.targets(
+        targets, probs, axis, like_name="probs"
+    )
     if labels is not None:
         probabilities = np.zeros_like(probs)
         np.put_along_axis(probabilities, labels, 1, axis=axis)
@@ -18,8 +28,15 @@ def _checked(probs, targets, axis, reduction):
 
 
 @fill()
-def brier_score(probs, targets, *, axis=-1, reduction="mean"):
-    r"""Brier score: the squared distance between predicted and target probabilities.
+def brier_score(
+    probs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
+    r"""Brier score: the squared distance between predicted and target
+    probabilities.
 
     Parameters
     ----------
@@ -91,13 +108,20 @@ def brier_score(probs, targets, *, axis=-1, reduction="mean"):
     """
     probs, axis, targets = _checked(probs, targets, axis, reduction)
     with np.errstate(under="ignore"):
-        # The square of a difference below about 1e-154 underflows towards 0, as it should.
+        # The square of a difference below about 1e-154 underflows towards 0,
+        # as it should.
         losses = np.sum((probs - targets) ** 2, axis=axis)
     return apply_reduction(losses, reduction)
 
 
 @fill(of=brier_score)
-def brier_score_grad(probs, targets, *, axis=-1, reduction="mean"):
+def brier_score_grad(
+    probs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to `probs`.
 
     %(gradient_parameters)s

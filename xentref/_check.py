@@ -58,7 +58,7 @@ def floats(x, name, half=False):
     x = array(x, name)
     if x.dtype.kind in "biu":
         return x.astype(np.float64)
-    allowed = ((np.float32, np.float64) + HALF) if half else (np.float32, np.float64)
+    allowed = ((np.float32, np.float64, *HALF)) if half else (np.float32, np.float64)
     if x.dtype not in allowed:
         names = f"{', '.join(str(np.dtype(d)) for d in HALF)}, float32 or float64" if half else "float32 or float64"
         raise TypeError(f"`{name}` must hold real numbers of dtype {names}; got dtype {x.dtype}")
@@ -362,12 +362,14 @@ def weights(weight, like, name, like_name):
     return converted
 
 
-def labels(labels, like, axis, name):
+def labels(labels, like, axis, name, where=None):
     """Integer class labels for `like`, whose class axis is `axis` (an index).
 
     The labels have the shape of `like` without its class axis and lie in
     [0, K). They are returned with that axis kept at size 1, ready for
-    ``take_along_axis``.
+    ``take_along_axis``. With `where`, a boolean array of the labels' shape,
+    only the labels where it is True must lie in [0, K): the others may be
+    any integer (padding such as -100) and are returned as 0.
     """
     labels = array(labels, name)
     batch_shape = like.shape[:axis] + like.shape[axis + 1:]
@@ -382,12 +384,19 @@ def labels(labels, like, axis, name):
             f"`{name}` as class labels must have shape {batch_shape}; got {labels.shape}"
         )
     outside = (labels < 0) | (labels >= n_classes)
+    if where is not None:
+        outside &= where
     if np.any(outside):
         at = first_index(outside)
+        padding = "" if where is None else (
+            ", a position that counts (only masked positions may hold other integers)"
+        )
         raise ValueError(
             f"`{name}` must be class labels in [0, {n_classes}); got "
-            f"{labels[at].item()!r} at index {at}"
+            f"{labels[at].item()!r} at index {at}{padding}"
         )
+    if where is not None:
+        labels = np.where(where, labels, 0)
     return np.expand_dims(labels, axis)
 
 
@@ -436,11 +445,12 @@ def base(base):
     return float(np.log(base))
 
 
-def reduction(reduction):
-    """Refuse anything but ``"mean"``, ``"sum"`` or ``"none"``."""
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+def reduction(reduction, choices=REDUCTIONS):
+    """Refuse anything but one of `choices`: ``"mean"``, ``"sum"`` or ``"none"`` by default."""
+    if not isinstance(reduction, str) or reduction not in choices:
+        listed = ", ".join(repr(choice) for choice in choices[:-1])
         raise ValueError(
-            f"`reduction` must be one of 'mean', 'sum' or 'none'; got {reduction!r}"
+            f"`reduction` must be one of {listed} or {choices[-1]!r}; got {reduction!r}"
         )
     return reduction
 
@@ -588,3 +598,102 @@ def one_per_class(points, like, axis, name, like_name):
             f"{axis} of `{like_name}`; got {points.size}"
         )
     return points
+
+
+def dimensions(x, ndim, name, meaning):
+    """Refuse `x` unless it has `ndim` dimensions, whose `meaning` the message gives."""
+    if x.ndim != ndim:
+        raise ValueError(
+            f"`{name}` must have {ndim} dimension{'s' if ndim != 1 else ''}, {meaning}; "
+            f"got shape {x.shape}"
+        )
+    return x
+
+
+def padding(lengths, mask, shape):
+    """Which tokens of sequences of `shape` (batch, time) count: a boolean array of that shape.
+
+    The padding is given by `lengths` (the tokens before that time step
+    count), by a boolean `mask` (True where a token counts), or by neither
+    (every token counts); not by both.
+    """
+    if lengths is not None and mask is not None:
+        raise ValueError(
+            "give the padding as `lengths` or as `mask`, not both; got both"
+        )
+    if mask is not None:
+        return _mask(mask, shape)
+    if lengths is not None:
+        return _lengths(lengths, shape)
+    return np.ones(shape, dtype=bool)
+
+
+def _mask(mask, shape):
+    mask = array(mask, "mask")
+    if mask.dtype != np.bool_:
+        raise TypeError(
+            f"`mask` must be boolean, True where a token counts; got dtype {mask.dtype}"
+        )
+    if mask.shape != shape:
+        raise ValueError(
+            f"`mask` must have shape {shape}, (batch, time) as `logits` without "
+            f"its class axis; got {mask.shape}"
+        )
+    return mask
+
+
+def _lengths(lengths, shape):
+    lengths = array(lengths, "lengths")
+    batch, time = shape
+    if lengths.dtype.kind not in "iu":
+        raise TypeError(
+            f"`lengths` must hold integers, the number of tokens of each "
+            f"sequence; got dtype {lengths.dtype}"
+        )
+    if lengths.shape != (batch,):
+        raise ValueError(
+            f"`lengths` must have shape ({batch},), one length per sequence "
+            f"of `logits`; got {lengths.shape}"
+        )
+    negative = lengths < 0
+    if negative.any():
+        at = first_index(negative)
+        raise ValueError(
+            f"`lengths` must be non-negative; got {lengths[at].item()!r} at index {at}"
+        )
+    too_long = lengths > time
+    if too_long.any():
+        at = first_index(too_long)
+        raise ValueError(
+            f"`lengths` must be at most {time}, the number of time steps of "
+            f"`logits`; got {lengths[at].item()!r} at index {at}"
+        )
+    return np.arange(time) < lengths[:, np.newaxis]
+
+
+def whole_numbers(x, name, least, like, like_name):
+    """Numbers of things (tokens, bytes), integers of at least `least`, that broadcast to `like`.
+
+    `x` must broadcast to the shape of `like` without enlarging it. Returned
+    as an integer array.
+    """
+    x = array(x, name)
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"`{name}` must hold integers (a count); got dtype {x.dtype}")
+    try:
+        fits = np.broadcast_shapes(x.shape, like.shape) == like.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"`{name}` of shape {x.shape} must broadcast to the shape of "
+            f"`{like_name}` {like.shape}"
+        )
+    below = x < least
+    if below.any():
+        at = first_index(below) if below.ndim else ()
+        raise ValueError(
+            f"`{name}` must be at least {least}; got {x[at].item()!r}"
+            + (f" at index {at}" if at else "")
+        )
+    return x

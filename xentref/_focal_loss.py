@@ -5,14 +5,29 @@ power, so :math:`1 - p_t` is never formed by subtracting :math:`p_t` from 1,
 which would round a confident prediction's tiny :math:`1 - p_t` to 0.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._reduction import apply_reduction, apply_weight, reduction_divisor, scale_gradient
+from xentref._reduction import (
+    apply_reduction,
+    apply_weight,
+    reduction_divisor,
+    scale_gradient,
+)
 from xentref._sigmoid import sigmoid_unchecked
-from xentref._sigmoid_binary_cross_entropy import gradients_unchecked, losses_unchecked
-from xentref._softmax_gradient import as_coefficients, shift, softmax_times_total_minus
+from xentref._sigmoid_binary_cross_entropy import (
+    gradients_unchecked,
+    losses_unchecked,
+)
+from xentref._softmax_gradient import (
+    as_coefficients,
+    shift,
+    softmax_times_total_minus,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked_sigmoid(logits, targets, gamma, alpha, reduction):
@@ -44,7 +59,14 @@ def _alpha_t(alpha, targets):
 
 
 @fill()
-def sigmoid_focal_loss(logits, targets, *, gamma=2.0, alpha=None, reduction="mean"):
+def sigmoid_focal_loss(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    gamma: float = 2.0,
+    alpha: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Focal loss of binary targets under the sigmoid of logits.
 
     Parameters
@@ -162,7 +184,14 @@ def _sigmoid_ratio(logits, targets):
 
 
 @fill(of=sigmoid_focal_loss)
-def sigmoid_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, reduction="mean"):
+def sigmoid_focal_loss_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    gamma: float = 2.0,
+    alpha: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to the logits.
 
     Parameters
@@ -255,7 +284,15 @@ def _pick(values, labels, axis):
 
 
 @fill()
-def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean"):
+def softmax_focal_loss(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    gamma: float = 2.0,
+    alpha: ArrayLike | None = None,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Focal loss of targets under the softmax of logits.
 
     Parameters
@@ -350,7 +387,15 @@ def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduc
 
 
 @fill(of=softmax_focal_loss)
-def softmax_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean"):
+def softmax_focal_loss_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    gamma: float = 2.0,
+    alpha: ArrayLike | None = None,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to `logits`.
 
     Parameters

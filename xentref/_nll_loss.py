@@ -1,10 +1,17 @@
 """Negative log-likelihood of class labels under given log-probabilities."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._reduction import (
+    apply_reduction,
+    reduction_divisor,
+    scale_gradient,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked(log_probs, labels, axis, reduction):
@@ -15,7 +22,13 @@ def _checked(log_probs, labels, axis, reduction):
 
 
 @fill()
-def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
+def nll_loss(
+    log_probs: ArrayLike,
+    labels: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Negative log-likelihood of class labels under log-probabilities.
 
     Parameters
@@ -90,7 +103,13 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
 
 
 @fill(of=nll_loss)
-def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean"):
+def nll_loss_grad(
+    log_probs: ArrayLike,
+    labels: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to `log_probs`.
 
     Parameters

@@ -5,17 +5,30 @@ coefficient of the first term from 1 to :math:`1 + \epsilon`. The term
 :math:`1 - p_t` is formed without subtracting :math:`p_t` from 1.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
 from xentref._focal_loss import _per_class, _pick, _wrong
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
-from xentref._sigmoid import sigmoid_unchecked
-from xentref._sigmoid_binary_cross_entropy import gradients_unchecked, losses_unchecked
 from xentref._logsumexp import log_softmax
+from xentref._reduction import (
+    apply_reduction,
+    reduction_divisor,
+    scale_gradient,
+)
+from xentref._sigmoid import sigmoid_unchecked
+from xentref._sigmoid_binary_cross_entropy import (
+    gradients_unchecked,
+    losses_unchecked,
+)
 from xentref._softmax_cross_entropy import softmax_cross_entropy
-from xentref._softmax_gradient import as_coefficients, softmax_times_total_minus
+from xentref._softmax_gradient import (
+    as_coefficients,
+    softmax_times_total_minus,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 # Leng et al. require every coefficient of (1 - p_t)^j to be non-negative;
 # the first is 1 + epsilon.
@@ -31,7 +44,14 @@ def _checked_softmax(logits, targets, epsilon, axis, reduction):
 
 
 @fill()
-def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
+def softmax_poly1_loss(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Poly-1 loss of targets under the softmax of logits.
 
     Parameters
@@ -120,7 +140,14 @@ def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
 
 
 @fill(of=softmax_poly1_loss)
-def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mean"):
+def softmax_poly1_loss_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to `logits`.
 
     Parameters
@@ -189,7 +216,13 @@ def _checked_sigmoid(logits, targets, epsilon, reduction):
 
 
 @fill()
-def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean"):
+def sigmoid_poly1_loss(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Poly-1 loss of binary targets under the sigmoid of logits.
 
     Parameters
@@ -258,7 +291,13 @@ def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean"):
 
 
 @fill(of=sigmoid_poly1_loss)
-def sigmoid_poly1_loss_grad(logits, targets, *, epsilon, reduction="mean"):
+def sigmoid_poly1_loss_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    reduction: Reduction = "mean",
+) -> Result:
     r"""Gradient of %(loss)s with respect to the logits.
 
     Parameters

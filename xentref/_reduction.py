@@ -5,10 +5,9 @@ import numpy as np
 from xentref._half import HALF, round_to
 
 
-def _empty_mean():
+def _empty_mean(what="an empty batch"):
     return ValueError(
-        "`reduction='mean'` is undefined for an empty batch (0 losses); "
-        "use 'sum' or 'none'"
+        f"`reduction='mean'` is undefined for {what} (0 losses); use 'sum' or 'none'"
     )
 
 
@@ -33,40 +32,53 @@ def apply_reduction(losses, reduction):
         return round_to(np.asarray(total), losses.dtype)[()]
     if reduction == "sum":
         with np.errstate(over="ignore"):
-            # A sum beyond the float range rounds to inf, as IEEE overflow does.
+            # A sum beyond the float range rounds to inf, as IEEE overflow
+            # does.
             return np.sum(losses)
-    if losses.size == 0:
-        raise _empty_mean()
+    return mean_of(losses, losses.size)
+
+
+def mean_of(losses, count, empty="an empty batch"):
+    """The sum of `losses` divided by `count`, the number of them that count.
+
+    The others, if any, are 0. With `count` 0 the mean is undefined, and the
+    error names what was empty.
+    """
+    count = int(count)
+    if count == 0:
+        raise _empty_mean(empty)
     with np.errstate(under="ignore", over="ignore"):
         # A mean below the normal range rounds to a subnormal or 0, as it must.
         total = np.sum(losses)
         if np.isinf(total) and np.isfinite(losses).all():
             # Finite losses whose sum leaves the float range have a finite
-            # mean: sum them scaled down by a power of two above their count
+            # mean: sum them scaled down by a power of two above their number
             # (exactly, but for losses too small to change the sum) and
             # scale the mean back up.
             scale = 2.0 ** losses.size.bit_length()
-            return np.sum(losses / scale) / losses.size * scale
-        return total / losses.size
+            return np.sum(losses / scale) / count * scale
+        return total / count
 
 
-def reduction_divisor(n_losses, reduction):
-    """What the gradient of the summed losses is divided by under ``reduction``.
+def reduction_divisor(n_losses, reduction, empty="an empty batch"):
+    """What the gradient of the summed losses is divided by under
+    ``reduction``.
 
     The count of losses for ``"mean"``, 1 otherwise: ``"none"`` asks for the
     gradient of each loss with respect to its own inputs, which is the
-    gradient of the sum. An empty batch with ``"mean"`` is refused, as in
-    :func:`apply_reduction`.
+    gradient of the sum. A mean of no losses is refused, as in
+    :func:`mean_of`.
     """
     if reduction != "mean":
         return 1
     if n_losses == 0:
-        raise _empty_mean()
-    return n_losses
+        raise _empty_mean(empty)
+    return int(n_losses)
 
 
 def apply_weight(values, weight):
-    """``weight * values``, with a zero weight giving 0 even where a value is inf.
+    """``weight * values``, with a zero weight giving 0 even where a value is
+    inf.
 
     A zero weight removes an element from the loss, so an infinite loss or
     gradient there must not turn into NaN.
@@ -80,7 +92,9 @@ def apply_weight(values, weight):
 
 
 def scale_gradient(grad, weight, divisor):
-    """``weight * grad / divisor``, as in :func:`apply_weight` and :func:`reduction_divisor`."""
+    """``weight * grad / divisor``, as in :func:`apply_weight` and
+    :func:`reduction_divisor`.
+    """
     with np.errstate(under="ignore"):
         # A gradient below the normal range rounds to a subnormal or 0.
         return apply_weight(grad, weight) / divisor

@@ -22,6 +22,8 @@ For example, cross-entropy is entropy plus KL divergence:
 0
 """
 
+from __future__ import annotations
+
 try:
     import sympy as sp
 except ImportError as error:  # the core of xentref needs only NumPy
@@ -29,7 +31,14 @@ except ImportError as error:  # the core of xentref needs only NumPy
         'xentref.symbolic needs SymPy, an optional dependency: pip install "xentref[symbolic]"'
     ) from error
 
+from collections.abc import Sequence
+from typing import TypeAlias
+
 import xentref
+
+# A SymPy expression or a Python number; a sequence of them, one per class.
+Scalar: TypeAlias = sp.Expr | float
+Vector: TypeAlias = Sequence[Scalar]
 
 # The textbook formula of every public function, under its name, and the
 # helpers that build the symbols.
@@ -40,54 +49,54 @@ def _in_unit(expression, base):
     return expression if base is None else expression / sp.log(base)
 
 
-def probabilities(name, k):
+def probabilities(name: str, k: int) -> list[sp.Symbol]:
     """``k`` positive SymPy symbols ``name1, ..., namek``."""
     return list(sp.symbols(f"{name}1:{k + 1}", positive=True))
 
 
-def surprisal(p, base=None):
+def surprisal(p: Scalar, base: Scalar | None = None) -> sp.Expr:
     r"""Information content :math:`-\log p` of an outcome of probability `p`."""
     return _in_unit(-sp.log(p), base)
 
 
-def entropy(p, base=None):
+def entropy(p: Vector, base: Scalar | None = None) -> sp.Expr:
     r""":math:`H(p) = -\sum_k p_k \log p_k`."""
     return _in_unit(-sp.Add(*[pk * sp.log(pk) for pk in p]), base)
 
 
-def binary_entropy(p, base=None):
+def binary_entropy(p: Scalar, base: Scalar | None = None) -> sp.Expr:
     r""":math:`h(p) = -p \log p - (1 - p) \log(1 - p)`."""
     return entropy([p, 1 - p], base)
 
 
-def cross_entropy(p, q, base=None):
+def cross_entropy(p: Vector, q: Vector, base: Scalar | None = None) -> sp.Expr:
     r""":math:`H(p, q) = -\sum_k p_k \log q_k`."""
     return _in_unit(-sp.Add(*[pk * sp.log(qk) for pk, qk in zip(p, q, strict=True)]), base)
 
 
-def kl_divergence(p, q, base=None):
+def kl_divergence(p: Vector, q: Vector, base: Scalar | None = None) -> sp.Expr:
     r""":math:`D_{KL}(p \| q) = \sum_k p_k \log(p_k / q_k)`."""
     return _in_unit(sp.Add(*[pk * sp.log(pk / qk) for pk, qk in zip(p, q, strict=True)]), base)
 
 
-def logsumexp(z):
+def logsumexp(z: Vector) -> sp.Expr:
     r""":math:`\log \sum_k e^{z_k}`."""
     return sp.log(sp.Add(*[sp.exp(zk) for zk in z]))
 
 
-def softmax(z):
+def softmax(z: Vector) -> list[sp.Expr]:
     r""":math:`e^{z_k} / \sum_j e^{z_j}` for each class k."""
     total = sp.Add(*[sp.exp(zk) for zk in z])
     return [sp.exp(zk) / total for zk in z]
 
 
-def log_softmax(z):
+def log_softmax(z: Vector) -> list[sp.Expr]:
     r""":math:`z_k - \operatorname{logsumexp}(z)` for each class k."""
     lse = logsumexp(z)
     return [zk - lse for zk in z]
 
 
-def softmax_cross_entropy(z, target):
+def softmax_cross_entropy(z: Vector, target: int | Vector) -> sp.Expr:
     r"""Cross-entropy of a target under :math:`\operatorname{softmax}(z)`.
 
     `target` is a class index `y`, giving :math:`\operatorname{logsumexp}(z)
@@ -99,33 +108,37 @@ def softmax_cross_entropy(z, target):
     return -sp.Add(*[tk * lk for tk, lk in zip(target, log_softmax(z), strict=True)])
 
 
-def sigmoid(z):
+def sigmoid(z: Scalar) -> sp.Expr:
     r"""The logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`."""
     return 1 / (1 + sp.exp(-z))
 
 
-def log_sigmoid(z):
+def log_sigmoid(z: Scalar) -> sp.Expr:
     r""":math:`\log \sigma(z)`."""
     return sp.log(sigmoid(z))
 
 
-def softplus(z):
+def softplus(z: Scalar) -> sp.Expr:
     r""":math:`\log(1 + e^z)`."""
     return sp.log(1 + sp.exp(z))
 
 
-def binary_cross_entropy(p, y):
+def binary_cross_entropy(p: Scalar, y: Scalar) -> sp.Expr:
     r""":math:`-[y \log p + (1 - y) \log(1 - p)]` for a prediction `p` of target `y`."""
     return -(y * sp.log(p) + (1 - y) * sp.log(1 - p))
 
 
-def sigmoid_binary_cross_entropy(z, y, pos_weight=1):
+def sigmoid_binary_cross_entropy(
+    z: Scalar,
+    y: Scalar,
+    pos_weight: Scalar = 1,
+) -> sp.Expr:
     r""":math:`-[w_+ y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))]`, with :math:`w_+`
     = `pos_weight`."""
     return -(pos_weight * y * sp.log(sigmoid(z)) + (1 - y) * sp.log(1 - sigmoid(z)))
 
 
-def nll_loss(log_probs, label):
+def nll_loss(log_probs: Vector, label: int) -> Scalar:
     r""":math:`-\log p_y`, the entry of `log_probs` at class index `label`, negated."""
     return -log_probs[label]
 
@@ -136,14 +149,24 @@ def _wrong(z, y):
     return 1 - p_t
 
 
-def sigmoid_focal_loss(z, y, gamma=2, alpha=None):
+def sigmoid_focal_loss(
+    z: Scalar,
+    y: Scalar,
+    gamma: Scalar = 2,
+    alpha: Scalar | None = None,
+) -> sp.Expr:
     r""":math:`\alpha_t (1 - p_t)^\gamma` times the binary cross-entropy of :math:`\sigma(z)`,
     :math:`\alpha_t = \alpha y + (1 - \alpha)(1 - y)` (1 for `alpha` None)."""
     alpha_t = 1 if alpha is None else alpha * y + (1 - alpha) * (1 - y)
     return alpha_t * _wrong(z, y) ** gamma * sigmoid_binary_cross_entropy(z, y)
 
 
-def softmax_focal_loss(z, target, gamma=2, alpha=None):
+def softmax_focal_loss(
+    z: Vector,
+    target: int | Vector,
+    gamma: Scalar = 2,
+    alpha: Vector | None = None,
+) -> sp.Expr:
     r""":math:`-\sum_k \alpha_k t_k (1 - p_k)^\gamma \log p_k` with :math:`p = \operatorname{softmax}(z)`.
 
     `target` is a class index or a sequence of probabilities; `alpha` a
@@ -156,7 +179,11 @@ def softmax_focal_loss(z, target, gamma=2, alpha=None):
     return -sp.Add(*[a * t * (1 - p) ** gamma * log_p for a, t, p, log_p in terms])
 
 
-def softmax_poly1_loss(z, target, epsilon):
+def softmax_poly1_loss(
+    z: Vector,
+    target: int | Vector,
+    epsilon: Scalar,
+) -> sp.Expr:
     r""":math:`-\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k)` with :math:`p = \operatorname{softmax}(z)`."""
     if isinstance(target, int):
         target = [1 if k == target else 0 for k in range(len(z))]
@@ -164,38 +191,49 @@ def softmax_poly1_loss(z, target, epsilon):
     return softmax_cross_entropy(z, target) + epsilon * wrong
 
 
-def sigmoid_poly1_loss(z, y, epsilon):
+def sigmoid_poly1_loss(z: Scalar, y: Scalar, epsilon: Scalar) -> sp.Expr:
     r"""The binary cross-entropy of :math:`\sigma(z)` plus :math:`\epsilon (1 - p_t)`."""
     return sigmoid_binary_cross_entropy(z, y) + epsilon * _wrong(z, y)
 
 
-def class_balanced_weights(counts, beta):
+def class_balanced_weights(
+    counts: Sequence[int],
+    beta: Scalar,
+) -> list[sp.Expr]:
     r""":math:`K (1/E_{n_c}) / \sum_j (1/E_{n_j})` with :math:`E_n = (1 - \beta^n)/(1 - \beta)`, for each class c."""
     inverse = [(1 - beta) / (1 - beta**n) for n in counts]
     total = sp.Add(*inverse)
     return [len(counts) * v / total for v in inverse]
 
 
-def kl_divergence_of_log_probs(log_p, log_q, base=None):
+def kl_divergence_of_log_probs(
+    log_p: Vector,
+    log_q: Vector,
+    base: Scalar | None = None,
+) -> sp.Expr:
     r""":math:`\sum_k e^{l_{p,k}} (l_{p,k} - l_{q,k})`."""
     terms = [sp.exp(lp) * (lp - lq) for lp, lq in zip(log_p, log_q, strict=True)]
     return _in_unit(sp.Add(*terms), base)
 
 
-def distillation_loss(s, t, temperature):
+def distillation_loss(s: Vector, t: Vector, temperature: Scalar) -> sp.Expr:
     r""":math:`T^2 D_{KL}(\operatorname{softmax}(t/T) \| \operatorname{softmax}(s/T))`."""
     softened = [[v / temperature for v in logits] for logits in (t, s)]
     return temperature**2 * kl_divergence(softmax(softened[0]), softmax(softened[1]))
 
 
-def brier_score(q, target):
+def brier_score(q: Vector, target: int | Vector) -> sp.Expr:
     r""":math:`\sum_k (q_k - t_k)^2` for a class index `target` (one-hot t) or target probabilities."""
     if isinstance(target, int):
         target = [1 if k == target else 0 for k in range(len(q))]
     return sp.Add(*[(qk - tk) ** 2 for qk, tk in zip(q, target, strict=True)])
 
 
-def expected_calibration_error(rows, labels, n_bins=15):
+def expected_calibration_error(
+    rows: Sequence[Vector],
+    labels: Sequence[int],
+    n_bins: int = 15,
+) -> sp.Expr:
     r""":math:`\frac{1}{N} \sum_m |\sum_{i \in B_m} ([\hat y_i = y_i] - c_i)|` over `rows` of probabilities.
 
     :math:`c_i = \max_k q_{ik}`; :math:`\hat y_i` is the first class with that
@@ -217,14 +255,19 @@ def expected_calibration_error(rows, labels, n_bins=15):
     return sp.Add(*[sp.Abs(gap) for gap in gaps]) / len(rows)
 
 
-def linear_softmax_cross_entropy(hidden, weight, label, bias=None):
+def linear_softmax_cross_entropy(
+    hidden: Vector, weight: Sequence[Vector], label: int, bias: Vector | None = None
+) -> sp.Expr:
     r""":math:`\operatorname{logsumexp}_k(h \cdot w_k + b_k) - (h \cdot w_y + b_y)` for one token.
 
     `hidden` holds its d features, `weight` one sequence of d entries per
     class, `bias` one entry per class (or None), `label` a class index.
     """
     bias = [0] * len(weight) if bias is None else bias
-    logits = [sp.Add(*[h * w for h, w in zip(hidden, row, strict=True)]) + b for row, b in zip(weight, bias, strict=True)]
+    logits = [
+        sp.Add(*[h * w for h, w in zip(hidden, row, strict=True)]) + b
+        for row, b in zip(weight, bias, strict=True)
+    ]
     return softmax_cross_entropy(logits, label)
 
 
@@ -286,3 +329,62 @@ def symlog(x):
 def symexp(x):
     r""":math:`\operatorname{sign}(x) (e^{|x|} - 1)`."""
     return sp.sign(x) * (sp.exp(sp.Abs(x)) - 1)
+
+
+def sequence_softmax_cross_entropy(
+    z: Sequence[Sequence[Vector]],
+    labels: Sequence[Sequence[int]],
+    lengths: Sequence[int] | None = None,
+    mask: Sequence[Sequence[bool]] | None = None,
+    reduction: str = "mean",
+) -> sp.Expr | list[list[sp.Expr]]:
+    r"""Token losses :math:`m_{bt} (\operatorname{logsumexp}(z_{bt}) - z_{bt, y_{bt}})`, reduced.
+
+    `z` is a list of sequences, each a list of time steps, each a list of K
+    logits; `labels` a list of lists of ints. A token counts where `mask` is
+    true, or before ``lengths[b]``, or everywhere with neither; the others
+    contribute 0 and their labels are not read. ``"mean"`` divides the sum
+    by the number of tokens that count, ``"sequence_mean"`` averages each
+    sequence's mean, ``"none"`` returns the list of lists of token losses.
+    """
+    if mask is None:
+        mask = [[lengths is None or t < lengths[b] for t in range(len(row))] for b, row in enumerate(z)]
+    losses = [
+        [
+            softmax_cross_entropy(zt, int(y)) if counts else sp.Integer(0)
+            for zt, y, counts in zip(zb, yb, mb, strict=True)
+        ]
+        for zb, yb, mb in zip(z, labels, mask, strict=True)
+    ]
+    if reduction == "none":
+        return losses
+    if reduction == "sequence_mean":
+        means = [sp.Add(*row) / sum(bool(c) for c in mb) for row, mb in zip(losses, mask)]
+        return sp.Add(*means) / len(means)
+    total = sp.Add(*[loss for row in losses for loss in row])
+    return total if reduction == "sum" else total / sum(bool(c) for mb in mask for c in mb)
+
+
+def micro_batch_token_mean(losses: Vector, counts: Sequence[int]) -> sp.Expr:
+    r""":math:`\sum_i S_i / \sum_i N_i` for summed losses :math:`S_i` over :math:`N_i` tokens."""
+    return sp.Add(*losses) / sp.Add(*counts)
+
+
+def perplexity(loss: Scalar, base: Scalar | None = None) -> sp.Expr:
+    r""":math:`e^L`, or :math:`b^L` for a loss in the unit of base :math:`b`."""
+    return sp.exp(loss) if base is None else sp.sympify(base) ** loss
+
+
+def bits_per_token(loss: Scalar) -> sp.Expr:
+    r""":math:`L / \ln 2` for a mean token loss :math:`L` in nats."""
+    return loss / sp.log(2)
+
+
+def bits_per_byte(loss: Scalar, n_tokens: int, n_bytes: int) -> sp.Expr:
+    r""":math:`N L / (n \ln 2)`: the text's :math:`N L` nats, in bits, over its `n_bytes` bytes."""
+    return n_tokens * loss / (n_bytes * sp.log(2))
+
+
+def bits_per_character(loss: Scalar, n_tokens: int, n_characters: int) -> sp.Expr:
+    r""":math:`N L / (n \ln 2)`: the text's :math:`N L` nats, in bits, over its `n_characters` characters."""
+    return n_tokens * loss / (n_characters * sp.log(2))

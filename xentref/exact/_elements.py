@@ -8,7 +8,8 @@ from xentref.exact._reduction import divisor, weighted
 
 
 def read_elements(first, *others):
-    """Python floats of `first` and of each other argument, read in its dtype and broadcast to its shape.
+    """Python floats of `first` and of each other argument, read in its dtype
+    and broadcast to its shape.
 
     An argument that is None (an absent weight) reads as 1.
     """
@@ -22,8 +23,16 @@ def read_elements(first, *others):
 
 def elementwise_gradient(template, elements, value, reduction, name):
     count = divisor(len(elements), reduction)
-    return like(template, [
-        certify(lambda element=element: [weighted(value(*element[:-1]), element[-1], count)],
-                template.dtype, name)[0]
-        for element in elements
-    ])
+    return like(
+        template,
+        [
+            certify(
+                lambda element=element: [
+                    weighted(value(*element[:-1]), element[-1], count)
+                ],
+                template.dtype,
+                name,
+            )[0]
+            for element in elements
+        ],
+    )

@@ -1,5 +1,7 @@
 """Exact softmax cross-entropy and its gradient."""
 
+from __future__ import annotations
+
 import math
 from fractions import Fraction
 
@@ -7,6 +9,7 @@ import numpy as np
 
 import xentref
 from xentref import grad as float_grad
+from xentref._typing import ArrayLike, Reduction, Result
 from xentref.exact._arrays import class_rows, exact, in_dtype
 from xentref.exact._doc import mirrors
 from xentref.exact._logsumexp import Shifted, logits_rows, per_class
@@ -44,7 +47,13 @@ def _loss(row, target):
     "xentref.softmax_cross_entropy", "Exact softmax cross-entropy.",
     r"\ell(z, t) = -\sum_k t_k \log \operatorname{softmax}(z)_k", "loss",
 )
-def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
+def softmax_cross_entropy(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     template = xentref.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction)
     logits, axis, rows = logits_rows(logits, axis)
     examples = zip(rows, _targets(logits, axis, targets))
@@ -120,7 +129,13 @@ def exact_sum(values):
     "xentref.grad.softmax_cross_entropy", "Exact gradient of the softmax cross-entropy.",
     r"\frac{\partial \ell}{\partial z_k} = \operatorname{softmax}(z)_k \sum_j t_j - t_k", "grad",
 )
-def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
+def softmax_cross_entropy_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+) -> Result:
     template = float_grad.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction)
     logits, axis, rows = logits_rows(logits, axis)
     count = divisor(len(rows), reduction)
