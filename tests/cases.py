@@ -751,6 +751,9 @@ CASES += [
          scale=_expected_value_scale, batched=(0,)),
     Case("symlog", "map", _map, lambda s, a, k: symbolic.symlog(s[0]), ulps=2, refuses_plus_inf=False),
     Case("symexp", "map", _map, lambda s, a, k: symbolic.symexp(s[0]), ulps=2, refuses_plus_inf=False),
+]
+
+
 # Sequences, and the units of language models ------------------------------------
 
 

@@ -8,12 +8,12 @@ with the argument's name rather than clipping or renormalising.
 
 from xentref._binary_cross_entropy import binary_cross_entropy
 from xentref._binning import binned_targets, expected_value, two_hot_targets
+from xentref._brier_score import brier_score
 from xentref._class_balanced_weights import class_balanced_weights
 from xentref._distillation_loss import distillation_loss
+from xentref._expected_calibration_error import expected_calibration_error
 from xentref._focal_loss import sigmoid_focal_loss, softmax_focal_loss
 from xentref._hl_gauss import hl_gauss_targets
-from xentref._brier_score import brier_score
-from xentref._expected_calibration_error import expected_calibration_error
 from xentref._information import cross_entropy, entropy, kl_divergence
 from xentref._kl_divergence_of_log_probs import kl_divergence_of_log_probs
 from xentref._linear_softmax_cross_entropy import linear_softmax_cross_entropy

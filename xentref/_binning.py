@@ -9,10 +9,13 @@ is turned back into a value by its expectation over the classes' positions.
 :func:`hl_gauss_targets` spreads it as a Gaussian's mass on each bin.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
+from xentref._typing import ArrayLike, Result
 
 
 def encoded(values, points, name, kind):
@@ -26,7 +29,7 @@ def encoded(values, points, name, kind):
 
 
 @fill()
-def binned_targets(values, edges):
+def binned_targets(values: ArrayLike, edges: ArrayLike) -> Result:
     r"""One-hot targets: the bin of each value, among bins given by their edges.
 
     Parameters
@@ -99,7 +102,7 @@ def binned_targets(values, edges):
 
 
 @fill()
-def two_hot_targets(values, support):
+def two_hot_targets(values: ArrayLike, support: ArrayLike) -> Result:
     r"""Two-hot targets: each value split between the two support points around it.
 
     Parameters
@@ -185,7 +188,7 @@ def two_hot_targets(values, support):
 
 
 @fill()
-def expected_value(probs, support, *, axis=-1):
+def expected_value(probs: ArrayLike, support: ArrayLike, *, axis: int = -1) -> Result:
     r"""The expectation :math:`\sum_k q_k s_k` of support points under predicted probabilities.
 
     Parameters

@@ -18,6 +18,8 @@ float; the bin that holds :math:`y` adds the two positive values
 :math:`\operatorname{erf}(b/\sqrt2)` and :math:`\operatorname{erf}(-a/\sqrt2)`.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
@@ -25,6 +27,7 @@ import numpy as np
 from xentref import _check as check
 from xentref._binning import encoded
 from xentref._docs import fill
+from xentref._typing import ArrayLike, Result
 
 SQRT_HALF = math.sqrt(0.5)
 _erf = np.vectorize(math.erf, otypes=[np.float64])
@@ -64,7 +67,7 @@ def gaussian_masses(values, edges, sigma):
 
 
 @fill()
-def hl_gauss_targets(values, edges, *, sigma, normalize=True):
+def hl_gauss_targets(values: ArrayLike, edges: ArrayLike, *, sigma: float, normalize: bool = True) -> Result:
     r"""Histogram targets: the mass of a Gaussian around each value on each bin.
 
     Parameters

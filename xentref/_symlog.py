@@ -10,14 +10,17 @@ its relative precision: near 0 both functions are the identity to first
 order.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
+from xentref._typing import ArrayLike, Result
 
 
 @fill()
-def symlog(x):
+def symlog(x: ArrayLike) -> Result:
     r"""The symmetric logarithm :math:`\operatorname{sign}(x) \log(1 + |x|)`.
 
     Parameters
@@ -67,7 +70,7 @@ def symlog(x):
 
 
 @fill()
-def symexp(x):
+def symexp(x: ArrayLike) -> Result:
     r"""The inverse of :func:`symlog`, :math:`\operatorname{sign}(x) (e^{|x|} - 1)`.
 
     Parameters

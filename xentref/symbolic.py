@@ -32,6 +32,7 @@ except ImportError as error:  # the core of xentref needs only NumPy
     ) from error
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import TypeAlias
 
 import xentref
@@ -271,7 +272,7 @@ def linear_softmax_cross_entropy(
     return softmax_cross_entropy(logits, label)
 
 
-def binned_targets(y, edges):
+def binned_targets(y: Scalar, edges: Vector) -> list[sp.Expr]:
     r""":math:`t_k = [e_k \le y < e_{k+1}]`, the last bin closed on the right, for each bin k."""
     last = len(edges) - 2
     return [
@@ -280,7 +281,7 @@ def binned_targets(y, edges):
     ]
 
 
-def two_hot_targets(y, support):
+def two_hot_targets(y: Scalar, support: Vector) -> list[sp.Expr]:
     r"""The hat functions of linear interpolation on `support`, at `y`, for each point k.
 
     :math:`t_k = (y - s_{k-1})/(s_k - s_{k-1})` on :math:`[s_{k-1}, s_k)`,
@@ -300,33 +301,33 @@ def two_hot_targets(y, support):
     return hats
 
 
-def normal_cdf(z):
+def normal_cdf(z: Scalar) -> sp.Expr:
     r""":math:`\Phi(z) = (1 + \operatorname{erf}(z / \sqrt 2)) / 2`."""
     return (1 + sp.erf(z / sp.sqrt(2))) / 2
 
 
-def hl_gauss_targets(y, edges, sigma, normalize=True):
+def hl_gauss_targets(y: Scalar, edges: Vector, sigma: Scalar, normalize: bool = True) -> list[sp.Expr]:
     r""":math:`m_k = \Phi((e_{k+1} - y)/\sigma) - \Phi((e_k - y)/\sigma)`, divided by
     :math:`\sum_k m_k` if `normalize`, for each bin k."""
     cdf = [normal_cdf((e - y) / sigma) for e in edges]
-    masses = [high - low for low, high in zip(cdf[:-1], cdf[1:])]
+    masses = [high - low for low, high in pairwise(cdf)]
     if not normalize:
         return masses
     captured = cdf[-1] - cdf[0]
     return [m / captured for m in masses]
 
 
-def expected_value(q, support):
+def expected_value(q: Vector, support: Vector) -> sp.Expr:
     r""":math:`\sum_k q_k s_k`."""
     return sp.Add(*[qk * sk for qk, sk in zip(q, support, strict=True)])
 
 
-def symlog(x):
+def symlog(x: Scalar) -> sp.Expr:
     r""":math:`\operatorname{sign}(x) \log(1 + |x|)`."""
     return sp.sign(x) * sp.log(1 + sp.Abs(x))
 
 
-def symexp(x):
+def symexp(x: Scalar) -> sp.Expr:
     r""":math:`\operatorname{sign}(x) (e^{|x|} - 1)`."""
     return sp.sign(x) * (sp.exp(sp.Abs(x)) - 1)
 

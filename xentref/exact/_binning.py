@@ -1,8 +1,11 @@
 """Exact bin, two-hot and expected-value computations."""
 
+from __future__ import annotations
+
 from flint import arb
 
 import xentref
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import class_rows, exact, floats, in_dtype, like
 from xentref.exact._doc import mirrors
 from xentref.exact._logsumexp import per_class
@@ -24,7 +27,7 @@ def last_at_or_below(points, value, count):
     "xentref.binned_targets", "Exact one-hot bin targets.",
     r"t_k = [\,e_k \le y < e_{k+1}\,]", "targets",
 )
-def binned_targets(values, edges):
+def binned_targets(values: ArrayLike, edges: ArrayLike) -> Result:
     template = xentref.binned_targets(values, edges)
     values, edges = encoded(values, edges)
     n_bins = len(edges) - 1
@@ -48,7 +51,7 @@ def _two_hot(support, value):
     r"t_i = \frac{s_{i+1} - y}{s_{i+1} - s_i}, \; t_{i+1} = \frac{y - s_i}{s_{i+1} - s_i}",
     "targets",
 )
-def two_hot_targets(values, support):
+def two_hot_targets(values: ArrayLike, support: ArrayLike) -> Result:
     template = xentref.two_hot_targets(values, support)
     values, support = encoded(values, support)
     return per_class(template, template.ndim - 1, values, lambda v: _two_hot(support, v), "two_hot_targets")
@@ -58,7 +61,7 @@ def two_hot_targets(values, support):
     "xentref.expected_value", "Exact expectation of the support points.",
     r"\hat y = \sum_k q_k s_k", "value",
 )
-def expected_value(probs, support, *, axis=-1):
+def expected_value(probs: ArrayLike, support: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.expected_value(probs, support, axis=axis)
     probs = floats(probs)
     points = [exact(s) for s in in_dtype(support, probs.dtype).tolist()]

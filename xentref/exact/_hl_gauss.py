@@ -1,8 +1,11 @@
 """Exact HL-Gauss targets."""
 
+from __future__ import annotations
+
 from flint import arb
 
 import xentref
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import exact
 from xentref.exact._binning import encoded
 from xentref.exact._doc import mirrors
@@ -36,7 +39,7 @@ def _masses(edges, value, sigma):
     r"{\Phi((e_K - y)/\sigma) - \Phi((e_0 - y)/\sigma)} \text{ (the numerator alone without normalize)}",
     "targets",
 )
-def hl_gauss_targets(values, edges, *, sigma, normalize=True):
+def hl_gauss_targets(values: ArrayLike, edges: ArrayLike, *, sigma: float, normalize: bool = True) -> Result:
     template = xentref.hl_gauss_targets(values, edges, sigma=sigma, normalize=normalize)
     values, edges = encoded(values, edges)
 

@@ -1,10 +1,13 @@
 """Exact symlog and symexp."""
 
+from __future__ import annotations
+
 import math
 
 from flint import arb
 
 import xentref
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import exact, floats
 from xentref.exact._doc import mirrors
 from xentref.exact._reduction import reduced
@@ -38,10 +41,10 @@ def _elementwise(template, x, value, name):
 
 
 @mirrors("xentref.symlog", "Exact symmetric logarithm.", r"\operatorname{sign}(x) \log(1 + |x|)", "y")
-def symlog(x):
+def symlog(x: ArrayLike) -> Result:
     return _elementwise(xentref.symlog(x), x, _symlog_of, "symlog")
 
 
 @mirrors("xentref.symexp", "Exact symmetric exponential.", r"\operatorname{sign}(x) (e^{|x|} - 1)", "y")
-def symexp(x):
+def symexp(x: ArrayLike) -> Result:
     return _elementwise(xentref.symexp(x), x, _symexp_of, "symexp")
