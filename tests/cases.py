@@ -14,6 +14,8 @@ Kinds:
   other, gradient with respect to the second (``cross_entropy``);
 - ``"examples"``: a loss per example along a class axis, then ``reduction``;
 - ``"elements"``: a loss per element, then ``reduction``;
+- ``"encode"``: each element of the first argument becomes a vector along a
+  new last axis (``two_hot_targets``);
 - ``"sequences"``: a loss per token of sequences (batch, time) along a
   class axis, some tokens masked, then ``reduction``; an example is a
   sequence;
@@ -29,6 +31,7 @@ then ``grad_scale`` returns one scale per output and ``grad_ulps`` may be
 a tuple of bounds, one per output.
 """
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
@@ -40,6 +43,7 @@ from hypothesis.extra import numpy as hnp
 
 import xentref
 from xentref import symbolic
+from xentref._hl_gauss import gaussian_masses
 
 REDUCED = ("examples", "elements", "tokens", "sequences", "alignments")
 CLASS_AXIS = ("rows", "pairs", "examples", "sequences")
@@ -959,6 +963,103 @@ CASES += [
          scale=lambda a, k: _linear_scale(*_linear_fill(a, k)), grad_ulps=(19.4, 22.4, 22.4),
          grad_scale=lambda a, k: _linear_grad_scale(*_linear_fill(a, k)), batched=(0, 2), per_example=("where",),
          divisor=_kept_count),
+
+
+# Regression as classification ---------------------------------------------------
+
+
+def _points(draw, extreme, count):
+    """`count` strictly increasing points: gaps of at least half a unit, on a scale.
+
+    At the extremes the scale runs from near the smallest normal float of the
+    dtype to near its largest, so that differences stay finite.
+    """
+    base = np.arange(count) + draw.uniform((count,), 0, 0.5).astype(np.float64)
+    if not extreme:
+        return (base - count / 2).astype(draw.dtype)
+    info = np.finfo(draw.dtype)
+    (exponent,) = draw.uniform((1,), float(np.log10(info.tiny)) + 2, float(np.log10(info.max)) - 3)
+    (offset,) = draw.uniform((1,), -count, 0)
+    return ((base + float(offset)) * 10.0 ** float(exponent)).astype(draw.dtype)
+
+
+def _inside(draw, points, batch, extreme):
+    """Values in [points[0], points[-1]]; at the extremes often on a point."""
+    low, high = float(points[0]), float(points[-1])
+    values = draw.uniform(batch, 0, 1).astype(np.float64)
+    values = np.minimum(low + (high - low) * values, high)
+    if extreme:
+        on_point = points[draw.integers(batch, points.size)].astype(np.float64)
+        values = np.where(draw.unit(batch) > 0.5, on_point, values)
+    return values.astype(draw.dtype)
+
+
+def _encode(draw, batch, extreme, count=7):
+    points = _points(draw, extreme, count)
+    return (_inside(draw, points, batch, extreme), points), {}
+
+
+def _hl_gauss(draw, batch, extreme, normalize=True):
+    (values, edges), _ = _encode(draw, batch, extreme)
+    span = float(edges[-1]) - float(edges[0])
+    if not extreme:
+        # From a thousandth of a bin to a hundred bins.
+        (ratio,) = draw.uniform((1,), -3, 2)
+        return (values, edges), {"sigma": span / (edges.size - 1) * 10.0 ** float(ratio), "normalize": normalize}
+    # From 10^-20 of the support, where the tails underflow, to 10^3 supports,
+    # but no narrower than 10^-300, a normal float64.
+    (ratio,) = draw.uniform((1,), min(max(-20.0, -300.0 - math.log10(span)), 0.0), 3)
+    return (values, edges), {"sigma": span * 10.0 ** float(ratio), "normalize": normalize}
+
+
+def _encode_formula(f):
+    def formula(symbols, args, kwargs):
+        (y,), points = symbols, [sp.Rational(float(v)) for v in args[1]]
+        options = {"sigma": sp.Rational(kwargs["sigma"]), "normalize": kwargs["normalize"]} if kwargs else {}
+        return f(y, points, **options)
+    return formula
+
+
+def _hl_gauss_scale(args, kwargs):
+    """m_k + [T_k (1 + u_k^2) + T_k+1 (1 + u_k+1^2)] / Z, with u = (e - y) / sigma and T its tail.
+
+    A mass is a difference of the tails T = erfc(|u|/sqrt 2)/2 beyond its
+    two edges, and a relative rounding of u changes T by u^2 times as much.
+    """
+    values, edges = (np.asarray(a, dtype=np.float64) for a in args)
+    with np.errstate(over="ignore", under="ignore"):
+        u = (edges - values[..., np.newaxis]) / kwargs["sigma"]
+        tails = np.vectorize(math.erfc)(np.abs(u) / np.sqrt(2)) / 2 * (1 + np.minimum(u**2, 1e300))
+    masses, captured = gaussian_masses(values, edges, kwargs["sigma"])
+    captured = captured[..., np.newaxis] if kwargs["normalize"] else 1
+    with np.errstate(under="ignore"):
+        return (masses + tails[..., :-1] + tails[..., 1:]) / captured
+
+
+def _distributions_on_points(draw, batch, extreme):
+    points = _points(draw, extreme, 6)
+    return (draw.distributions((*batch, 6)), points), {}
+
+
+def _expected_value_scale(args, kwargs):
+    """sum_k q_k |s_k|: the terms have both signs."""
+    probs, support = (np.asarray(a, dtype=np.float64) for a in args)
+    with np.errstate(under="ignore"):
+        return np.sum(probs * np.abs(support), axis=-1)
+
+
+CASES += [
+    Case("binned_targets", "encode", _encode, _encode_formula(symbolic.binned_targets), ulps=0, batched=(0,)),
+    Case("two_hot_targets", "encode", _encode, _encode_formula(symbolic.two_hot_targets), ulps=2, batched=(0,)),
+    Case("hl_gauss_targets", "encode", _hl_gauss, _encode_formula(symbolic.hl_gauss_targets), ulps=3,
+         scale=_hl_gauss_scale, batched=(0,)),
+    Case("hl_gauss_targets", "encode", lambda d, b, e: _hl_gauss(d, b, e, normalize=False), variant="unnormalised",
+         formula=_encode_formula(symbolic.hl_gauss_targets), ulps=3, scale=_hl_gauss_scale, batched=(0,)),
+    Case("expected_value", "rows", _distributions_on_points,
+         lambda s, a, k: symbolic.expected_value(s, [sp.Rational(float(v)) for v in a[1]]), ulps=2,
+         scale=_expected_value_scale, batched=(0,)),
+    Case("symlog", "map", _map, lambda s, a, k: symbolic.symlog(s[0]), ulps=2, refuses_plus_inf=False),
+    Case("symexp", "map", _map, lambda s, a, k: symbolic.symexp(s[0]), ulps=2, refuses_plus_inf=False),
 ]
 
 

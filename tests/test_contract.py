@@ -52,7 +52,7 @@ def one_example(case, args, kwargs, index):
             return value if value is None else np.asarray(value)[index:index + 1]
         return tuple(sequence(a) for a in args), {k: sequence(v) for k, v in kwargs.items()}
     shape = np.shape(args[case.differentiate])
-    elementwise = case.kind in ("map", "elements")
+    elementwise = case.kind in ("map", "elements", "encode")
     if case.kind == "alignments":
         # The batch is one dimension here; each array argument is indexed along it.
         return tuple(np.asarray(a)[index] for a in args), kwargs

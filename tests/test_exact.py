@@ -972,6 +972,23 @@ BAD["ctc_loss"] = [
     ((HALVES, [[1]], [3], [1]), {"zero_infinity": 1}), ((np.zeros((1, 3, 2)), [[1]], [3], [1]), {}),
     ((HALVES[:0], np.zeros((0, 1), int), np.zeros(0, int), np.zeros(0, int)), {}),
 ]
+
+BAD["binned_targets"] = [
+    (([0.5], [0.0, 1.0, 1.0]), {}), (([0.5], [0.0]), {}), (([1.5], [0.0, 1.0]), {}), (([np.nan], [0.0, 1.0]), {}),
+    ((np.float32([0.5]), [0.0, 1e300]), {}),
+]
+BAD["two_hot_targets"] = BAD["binned_targets"]
+BAD["hl_gauss_targets"] = [
+    (([0.5], [0.0, 1.0]), {"sigma": 0.0}), (([0.5], [0.0, 1.0]), {"sigma": True}),
+    (([0.5], [0.0, 1.0]), {"sigma": 1.0, "normalize": 1}), (([1.5], [0.0, 1.0]), {"sigma": 1.0}),
+    (([1e-300], [0.0, 1e-300, 2e-300]), {"sigma": 1e300}),
+]
+BAD["expected_value"] = [
+    (([[0.5, 0.4]], [0.0, 1.0]), {}), (([[0.5, 0.5]], [0.0, 1.0, 2.0]), {}), (([[0.5, 0.5]], [1.0, 0.0]), {}),
+]
+BAD["symlog"] = BAD["symexp"] = [(([0.0, np.nan],), {}), (([1j],), {})]
+
+
 SEQUENCES = np.zeros((2, 3, 4))
 LABELS_2x3 = np.zeros((2, 3), int)
 BAD["sequence_softmax_cross_entropy"] = [

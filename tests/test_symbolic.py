@@ -139,6 +139,58 @@ def test_ctc_loss_sums_exactly_the_paths_that_collapse_to_the_target():
     assert sp.simplify(symbolic.ctc_loss(rows, [1]) - expected) == 0
 
 
+def test_two_hot_weights_average_the_support_to_the_value():
+    # On each interval the hats are linear interpolation: mean y, total 1.
+    y = sp.symbols("y", real=True)
+    support = [sp.Integer(-2), sp.Rational(1, 2), sp.Integer(3), sp.Integer(7)]
+    weights = symbolic.two_hot_targets(y, support)
+    for low, high in zip(support[:-1], support[1:]):
+        inside = {y: low + (high - low) * sp.Rational(1, 3)}
+        on_interval = [sp.piecewise_fold(w).subs(inside) for w in weights]
+        assert sp.simplify(sp.Add(*on_interval) - 1) == 0
+        assert sp.simplify(symbolic.expected_value(on_interval, support) - inside[y]) == 0
+    t = sp.symbols("t", positive=True)  # a point of the second interval, as a symbol
+    y_t = support[1] + (support[2] - support[1]) * t / (1 + t)
+    at = [w.subs(y, y_t) for w in weights]
+    assert sp.simplify(symbolic.expected_value(at, support) - y_t) == 0
+
+
+def test_hl_gauss_masses_telescope_to_the_captured_mass():
+    y = sp.symbols("y", real=True)
+    sigma = sp.symbols("sigma", positive=True)
+    edges = [sp.Integer(k) for k in range(5)]
+    masses = symbolic.hl_gauss_targets(y, edges, sigma, normalize=False)
+    captured = symbolic.normal_cdf((edges[-1] - y) / sigma) - symbolic.normal_cdf((edges[0] - y) / sigma)
+    assert sp.simplify(sp.Add(*masses) - captured) == 0
+    assert sp.simplify(sp.Add(*symbolic.hl_gauss_targets(y, edges, sigma)) - 1) == 0
+
+
+def test_normal_cdf_is_the_integral_of_the_normal_density():
+    z = sp.symbols("z", real=True)
+    density = sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi)
+    assert sp.simplify(sp.diff(symbolic.normal_cdf(z), z) - density) == 0
+    assert sp.limit(symbolic.normal_cdf(z), z, -sp.oo) == 0
+
+
+def test_symexp_inverts_symlog_and_both_have_slope_1_at_0():
+    x = sp.symbols("x", positive=True)
+    assert sp.simplify(symbolic.symexp(symbolic.symlog(x)) - x) == 0
+    assert sp.simplify(symbolic.symexp(symbolic.symlog(-x)) + x) == 0
+    assert sp.limit(symbolic.symlog(x) / x, x, 0) == 1 and sp.limit(symbolic.symexp(x) / x, x, 0) == 1
+
+
+def test_hl_gauss_masses_tend_to_the_one_hot_bin_as_sigma_goes_to_0():
+    sigma = sp.symbols("sigma", positive=True)
+    edges = [sp.Integer(0), sp.Integer(1), sp.Integer(2), sp.Integer(3)]
+    for y in (sp.Rational(1, 2), sp.Rational(7, 4), sp.Integer(1)):
+        limits = [sp.limit(m, sigma, 0, "+") for m in symbolic.hl_gauss_targets(y, edges, sigma, normalize=False)]
+        bins = symbolic.binned_targets(y, edges)
+        if y == 1:  # on an edge, half of the mass on each side
+            assert limits == [sp.Rational(1, 2), sp.Rational(1, 2), 0] and bins == [0, 1, 0]
+        else:
+            assert limits == bins and sp.Add(*bins) == 1
+
+
 def test_sequence_reductions_agree_when_every_sequence_has_as_many_tokens():
     z = [[list(sp.symbols(f"z{b}{t}_0:3", real=True)) for t in range(2)] for b in range(2)]
     labels = [[0, 2], [1, 1]]

@@ -736,6 +736,74 @@ def selected_targets_checked(given, logits, axis, mask, like_name="logits"):
     return probabilities, checked, keep
 
 
+def increasing(points, name, dtype, kind, minimum=2):
+    """Bin edges or support points: 1-D, finite and strictly increasing in `dtype`.
+
+    `kind` names what they are in messages ("bin edges", "support points");
+    there must be at least `minimum` of them.
+    They are read in `dtype`, the dtype of the values they encode, and must
+    stay finite and strictly increasing there; their span, last minus first,
+    must be finite too, since the encodings subtract and divide by gaps
+    between them and the values.
+    """
+    original = floats(points, name)
+    if original.ndim != 1:
+        raise ValueError(f"`{name}` must be a 1-D array of {kind}; got shape {original.shape}")
+    if original.size < minimum:
+        raise ValueError(f"`{name}` must hold at least {minimum} {kind}; got {original.size}")
+    no_nan(original, name)
+    converted = in_dtype(original, dtype)
+    infinite = np.isinf(converted)
+    if infinite.any():
+        at = first_index(infinite)
+        value = original[at].item()
+        overflow = f", which overflows {converted.dtype}" if np.isfinite(value) else ""
+        raise ValueError(f"`{name}` must be finite; got {value!r} at index {at}{overflow}")
+    with np.errstate(over="ignore"):
+        # A gap beyond the float range is +-inf, whose sign is all that counts here.
+        flat = ~(np.diff(converted) > 0)
+    if flat.any():
+        i = int(np.argmax(flat))
+        merged = f" once read in {converted.dtype}" if original[i] < original[i + 1] else ""
+        raise ValueError(
+            f"`{name}` must be strictly increasing; got {original[i + 1].item()!r} at "
+            f"index {i + 1} after {original[i].item()!r} at index {i}{merged}"
+        )
+    with np.errstate(over="ignore"):
+        # A span beyond the float range is refused just below.
+        span = converted[-1] - converted[0]
+    if np.isinf(span):
+        raise ValueError(
+            f"`{name}` must span a finite width in {converted.dtype}; got "
+            f"{converted[0].item()!r} to {converted[-1].item()!r}, whose difference overflows"
+        )
+    return converted
+
+
+def within(values, points, name, points_name):
+    """Refuse NaN and any value outside ``[points[0], points[-1]]``."""
+    no_nan(values, name)
+    low, high = points[0].item(), points[-1].item()
+    outside = ~((values >= low) & (values <= high))
+    if outside.any():
+        at = first_index(outside)
+        raise ValueError(
+            f"`{name}` must lie in [{low!r}, {high!r}], the range of `{points_name}`; "
+            f"got {values[at].item()!r} at index {at}"
+        )
+    return values
+
+
+def one_per_class(points, like, axis, name, like_name):
+    """Refuse `points` unless it has one entry per class along `axis` of `like`."""
+    if points.size != like.shape[axis]:
+        raise ValueError(
+            f"`{name}` must have one point per class, {like.shape[axis]} along axis "
+            f"{axis} of `{like_name}`; got {points.size}"
+        )
+    return points
+
+
 def dimensions(x, ndim, name, meaning):
     """Refuse `x` unless it has `ndim` dimensions, whose `meaning` the message gives."""
     if x.ndim != ndim:

@@ -101,6 +101,27 @@ REFERENCES = {
         'S. Sahni, H. Ning and Y. Chen, "Liger Kernel: efficient Triton kernels '
         'for LLM training", 2024. https://arxiv.org/abs/2410.10989'
     ),
+    "hafner": (
+        'D. Hafner, J. Pasukonis, J. Ba and T. Lillicrap, "Mastering diverse '
+        'domains through world models" (DreamerV3), 2023. '
+        "https://arxiv.org/abs/2301.04104"
+    ),
+    "schrittwieser": (
+        'J. Schrittwieser, I. Antonoglou, T. Hubert et al., "Mastering Atari, '
+        'Go, chess and shogi by planning with a learned model" (MuZero), Nature '
+        "588 (2020), 604-609. https://doi.org/10.1038/s41586-020-03051-4"
+    ),
+    "imani": (
+        'E. Imani and M. White, "Improving regression performance with '
+        'distributional losses", International Conference on Machine Learning '
+        "(ICML), 2018, 2157-2166. https://arxiv.org/abs/1806.04613"
+    ),
+    "farebrother": (
+        'J. Farebrother, J. Orbay, Q. Vuong et al., "Stop regressing: training '
+        'value functions via classification for scalable deep RL", '
+        "International Conference on Machine Learning (ICML), 2024. "
+        "https://arxiv.org/abs/2403.03950"
+    ),
     "jelinek": (
         'F. Jelinek, R. L. Mercer, L. R. Bahl and J. K. Baker, "Perplexity - a '
         'measure of the difficulty of speech recognition tasks", Journal of the '

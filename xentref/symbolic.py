@@ -33,6 +33,7 @@ except ImportError as error:  # the core of xentref needs only NumPy
 
 import itertools
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import TypeAlias
 
 import xentref
@@ -43,7 +44,9 @@ Vector: TypeAlias = Sequence[Scalar]
 
 # The textbook formula of every public function, under its name, and the
 # helpers that build the symbols.
-__all__ = ["probabilities", "surprisal", "binary_entropy", "ctc_collapse", "smoothed_target", *xentref.__all__]
+__all__ = [
+    "probabilities", "surprisal", "binary_entropy", "ctc_collapse", "smoothed_target", "normal_cdf", *xentref.__all__,
+]
 
 
 def _in_unit(expression, base):
@@ -330,6 +333,66 @@ def linear_softmax_cross_entropy(
         for row, b in zip(weight, bias, strict=True)
     ]
     return softmax_cross_entropy(logits, label)
+
+
+def binned_targets(y: Scalar, edges: Vector) -> list[sp.Expr]:
+    r""":math:`t_k = [e_k \le y < e_{k+1}]`, the last bin closed on the right, for each bin k."""
+    last = len(edges) - 2
+    return [
+        sp.Piecewise((1, sp.And(edges[k] <= y, y <= edges[k + 1] if k == last else y < edges[k + 1])), (0, True))
+        for k in range(last + 1)
+    ]
+
+
+def two_hot_targets(y: Scalar, support: Vector) -> list[sp.Expr]:
+    r"""The hat functions of linear interpolation on `support`, at `y`, for each point k.
+
+    :math:`t_k = (y - s_{k-1})/(s_k - s_{k-1})` on :math:`[s_{k-1}, s_k)`,
+    :math:`(s_{k+1} - y)/(s_{k+1} - s_k)` on :math:`[s_k, s_{k+1}]`, 0
+    elsewhere; the last point's rising side includes :math:`s_{K-1}`.
+    """
+    s, last = support, len(support) - 1
+    hats = []
+    for k in range(last + 1):
+        pieces = []
+        if k > 0:
+            inside = y <= s[k] if k == last else y < s[k]
+            pieces.append(((y - s[k - 1]) / (s[k] - s[k - 1]), sp.And(s[k - 1] <= y, inside)))
+        if k < last:
+            pieces.append(((s[k + 1] - y) / (s[k + 1] - s[k]), sp.And(s[k] <= y, y <= s[k + 1])))
+        hats.append(sp.Piecewise(*pieces, (0, True)))
+    return hats
+
+
+def normal_cdf(z: Scalar) -> sp.Expr:
+    r""":math:`\Phi(z) = (1 + \operatorname{erf}(z / \sqrt 2)) / 2`."""
+    return (1 + sp.erf(z / sp.sqrt(2))) / 2
+
+
+def hl_gauss_targets(y: Scalar, edges: Vector, sigma: Scalar, normalize: bool = True) -> list[sp.Expr]:
+    r""":math:`m_k = \Phi((e_{k+1} - y)/\sigma) - \Phi((e_k - y)/\sigma)`, divided by
+    :math:`\sum_k m_k` if `normalize`, for each bin k."""
+    cdf = [normal_cdf((e - y) / sigma) for e in edges]
+    masses = [high - low for low, high in pairwise(cdf)]
+    if not normalize:
+        return masses
+    captured = cdf[-1] - cdf[0]
+    return [m / captured for m in masses]
+
+
+def expected_value(q: Vector, support: Vector) -> sp.Expr:
+    r""":math:`\sum_k q_k s_k`."""
+    return sp.Add(*[qk * sk for qk, sk in zip(q, support, strict=True)])
+
+
+def symlog(x: Scalar) -> sp.Expr:
+    r""":math:`\operatorname{sign}(x) \log(1 + |x|)`."""
+    return sp.sign(x) * sp.log(1 + sp.Abs(x))
+
+
+def symexp(x: Scalar) -> sp.Expr:
+    r""":math:`\operatorname{sign}(x) (e^{|x|} - 1)`."""
+    return sp.sign(x) * (sp.exp(sp.Abs(x)) - 1)
 
 
 def sequence_softmax_cross_entropy(
