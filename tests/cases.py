@@ -963,6 +963,7 @@ CASES += [
          scale=lambda a, k: _linear_scale(*_linear_fill(a, k)), grad_ulps=(19.4, 22.4, 22.4),
          grad_scale=lambda a, k: _linear_grad_scale(*_linear_fill(a, k)), batched=(0, 2), per_example=("where",),
          divisor=_kept_count),
+]
 
 
 # Regression as classification ---------------------------------------------------
