@@ -7,6 +7,8 @@ Here: their reductions to simpler losses, their limits, values against
 mpmath, and each way bad input is refused.
 """
 
+from fractions import Fraction
+
 import mpmath
 import numpy as np
 import pytest
@@ -140,6 +142,67 @@ def test_focal_zero_alpha_removes_an_infinite_loss():
     assert xentref.sigmoid_focal_loss(np.inf, 0.0, alpha=1.0) == 0
     assert grad.sigmoid_focal_loss(np.inf, 0.0, alpha=1.0) == 0
     assert xentref.softmax_focal_loss([[0.0, -np.inf]], [1], alpha=[1.0, 0.0]) == 0
+
+
+# Gaps that the rounded shift got wrong --------------------------------------------
+
+# A row of the hard corpus (tests/cases.py, K = 17): 1.7e308 and -1.7e308 are
+# 3.4e308 apart, beyond the float range, yet a target of 0.013 on the lower
+# one makes a finite loss near 1e308.
+_FAR = np.array([3.3, 3.3, 1e300, -0.5, -1e300, 1.7078084781191998e308, -0.5, -1e300, -1.7078084781191998e308,
+                 -1e300, 1.7078084781191998e308, 0.5, -3.3, -0.5, -1e300, -1e300, 1e300])
+_FAR_TARGETS = np.array([0.01598039281467014, 0.01784264218384134, 0.02079470269878322, 0.16113180340659292,
+                         0.05024477956149658, 0.4341681848837802, 0.02514122224869528, 0.04132808807168633,
+                         0.01334579043504938, 0.04712292170253519, 0.0, 0.06880425380944173, 0.01863678858758865,
+                         0.00750612458520756, 0.04048586342635465, 0.00902982237564784, 0.02843661920862902])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("function, options", [
+    ("softmax_focal_loss", {"gamma": 2.0}), ("softmax_poly1_loss", {"epsilon": 2.0}),
+])
+def test_a_gap_beyond_the_float_range_under_a_small_target_gives_a_finite_loss(function, options, dtype):
+    # The rounded shift made the gap -inf, and 0.013 * inf = inf: the loss was inf.
+    z = _FAR
+    if dtype == np.float32:
+        # The same row in float32's range, as the corpus draws it.
+        z = np.where(np.abs(z) > 1e301, np.sign(z) * 3.2326822e38, np.where(np.abs(z) > 1e3, np.sign(z) * 1e37, z))
+    z, t = z.astype(dtype), (_FAR_TARGETS / _FAR_TARGETS.sum()).astype(dtype)
+    expected = getattr(exact, function)(z, t, **options)
+    assert np.isfinite(expected) and expected > np.finfo(dtype).max / 4
+    assert ulps_of(getattr(xentref, function)(z, t, **options), expected) <= 1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("gap", [5.3, 37.9, 300.7, 699.9])
+def test_a_wide_non_integer_gap_costs_the_variants_no_digits(gap, dtype):
+    # Rounding z_k - max z cost |gap| u after exp: up to 250 ulps of the
+    # focal and Poly-1 gradients before the variants used the exact shift.
+    if dtype == np.float32 and gap > 90:
+        gap = gap / 8
+    z = np.array([[gap + 0.1, 0.1, -0.3], [0.1, gap + 0.1, -0.7]], dtype=dtype)
+    t = np.array([[0.25, 0.5, 0.25], [0.5, 0.25, 0.25]], dtype=dtype)
+    for targets in ([0, 0], t):
+        for name, options in (("softmax_focal_loss", {"gamma": 2.0}), ("softmax_poly1_loss", {"epsilon": 2.0})):
+            for module, reference in ((xentref, exact), (grad, exact.grad)):
+                actual = getattr(module, name)(z, targets, **options, reduction="none")
+                expected = getattr(reference, name)(z, targets, **options, reduction="none")
+                assert np.max(exact.ulp_distance(actual, expected)) <= 4, name
+
+
+def test_exact_focal_loss_at_a_tie_beside_a_sliver_is_certified():
+    # The gap 3.77e196 is a midpoint between two floats and the focal factor
+    # lowers the loss by e^(-3.77e196): the exact module raised
+    # ArithmeticError at 65536 bits until the sliver was split off.
+    z = np.array([-1.854154503331701e196, 1.916565637810344e196])
+    gap = Fraction(z[1]) - Fraction(z[0])
+    below = np.float64(float(gap))
+    above = np.nextafter(below, np.inf)
+    assert Fraction(below) < gap and (Fraction(below) + Fraction(above)) / 2 == gap
+    # The loss (1 - p)^2 (gap + log1p(p)) is below the gap: p (1 - 2 gap) < 0 to first order.
+    loss = exact.softmax_focal_loss(z, 0)
+    assert loss == below
+    assert xentref.softmax_focal_loss(z, 0) == loss
 
 
 # Class-balanced weights -----------------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from xentref import _check as check
+from xentref import _error_free as ef
+from xentref._coefficient_rows import CoefficientProblem, power, weighted_cross_entropy
 from xentref._docs import fill
 from xentref._reduction import (
     apply_reduction,
@@ -22,11 +24,6 @@ from xentref._sigmoid import sigmoid_unchecked
 from xentref._sigmoid_binary_cross_entropy import (
     gradients_unchecked,
     losses_unchecked,
-)
-from xentref._softmax_gradient import (
-    as_coefficients,
-    shift,
-    softmax_times_total_minus,
 )
 from xentref._typing import ArrayLike, Reduction, Result
 
@@ -280,20 +277,45 @@ def dropped_rows(values, keep, axis=None):
     return np.where(keep if axis is None else np.expand_dims(keep, axis), values, 0.0).astype(values.dtype)
 
 
-def _per_class(logits, axis):
-    r""":math:`-\log p_k`, :math:`1 - p_k` and :math:`p_k` for validated logits."""
-    shifted, exps, rest = shift(logits, axis)
-    surprisal = np.log1p(rest) - shifted
-    with np.errstate(under="ignore"):
-        # 1 - p from log p: -expm1 keeps the digits of a tiny 1 - p, which
-        # 1 - p would round away; a probability below the float range is 0.
-        wrong = -np.expm1(-surprisal)
-        probability = exps / (1 + rest)
-    return surprisal, wrong, probability
+class FocalProblem(CoefficientProblem):
+    """The softmax focal loss in the blocked kernel (:mod:`xentref._coefficient_rows`)."""
 
+    def __init__(self, logits, axis, probabilities, labels, keep, gamma, alpha):
+        super().__init__(logits, axis, probabilities, labels, keep)
+        self.gamma = gamma
+        if alpha is not None:
+            self.class_weight = np.broadcast_to(alpha.reshape(-1), (self.n_classes,)).astype(np.float64)
 
-def _pick(values, labels, axis):
-    return np.take_along_axis(values, labels, axis=axis)
+    def label_losses(self, parts, labels):
+        # alpha_y (1 - p_y)^gamma (-log p_y): non-negative factors, as pairs.
+        return self.weighted(ef.multiply_wide(power(parts.wrong, self.gamma), parts.surprisal), None, labels)
+
+    def target_losses(self, z, t, total):
+        # The cross-entropy with coefficients alpha_k t_k (1 - p_k)^gamma.
+        def coefficients_of(parts, first, last):
+            return self.weighted(power(parts.wrong, self.gamma), t[:, first:last], first, last)
+
+        value, _ = weighted_cross_entropy(self, z, coefficients_of)
+        return value
+
+    def coefficients(self, parts):
+        r""":math:`(1 - p)^\gamma [1 + \gamma f]`, :math:`f = p (-\log p) / (1 - p) \in [0, 1]`.
+
+        :math:`f` is 1 at :math:`p = 1` (its limit) and 0 where :math:`p = 0`.
+        """
+        factor = power(parts.wrong, self.gamma)
+        if self.gamma == 0:
+            return factor
+        p, wrong, surprisal = parts.probability, parts.wrong, parts.surprisal
+        with np.errstate(invalid="ignore", over="ignore", under="ignore", divide="ignore"):
+            # 0 * inf at a zero probability, and 0 / 0 at a certain one, are
+            # replaced by their limits below; tiny products round toward 0.
+            held = (np.where(wrong[0] > 0, wrong[0], 1.0), np.where(wrong[0] > 0, wrong[1], 0.0))
+            ratio = ef.divide_wide(ef.multiply_wide(p, surprisal), held)
+        vanishing = (p[0] == 0) | np.isinf(surprisal[0])
+        ratio = (np.where(wrong[0] > 0, np.where(vanishing, 0.0, ratio[0]), 1.0),
+                 np.where((wrong[0] > 0) & ~vanishing, ratio[1], 0.0))
+        return ef.multiply_wide(factor, ef.add((1.0, 0.0), ef.multiply_wide((self.gamma, 0.0), ratio)))
 
 
 @fill()
@@ -360,10 +382,17 @@ def softmax_focal_loss(
     class; Keras's ``CategoricalFocalCrossentropy`` computes the same sum
     (its scalar ``alpha``, default 0.25, rescales every class). Here
     :math:`\alpha` is not restricted to [0, 1]: class weights such as
-    :func:`class_balanced_weights` may exceed 1. :math:`1 - p_k` is computed
-    as :math:`-\operatorname{expm1}(\log p_k)` from the log-softmax, never as
-    a difference, so a confident prediction's tiny loss keeps its digits.
-    A zero target contributes 0, even against a -inf logit.
+    :func:`class_balanced_weights` may exceed 1. :math:`1 - p_k` is never a
+    difference with 1: from the exact gaps :math:`g_k` to the largest logit
+    and :math:`s = \sum_{k \ne m} e^{g_k}` it is :math:`s / (1 + s)` at the
+    largest logit :math:`m` and :math:`(1 + s - e^{g_k}) / (1 + s)` elsewhere,
+    so a confident prediction's tiny loss keeps its digits. A zero target
+    contributes 0, even against a -inf logit.
+
+    Accuracy, float64: within :math:`(1.6 \gamma + 5.3)` ulps of the exact
+    value (8.5 at :math:`\gamma = 2`; the factor :math:`\gamma` is the
+    condition number of the power), for any logits, gaps beyond the float
+    range included; float32 is computed in float64 and rounded once.
 
     References
     ----------
@@ -389,17 +418,9 @@ def softmax_focal_loss(
     logits, axis, probabilities, labels, gamma, alpha, keep = _checked_softmax(
         logits, targets, gamma, alpha, axis, reduction, where
     )
-    surprisal, wrong, _ = _per_class(logits, axis)
-    with np.errstate(under="ignore", over="ignore"):
-        # A tiny factor or product rounds toward 0; (1 - p)^gamma <= 1.
-        per_class = apply_weight(wrong**gamma * surprisal, alpha)
-        if labels is None:
-            # A zero target contributes 0, even against a -inf logit.
-            losses = np.sum(probabilities * np.where(probabilities > 0, per_class, 0), axis=axis)
-        else:
-            losses = np.squeeze(_pick(per_class, labels, axis), axis=axis)
-    divisor = selected_divisor(losses.size, keep, reduction)
-    return apply_reduction(dropped_rows(losses, keep), reduction, divisor)
+    problem = FocalProblem(logits, axis, probabilities, labels, keep, gamma, alpha)
+    divisor = selected_divisor(problem.n_rows, keep, reduction)
+    return apply_reduction(problem.losses(), reduction, divisor)
 
 
 @fill(of=softmax_focal_loss)
@@ -450,6 +471,12 @@ def softmax_focal_loss_grad(
     :math:`-\log p`, so nothing overflows. Divided by the number of examples
     for ``"mean"``.
 
+    Accuracy, float64: each entry within
+    :math:`1.6 \gamma + 5.8 + 8 \gamma / (1 + \gamma)` ulps (14.4 at
+    :math:`\gamma = 2`) of itself for labels, and for probability targets
+    within :math:`1.6 \gamma + 7.3 + 8 \gamma / (1 + \gamma)` ulps (15.9) of
+    :math:`p_j \sum_k g_k + g_j`.
+
     References
     ----------
     .. [1] %(lin)s
@@ -470,19 +497,5 @@ def softmax_focal_loss_grad(
     logits, axis, probabilities, labels, gamma, alpha, keep = _checked_softmax(
         logits, targets, gamma, alpha, axis, reduction, where
     )
-    divisor = selected_divisor(logits.size // logits.shape[axis], keep, reduction)
-    surprisal, wrong, probability = _per_class(logits, axis)
-    with np.errstate(under="ignore", over="ignore"):
-        # p (-log p) / (1 - p), 1 at p = 1 (its limit) and 0 at p = 0 (where
-        # -log p = inf); tiny factors and products round toward 0.
-        held = np.where(wrong > 0, wrong, 1)
-        ratio = np.where(wrong > 0, probability * np.where(probability > 0, surprisal, 0) / held, 1)
-        per_class = apply_weight(wrong**gamma * (1 + gamma * ratio), alpha)
-    if labels is None:
-        with np.errstate(under="ignore"):
-            # A product with a tiny target rounds toward 0.
-            coefficients = probabilities * per_class
-    else:
-        coefficients = as_coefficients(_pick(per_class, labels, axis), labels, logits, axis)
-    grad = softmax_times_total_minus(logits, coefficients, axis)
-    return dropped_rows(scale_gradient(grad, None, divisor), keep, axis)
+    problem = FocalProblem(logits, axis, probabilities, labels, keep, gamma, alpha)
+    return problem.gradient(selected_divisor(problem.n_rows, keep, reduction))

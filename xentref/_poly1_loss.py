@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from xentref import _check as check
+from xentref import _error_free as ef
+from xentref._coefficient_rows import CoefficientProblem, coefficient_sum, times, weighted_cross_entropy
 from xentref._docs import fill
-from xentref._focal_loss import _per_class, _pick, _wrong, dropped_rows
-from xentref._logsumexp import log_softmax
+from xentref._focal_loss import _wrong, dropped_rows
 from xentref._reduction import (
     apply_reduction,
     kept,
@@ -24,16 +25,46 @@ from xentref._sigmoid_binary_cross_entropy import (
     gradients_unchecked,
     losses_unchecked,
 )
-from xentref._softmax_cross_entropy import softmax_cross_entropy
-from xentref._softmax_gradient import (
-    as_coefficients,
-    softmax_times_total_minus,
-)
 from xentref._typing import ArrayLike, Reduction, Result
 
 # Leng et al. require every coefficient of (1 - p_t)^j to be non-negative;
 # the first is 1 + epsilon.
 EPSILON = "[-1, inf)"
+
+
+class Poly1Problem(CoefficientProblem):
+    """The softmax Poly-1 loss in the blocked kernel (:mod:`xentref._coefficient_rows`)."""
+
+    def __init__(self, logits, axis, probabilities, labels, keep, epsilon):
+        super().__init__(logits, axis, probabilities, labels, keep)
+        self.epsilon = epsilon
+
+    def _plus_epsilon_times(self, pair, wrong):
+        return ef.add(pair, ef.multiply_wide((self.epsilon, 0.0), wrong))
+
+    def label_losses(self, parts, labels):
+        with np.errstate(invalid="ignore"):
+            # An infinite surprisal makes NaN in the low part; the loss is +inf.
+            return self._plus_epsilon_times(parts.surprisal, parts.wrong)
+
+    def target_losses(self, z, t, total):
+        # The cross-entropy, and sum_k t_k (1 - p_k): non-negative terms each.
+        value, wrong = weighted_cross_entropy(
+            self, z, lambda parts, first, last: (t[:, first:last], np.zeros((len(t), last - first))),
+            extra=lambda parts, first, last: coefficient_sum(times(parts.wrong, t[:, first:last])),
+        )
+        with np.errstate(invalid="ignore"):
+            # As for labels.
+            return self._plus_epsilon_times(value, wrong)
+
+    def coefficients(self, parts):
+        r""":math:`1 + \epsilon p`, or :math:`(1 + \epsilon) + |\epsilon| (1 - p)` for negative epsilon.
+
+        Either way the terms have one sign.
+        """
+        if self.epsilon >= 0:
+            return ef.add((1.0, 0.0), ef.multiply_wide((self.epsilon, 0.0), parts.probability))
+        return ef.add(ef.two_sum(1.0, self.epsilon), ef.multiply_wide((-self.epsilon, 0.0), parts.wrong))
 
 
 def _checked_softmax(logits, targets, epsilon, axis, reduction, where):
@@ -102,8 +133,12 @@ def softmax_poly1_loss(
     (1 - p)^j / j`, the loss is a series in :math:`1 - p_t` whose first
     coefficient is :math:`1 + \epsilon`; Leng et al. keep every coefficient
     non-negative, so :math:`\epsilon < -1` is refused (the loss would be
-    negative for confident predictions). :math:`1 - p_k` is
-    :math:`-\operatorname{expm1}(\log p_k)`, with all its digits.
+    negative for confident predictions). :math:`1 - p_k` is formed from the
+    exact gaps to the largest logit, never as a difference with 1, so it
+    keeps all its digits. Accuracy, float64: within 4 ulps of the exact value
+    for :math:`\epsilon \ge 0`, and within 4 ulps of
+    :math:`-\sum_k t_k \log p_k + |\epsilon| \sum_k t_k (1 - p_k)` for
+    :math:`\epsilon < 0`, where the two sums cancel.
 
     References
     ----------
@@ -127,24 +162,8 @@ def softmax_poly1_loss(
     logits, axis, probabilities, labels, epsilon, keep = _checked_softmax(
         logits, targets, epsilon, axis, reduction, where
     )
-    # The cross-entropy from the kernel: exact shift, and no overflow of a
-    # term when the sum is finite. The examples left out have loss 0, and
-    # their targets are not read.
-    cross_entropy = softmax_cross_entropy(logits, targets, axis=axis, reduction="none", where=keep)
-    with np.errstate(under="ignore"):
-        # 1 - p from log p: -expm1 keeps the digits of a tiny 1 - p, and for
-        # a label it is formed from the loss itself, so that
-        # -log p - (1 - p) >= 0 holds in floats too. A tiny product rounds
-        # toward 0.
-        if labels is None:
-            wrong = np.sum(probabilities * -np.expm1(log_softmax(logits, axis=axis)), axis=axis)
-        else:
-            wrong = -np.expm1(-cross_entropy)
-    with np.errstate(under="ignore", over="ignore"):
-        # A tiny product rounds toward 0; a huge loss plus a term of at most
-        # epsilon may round to inf.
-        losses = cross_entropy + epsilon * wrong
-    return apply_reduction(dropped_rows(losses, keep), reduction, selected_divisor(losses.size, keep, reduction))
+    problem = Poly1Problem(logits, axis, probabilities, labels, keep, epsilon)
+    return apply_reduction(problem.losses(), reduction, selected_divisor(problem.n_rows, keep, reduction))
 
 
 @fill(of=softmax_poly1_loss)
@@ -187,7 +206,9 @@ def softmax_poly1_loss_grad(
     the cross-entropy's gradient with :math:`t` replaced by :math:`g`; for a
     label :math:`y` it is :math:`(1 + \epsilon p_y)(\operatorname{softmax}(z)
     - \operatorname{onehot}(y))`. Divided by the number of examples for
-    ``"mean"``.
+    ``"mean"``. Accuracy, float64: each entry within 7.4 ulps of itself for
+    labels, and within 8.9 ulps of :math:`p_j \sum_k g_k + g_j` for
+    probability targets.
 
     References
     ----------
@@ -206,16 +227,8 @@ def softmax_poly1_loss_grad(
     """
     logits, axis, probabilities, labels, epsilon, keep = _checked_softmax(logits, targets, epsilon, axis, reduction,
                                                                           where)
-    divisor = selected_divisor(logits.size // logits.shape[axis], keep, reduction)
-    _, _, probability = _per_class(logits, axis)
-    if labels is None:
-        with np.errstate(under="ignore"):
-            # A product with a tiny probability rounds toward 0.
-            coefficients = probabilities * (1 + epsilon * probability)
-    else:
-        coefficients = as_coefficients(1 + epsilon * _pick(probability, labels, axis), labels, logits, axis)
-    grad = softmax_times_total_minus(logits, coefficients, axis)
-    return dropped_rows(scale_gradient(grad, None, divisor), keep, axis)
+    problem = Poly1Problem(logits, axis, probabilities, labels, keep, epsilon)
+    return problem.gradient(selected_divisor(problem.n_rows, keep, reduction))
 
 
 def _checked_sigmoid(logits, targets, epsilon, reduction, where):

@@ -184,13 +184,41 @@ class ClassParts:
         ]
 
 
+def focal_surprisal(parts, k, gamma):
+    r""":math:`(1 - p_k)^\gamma (-\log p_k)`, split as the cross-entropy's is.
+
+    Away from the maximum it is :math:`-g_k` (exact) plus
+    :math:`(-g_k)((1 - p_k)^\gamma - 1) + (1 - p_k)^\gamma L`, with
+    :math:`(1 - p_k)^\gamma = e^{\gamma \operatorname{log1p}(-p_k)}` and
+    its difference from 1 an ``expm1``, so that the correction keeps its
+    digits however tiny :math:`p_k` is (:math:`e^{-10^{196}}`, say). Once
+    the correction's ball excludes 0 its sign decides a tie of
+    :math:`-g_k`; until then the sum is returned as a ball, which the
+    certification refines at a higher precision.
+    """
+    shifted = parts.shifted
+    gap = shifted.gaps[k]
+    if gap is None:
+        return math.inf
+    if k == shifted.top:
+        return scale(parts.surprisal[k].ball(), power(parts.wrong[k], gamma))
+    log_normaliser = shifted.log_normaliser()
+    if gamma == 0:
+        return Split(-gap, log_normaliser, 1)
+    exponent = exact(gamma) * (-parts.probability[k]).log1p()
+    small = -gap * exponent.expm1() + exponent.exp() * log_normaliser
+    if small > 0:
+        return Split(-gap, small, 1)
+    if small < 0:
+        return Split(-gap, small, -1)
+    return -gap + small
+
+
 def _softmax_focal_of(row, target, gamma, alphas):
     parts = ClassParts(row)
 
     def term(k):
-        return _times(
-            scale(parts.surprisal[k], power(parts.wrong[k], gamma)), alphas[k]
-        )
+        return _times(focal_surprisal(parts, k, gamma), alphas[k])
 
     if isinstance(target, int):
         return term(target)

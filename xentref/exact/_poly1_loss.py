@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+from flint import arb, ctx
+
 import xentref
 from xentref import grad as float_grad
 from xentref._typing import ArrayLike, Reduction, Result
@@ -11,32 +15,54 @@ from xentref.exact._elements import elementwise_gradient, read_elements
 from xentref.exact._focal_loss import (
     ClassParts,
     _binary_parts,
-    coefficient_gradient,
     selected_row,
 )
 from xentref.exact._logsumexp import logits_rows, per_class
 from xentref.exact._reduction import add, divisor, mask, reduced, scale
 from xentref.exact._softmax_cross_entropy import _targets
+from xentref.exact._split import Split
+
+
+def poly1_term(parts, k, epsilon):
+    r""":math:`-\log p_k + \epsilon (1 - p_k)`, split as the cross-entropy's is.
+
+    Away from the maximum it is :math:`-g_k + \epsilon` (exact) plus
+    :math:`L - \epsilon p_k`, whose sign the ball decides once it excludes
+    0 (for a far class both are slivers such as :math:`e^{-10^{16}}`); until
+    then the sum is returned as a ball, refined at a higher precision.
+    """
+    shifted = parts.shifted
+    gap = shifted.gaps[k]
+    if gap is None:
+        return math.inf
+    log_normaliser = shifted.log_normaliser()
+    if k == shifted.top:
+        return log_normaliser + exact(epsilon) * parts.wrong[k]
+    # L - eps p_k = e_k [(S - eps) + S (phi(s) - 1) + eps s / (1 + s)], with
+    # S = s / e_k from the exact differences of gaps (ties count exactly 1)
+    # and phi(s) = log1p(s) / s, whose difference from 1 lies in [-s/2, 0].
+    rest = shifted.rest
+    relative = add([arb(0) if other is None else (other - gap).exp()
+                    for j, other in enumerate(shifted.gaps) if j != shifted.top])
+    if rest < arb(2) ** -ctx.prec:
+        curvature = arb(0).union(-rest / 2)
+    else:
+        curvature = (log_normaliser - rest) / rest
+    bracket = (relative - exact(epsilon)) + relative * curvature + exact(epsilon) * rest / (1 + rest)
+    small = shifted.exps[k] * bracket
+    if bracket > 0:
+        return Split(exact(epsilon) - gap, small, 1)
+    if bracket < 0:
+        return Split(exact(epsilon) - gap, small, -1)
+    return exact(epsilon) - gap + small
 
 
 def _softmax_poly1_of(row, target, epsilon):
     parts = ClassParts(row)
     if isinstance(target, int):
-        target = [1 if k == target else 0 for k in range(len(row))]
+        return poly1_term(parts, target, epsilon)
     # A zero target contributes 0, even against a -inf logit.
-    cross_entropy = add(
-        [
-            scale(parts.surprisal[k], exact(t))
-            for k, t in enumerate(target)
-            if t > 0
-        ]
-    )
-    wrong = add(
-        [exact(t) * parts.wrong[k] for k, t in enumerate(target) if t > 0]
-    )
-    if isinstance(cross_entropy, float) or epsilon == 0:
-        return cross_entropy
-    return add([cross_entropy, exact(epsilon) * wrong])
+    return add([scale(poly1_term(parts, k, epsilon), exact(t)) for k, t in enumerate(target) if t > 0])
 
 
 @mirrors(
@@ -77,11 +103,29 @@ def _softmax_poly1_grad_row(row, target, epsilon, count):
     parts = ClassParts(row)
     if isinstance(target, int):
         target = [1 if k == target else 0 for k in range(len(row))]
-    coefficients = [
-        exact(t) * (1 + exact(epsilon) * parts.probability[k])
-        for k, t in enumerate(target)
-    ]
-    return coefficient_gradient(parts.shifted, coefficients, count)
+    shifted, p = parts.shifted, parts.probability
+    t = [exact(v) for v in target]
+    # g_k = t_k + t_k eps p_k: the targets exact, the rest a correction.
+    corrections = [t_k * exact(epsilon) * p_k for t_k, p_k in zip(t, p)]
+    total = add(t) + add(corrections)
+    values = [_signed(-t_k, p_k * total - c_k) for t_k, p_k, c_k in zip(t, p, corrections)]
+    # p_m G - g_m = sum_{k != m} g_k - G s / (1 + s)
+    top = shifted.top
+    others = [k for k in range(len(t)) if k != top]
+    values[top] = _signed(add([t[k] for k in others]),
+                          add([corrections[k] for k in others]) - total * shifted.rest / (1 + shifted.rest))
+    return [value / count for value in values]
+
+
+def _signed(main, small):
+    """``main + small`` as a Split once the ball of `small` has a sign; until then a ball."""
+    if small > 0:
+        return Split(main, small, 1)
+    if small < 0:
+        return Split(main, small, -1)
+    if small.is_zero():
+        return main
+    return main + small
 
 
 @mirrors(

@@ -1,0 +1,305 @@
+r"""Softmax losses whose coefficients depend on the prediction: focal and Poly-1, in the blocked kernel.
+
+Both losses are sums over classes of :math:`t_k` times a function of
+:math:`p_k = \operatorname{softmax}(z)_k`, built from three per-class
+quantities that the kernel of :mod:`xentref._shift` forms from the exact
+gaps :math:`g_k = h_k + l_k` and the row's :math:`s`, :math:`r = 1/(1 + s)`
+and :math:`L = \operatorname{log1p}(s)`, each as a pair of floats:
+
+- :math:`p_k = e^{g_k} r`;
+- :math:`1 - p_k`, never by subtracting a probability from 1: at the largest
+  logit it is :math:`s r` and elsewhere :math:`(1 + s - e^{g_k}) r`, where
+  :math:`p_k \le 1/2` (since :math:`s \ge e^{g_k}`), so nothing cancels;
+- :math:`-\log p_k = L - g_k`, a sum of non-negative terms.
+
+Their gradients have the cross-entropy's form :math:`p_j G - c_j` with
+coefficients :math:`c_k \ge 0` of their own and :math:`G = \sum_k c_k`,
+formed as the kernel forms the gradient
+of weighted targets (:mod:`xentref._softmax_options`).
+
+Error bounds for float64
+------------------------
+With the notation and the platform assumption of :mod:`xentref._shift`
+(NumPy's ``exp`` and ``log1p`` within :math:`\alpha_e = \alpha_l = 1.6u` of
+the exact value), and NumPy's ``power`` within :math:`\alpha_p = 1.6u` as
+well (``tests/test_kernel.py`` samples all three):
+
+- :math:`1 - p_k` is within :math:`\alpha_e` of itself, relative, plus
+  order :math:`u^2`: with :math:`e_k` perturbed by relative errors
+  :math:`\delta_k`, :math:`|\delta_k| \le \alpha_e`, the logarithm of
+  :math:`s r` moves by :math:`\sum_k e_k \delta_k / (s (1 + s)) \le
+  \alpha_e`, and that of :math:`(1 + s - e_y) r` by at most
+  :math:`2 p_y \alpha_e \le \alpha_e`. This is what forming it directly
+  buys: from a rounded :math:`p_y` the error of :math:`1 - p_y` would be
+  amplified by :math:`p_y / (1 - p_y)`, without bound near :math:`p_y = 1`;
+  from :math:`-\operatorname{expm1}(\log p_y)` it is not amplified (since
+  :math:`p (-\log p) \le 1 - p`) but carries the :math:`3.2u` of the
+  logarithm instead of :math:`\alpha_e`.
+- :math:`-\log p_k` is within :math:`3.2u` (:mod:`xentref._shift`), and
+  :math:`p_k` within :math:`3.2u` (the exponential and :math:`r`).
+- :math:`(1 - p_k)^\gamma` is ``power`` of the high part corrected by the
+  low part: within :math:`\gamma \alpha_e + \alpha_p`. The factor
+  :math:`\gamma` is the condition number of the power, and no arrangement
+  removes it: only more accurate exponentials would shrink what it
+  multiplies.
+
+The focal loss :math:`\sum_k \alpha_k t_k (1 - p_k)^\gamma (-\log p_k)` is
+then within :math:`(\gamma \alpha_e + \alpha_p) + 3.2u` of its value before
+the one final rounding, a sum of non-negative terms: :math:`(1.6 \gamma + 5.3)`
+ulps of the exact value, 8.5 at :math:`\gamma = 2` (and the
+cross-entropy's 4 at :math:`\gamma = 0`, where no power is formed). Poly-1,
+:math:`\sum_k t_k (-\log p_k) + \epsilon \sum_k t_k (1 - p_k)`, has terms
+within :math:`3.2u` and :math:`\alpha_e`: **4 ulps** for
+:math:`\epsilon \ge 0`; for :math:`\epsilon < 0` the two sums cancel (to
+:math:`(1 - p)^2/2` at :math:`\epsilon = -1`) and the bound is 4 ulps of
+:math:`\sum_k t_k (-\log p_k) + |\epsilon| \sum_k t_k (1 - p_k)`.
+
+A gradient entry :math:`p_j G - c_j` is formed as the weighted targets'
+(:mod:`xentref._softmax_options`: 5.7 ulps of :math:`p_j G + c_j`, 4.2 ulps
+of :math:`p_j G` alone for labels, whose only coefficient is at the label
+and whose entries there and at the maximum are pairs rounded once), plus
+the coefficients' own relative error :math:`\delta_c`:
+
+- Poly-1: :math:`c_k = t_k (1 + \epsilon p_k)` for :math:`\epsilon \ge 0`
+  and :math:`t_k ((1 + \epsilon) + |\epsilon| (1 - p_k))` below, terms of
+  one sign: :math:`\delta_c \le 3.2u`.
+- focal: :math:`c_k = \alpha_k t_k (1 - p_k)^\gamma [1 + \gamma f_k]` with
+  :math:`f_k = p_k (-\log p_k) / (1 - p_k) \in [0, 1]` formed from the
+  three pairs (:math:`3.2u + 3.2u + \alpha_e`):
+  :math:`\delta_c \le \gamma \alpha_e + \alpha_p + \gamma \cdot 8u / (1 + \gamma)`.
+
+For labels, :math:`(4.2 + \delta_c / u)` ulps of the entry: **7.4** for
+Poly-1 and :math:`1.6 \gamma + 5.8 + 8 \gamma / (1 + \gamma)` for focal, 14.4 at
+:math:`\gamma = 2`; for probability targets :math:`(5.7 + \delta_c / u)`
+ulps of :math:`p_j G + c_j`: 8.9 and 15.9.
+
+Input narrower than float64 is computed in float64 (gaps rounded, as in
+:mod:`xentref._shift`, within :math:`2^{-40}` of their effect) and rounded
+once: within 1 ulp of the same scales.
+"""
+
+import numpy as np
+
+from xentref import _blocks as blocks
+from xentref import _error_free as ef
+from xentref._blocks import scratch
+from xentref._half import round_to, working
+from xentref._shift import TINY, _unscaled, columns_of, exp_at, gap_pair, normalise, scaled_exps, shifted_chunks
+from xentref._softmax_options import (
+    _coefficient_distance,
+    _rounded,
+    as_pair,
+    coefficient_sum,
+    negative,
+    special_values,
+)
+from xentref._softmax_rows import Problem, put
+
+ZERO = (0.0, 0.0)
+ONE = (1.0, 0.0)
+
+
+def _where(condition, a, b):
+    return np.where(condition, a[0], b[0]), np.where(condition, a[1], b[1])
+
+
+class Parts:
+    r""":math:`p_k`, :math:`1 - p_k` and :math:`-\log p_k` as pairs, at gaps `hi` + `lo` with exponentials `exps`.
+
+    `top` (bool, the shape of the gaps) marks the row's first maximum; the
+    row's pairs `rest` (:math:`s`), `reciprocal` (:math:`r`) and `log`
+    (:math:`L`) broadcast against the gaps.
+    """
+
+    def __init__(self, hi, lo, exps, top, rest, reciprocal, log):
+        infinite = np.isinf(hi)
+        lo = np.zeros_like(hi) if lo is None else np.where(infinite, 0.0, lo)
+        with np.errstate(under="ignore"):
+            # Corrections of exponentials below the normal range vanish.
+            e = (exps, exps * lo)
+        self.probability = ef.multiply(e, reciprocal)
+        # 1 - p_k without cancellation: s r at the maximum, (1 + s - e_k) r elsewhere.
+        others = ef.multiply(ef.add(ef.add(ONE, rest), negative(e)), reciprocal)
+        self.wrong = _where(top, ef.multiply(rest, reciprocal), others)
+        with np.errstate(invalid="ignore", over="ignore"):
+            # An infinite gap (a -inf logit, or one beyond the float range)
+            # makes NaN inside the pair: its surprisal is +inf.
+            surprisal = ef.add(log, (-hi, -lo))
+        self.surprisal = np.where(infinite, np.inf, surprisal[0]), np.where(infinite, 0.0, surprisal[1])
+
+
+def row_pairs(normaliser, column=False):
+    """The normaliser's :math:`s`, :math:`r` and :math:`L` as pairs, per row or as columns."""
+    pairs = as_pair(normaliser.rest), as_pair(normaliser.reciprocal()), as_pair(normaliser.log())
+    if not column:
+        return pairs
+    return tuple((high[:, None], low[:, None]) for high, low in pairs)
+
+
+def chunk_parts(part, normaliser, first, last):
+    """The :class:`Parts` of a chunk of classes first:last (`part` from :func:`xentref._shift.shifted_chunks`)."""
+    top = np.arange(first, last)[None, :] == normaliser.top[:, None]
+    return Parts(part.hi, part.lo, part.exps, top, *row_pairs(normaliser, column=True))
+
+
+def label_parts(picked, labels, normaliser):
+    """The :class:`Parts` at each row's label, from the logits `picked` there (float64)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        # A gap beyond the float range or at -inf: its low part is repaired in Parts.
+        hi, lo = gap_pair(picked, normaliser.shift[:, 0])
+    e_high, _ = exp_at(picked, normaliser.shift, normaliser.precise)
+    return Parts(hi, lo if normaliser.precise else None, e_high, labels == normaliser.top, *row_pairs(normaliser))
+
+
+def power(pair, gamma):
+    r"""``pair ** gamma`` as a pair: ``power`` of the high part times :math:`(1 + l/h)^\gamma`.
+
+    The correction is :math:`\operatorname{expm1}(\gamma \operatorname{log1p}(l/h))`,
+    accurate for any :math:`\gamma`; 0 to the power :math:`\gamma > 0` is 0,
+    and anything to the power 0 is 1.
+    """
+    high, low = pair
+    if gamma == 0:
+        return np.ones_like(high), np.zeros_like(high)
+    with np.errstate(under="ignore", divide="ignore", invalid="ignore"):
+        # A power below the normal range rounds toward 0; a zero base has no correction.
+        value = np.power(high, gamma)
+        relative = np.divide(low, high, out=np.zeros_like(low), where=high > 0)
+        return value, value * np.expm1(gamma * np.log1p(relative))
+
+
+def times(pair, weight):
+    """``pair * weight`` for non-negative float weights of any size: 0 where the weight is 0, even against inf."""
+    if weight is None:
+        return pair
+    weight = np.broadcast_to(np.asarray(weight, dtype=np.float64), np.shape(pair[0]))
+    with np.errstate(invalid="ignore"):
+        # inf * 0 is repaired: a zero weight removes the term.
+        product = ef.multiply_wide(pair, (weight, np.zeros_like(weight)))
+    return np.where(weight == 0, 0.0, product[0]), np.where(weight == 0, 0.0, product[1])
+
+
+class CoefficientProblem(Problem):
+    """A loss :math:`\\sum_k t_k F(p_k)` whose gradient is :math:`p_j G - c_j`, row block by row block.
+
+    A subclass gives :meth:`label_losses` and :meth:`target_losses` (pairs
+    per row) and :meth:`coefficients`, the coefficient per unit target of
+    each class of a :class:`Parts` (pairs of its shape); `class_weight`
+    (one float64 per class, or None) multiplies them.
+    """
+
+    class_weight = None
+
+    def weighted(self, pair, t, first=0, last=None):
+        """`pair` times the class weights of classes first:last and the targets `t` (None: labels, at `first`)."""
+        if self.class_weight is not None:
+            pair = times(pair, self.class_weight[first] if t is None else self.class_weight[first:last])
+        return pair if t is None else times(pair, t)
+
+    # Losses ----------------------------------------------------------------------
+
+    def losses(self):
+        """Each example's loss in the logits' dtype, batch-shaped; 0 where left out."""
+        (losses,) = self._run(self.zeroing(self._losses))
+        return blocks.from_rows(round_to(losses, self.logits.dtype), self.logits, self.axis)
+
+    def _losses(self, start, stop):
+        z = self.rows[start:stop]
+        source = columns_of(z)
+        if self.labels is not None:
+            labels = self.labels[start:stop]
+            normaliser, _, picked = normalise(source, self.n_classes, gather=labels, keep_gaps=False)
+            return (_rounded(self.label_losses(label_parts(picked, labels, normaliser), labels)),)
+        t, total = self._targets(start, stop)
+        value = self.target_losses(z, t, total)
+        # A loss below 2^-960 may gather the roundings of subnormal products
+        # of tiny targets: such rows again with the targets scaled by 2^600
+        # (exact; the loss is linear in them), rounded once on the way back.
+        tiny = value[0] < TINY
+        if tiny.any():
+            with np.errstate(under="ignore"):
+                scaled = _unscaled(self.target_losses(z[tiny], np.ldexp(t[tiny], 600), None))
+            value = tuple(np.where(tiny, 0.0, part) for part in value)
+            value[0][tiny], value[1][tiny] = scaled
+        return (_rounded(value),)
+
+    # Gradient -------------------------------------------------------------------
+
+    def gradient(self, divisor):
+        """The gradient of the summed losses divided by `divisor`, in the layout of the logits."""
+        out = np.empty(self.rows.shape, dtype=self.logits.dtype)
+        inverse = ef.divide(ONE, (float(divisor), 0.0))
+        self._run(lambda start, stop: self._gradient(start, stop, inverse, out), n_results=0)
+        return blocks.from_rows(out, self.logits, self.axis)
+
+    def _gradient(self, start, stop, inverse, out):
+        z = self.rows[start:stop]
+        source = columns_of(z)
+        rows = np.arange(len(z))
+        if self.labels is not None:
+            special = self.labels[start:stop]
+            normaliser, shifted, picked = normalise(source, self.n_classes, gather=special, keep_gaps=False)
+            at_special = self.weighted(self.coefficients(label_parts(picked, special, normaliser)), None, special)
+            c = None
+            total = at_special
+            at_top = _where(special == normaliser.top, at_special, (np.zeros(len(z)), np.zeros(len(z))))
+        else:
+            t, _ = self._targets(start, stop)
+            normaliser, shifted, _ = normalise(source, self.n_classes)
+            c = (np.zeros(t.shape), np.zeros(t.shape))
+            for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted):
+                chunk = self.weighted(self.coefficients(chunk_parts(part, normaliser, first, last)),
+                                      t[:, first:last], first, last)
+                c[0][:, first:last], c[1][:, first:last] = chunk
+            total = coefficient_sum(c)
+            special = np.argmax(c[0], axis=1)
+            at_top = (c[0][rows, normaliser.top], c[1][rows, normaliser.top])
+            at_special = (c[0][rows, special], c[1][rows, special])
+            picked = z[rows, special].astype(np.float64)
+        total, at_top, at_special = (ef.multiply_wide(pair, inverse) for pair in (total, at_top, at_special))
+        values = special_values(picked, normaliser, total, at_top, special, at_special)
+        factor = ef.multiply_wide(as_pair(normaliser.reciprocal()), total)
+        rounded = None if c is None else _rounded(ef.multiply_wide(c, inverse))
+        block_out = out[start:stop]
+        for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted, keep_gaps=False):
+            chunk_out, finish = working(block_out[:, first:last])
+            with np.errstate(under="ignore"):
+                # Probabilities and their products below the normal range
+                # round toward 0, as they should.
+                scaled = scratch("scaled", chunk_out.shape)
+                scaled_exps(part, factor, scaled)
+                if rounded is not None:
+                    scaled -= rounded[:, first:last]
+                chunk_out[...] = scaled
+                put(chunk_out, first, last, values)
+            finish()
+        dropped = self.dropped(start, stop)
+        if dropped is not None:
+            block_out[dropped] = 0
+
+
+def weighted_cross_entropy(problem, z, coefficients_of, extra=None):
+    r""":math:`C L + \sum_k c_k (-g_k)` per row as a pair, the coefficients from each chunk's :class:`Parts`.
+
+    ``coefficients_of(parts, first, last)`` returns the chunk's coefficients
+    (a pair); ``extra(parts, first, last)``, if given, a per-row pair to
+    add up over the chunks, returned as well.
+    """
+    source = columns_of(z)
+    normaliser, shifted, _ = normalise(source, problem.n_classes)
+    zeros = np.zeros(len(z))
+    total, distance, added = (zeros, zeros), (zeros, zeros), (zeros, zeros)
+    for first, last, part in shifted_chunks(source, problem.n_classes, normaliser, shifted):
+        parts = chunk_parts(part, normaliser, first, last)
+        c = coefficients_of(parts, first, last)
+        if extra is not None:
+            added = ef.add(added, extra(parts, first, last))
+        total = ef.add(total, coefficient_sum(c))
+        with np.errstate(invalid="ignore"):
+            # An infinite distance makes NaN in the low part: the loss is +inf.
+            distance = ef.add(distance, _coefficient_distance(part, c, 0, last - first, z[:, first:last]))
+    with np.errstate(invalid="ignore", over="ignore"):
+        # As in _softmax_rows._loss: an infinite distance gives +inf.
+        value = ef.add(ef.multiply_wide(total, as_pair(normaliser.log())), distance)
+    infinite = np.isinf(distance[0])
+    return (np.where(infinite, np.inf, value[0]), np.where(infinite, 0.0, value[1])), added
