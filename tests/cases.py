@@ -24,6 +24,7 @@ a tuple of bounds, one per output.
 """
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Callable
 
 import numpy as np
@@ -127,6 +128,8 @@ class Case:
     bad: list = field(default_factory=list)  # (args, kwargs) the function must refuse
     hard: Callable | None = None  # hard(rng, n, k, dtype) -> (args, kwargs): the hard corpus
     batched: tuple | None = None  # the arguments with one entry per example (None: all)
+    per_example: tuple = ()  # the keyword arguments with one entry per example (`where`)
+    divisor: Callable | None = None  # divisor(args, kwargs): what "mean" divides by, if not the count
 
     @property
     def id(self):
@@ -144,8 +147,10 @@ class Case:
     def prediction(self):
         return self.function.__code__.co_varnames[self.differentiate]
 
-    def count(self, args):
-        """What ``"mean"`` divides by: the number of examples, or of elements."""
+    def count(self, args, kwargs=None):
+        """What ``"mean"`` divides by: the number of examples, or of elements (or the case's divisor)."""
+        if self.divisor is not None:
+            return self.divisor(args, kwargs or {})
         prediction = np.asarray(args[self.differentiate])
         if self.kind == "elements":
             return prediction.size
@@ -642,4 +647,196 @@ CASES += [
     # axis, with no reduction and no formula per example.
     Case("expected_calibration_error", "dataset", _calibration, _calibration_formula, ulps=2,
          scale=_calibration_scale),
+]
+
+
+# The options of softmax_cross_entropy and nll_loss ------------------------------------
+#
+# Class weights, examples left out by `where` and by `ignore_index` (labels
+# -100), label smoothing and z-loss. The first example is always selected,
+# with a positive weight, so that "mean" has something to divide by.
+
+
+def _select(draw, labels, batch, weights=None, ignore=True, where=True):
+    """Options that leave out about a quarter of the examples each way; `labels` gets -100 where ignored."""
+    kwargs = {}
+    n = int(np.prod(batch))
+    first = (0,) * len(batch)
+    if where:
+        kwargs["where"] = draw.integers(batch, 4) != 0
+        if n:
+            kwargs["where"][first] = True
+    if ignore:
+        labels = np.where(draw.integers(batch, 4) == 0, -100, labels)
+        if n:
+            labels[first] = abs(labels[first]) % 5
+        kwargs["ignore_index"] = -100
+    if weights is not None:
+        if n:
+            label = labels[first] if labels.ndim == len(batch) else int(np.argmax(labels[first]))
+            weights[label] = max(weights[label], 1.0)
+        kwargs["class_weight"] = weights
+    return labels, kwargs
+
+
+def _options_labels(ignore=True, where=True, weighted=True, **fixed):
+    def make(draw, batch, extreme):
+        (logits, labels), _ = _labels(draw, batch, extreme)
+        weights = draw.weights((5,), _weight_bound(extreme, 2)) if weighted else None
+        labels, kwargs = _select(draw, labels, batch, weights, ignore, where)
+        return (logits, labels), {**kwargs, **fixed}
+    return make
+
+
+def _options_targets(weighted=True, **fixed):
+    def make(draw, batch, extreme):
+        (logits, targets), _ = _probability_targets(draw, batch, extreme)
+        weights = draw.weights((5,), _weight_bound(extreme, 2)) if weighted else None
+        _, kwargs = _select(draw, targets, batch, weights, ignore=False)
+        return (logits, targets), {**kwargs, **fixed}
+    return make
+
+
+def _options_log_probs(draw, batch, extreme):
+    (log_probs, labels), _ = _log_probs(draw, batch, extreme)
+    labels, kwargs = _select(draw, labels, batch, draw.weights((5,), _weight_bound(extreme, 2)))
+    return (log_probs, labels), kwargs
+
+
+def _hard_options(hard, weighted=True, ignore=True, **fixed):
+    """The hard corpus with class weights (some 0), a quarter of the examples left out, and `fixed`."""
+    def make(rng, n, k, dtype):
+        (logits, targets), _ = hard(rng, n, k, dtype)
+        kwargs = {"where": rng.uniform(size=n) < 0.75, **fixed}
+        kwargs["where"][0] = True
+        if weighted:
+            kwargs["class_weight"] = np.where(rng.uniform(size=k) < 0.2, 0.0, rng.uniform(0.1, 3, k))
+            kwargs["class_weight"][np.argmax(targets[0]) if targets.ndim == 2 else targets[0]] = 1.0
+        if ignore and targets.ndim == 1:
+            targets = np.where(rng.uniform(size=n) < 0.2, -100, targets)
+            targets[0] = np.argmax(logits[0])
+            kwargs["ignore_index"] = -100
+        return (logits, targets), kwargs
+    return make
+
+
+def selected(targets, kwargs):
+    """Which examples the options select: a boolean array of the batch shape."""
+    targets = np.asarray(targets)
+    batch = targets.shape if targets.dtype.kind in "iu" else targets.shape[:-1]
+    keep = np.ones(batch, dtype=bool) if kwargs.get("where") is None else np.asarray(kwargs["where"])
+    if kwargs.get("ignore_index") is not None:
+        keep = keep & (targets != kwargs["ignore_index"])
+    return keep
+
+
+def _mean_divisor(args, kwargs):
+    """The total weight of the selected examples' targets (their count without class weights), exactly."""
+    targets = np.asarray(args[1])
+    keep = selected(targets, kwargs)
+    weights = kwargs.get("class_weight")
+    if weights is None:
+        return int(np.count_nonzero(keep))
+    weights = [Fraction(float(w)) for w in weights]
+    if targets.dtype.kind in "iu":
+        return float(sum((weights[y] for y in targets[keep].tolist()), Fraction(0)))
+    rows = targets[keep].astype(np.float64).tolist()
+    return float(sum((w * Fraction(t) for row in rows for w, t in zip(weights, row)), Fraction(0)))
+
+
+def _options_formula(symbols, args, kwargs):
+    """One example's loss with the options: 0 if it is left out."""
+    target = args[1]
+    if not np.all(selected(np.asarray(target), kwargs)):
+        return sp.Integer(0)
+    target = int(target) if np.ndim(target) == 0 else _numbers(target)
+    weights = kwargs.get("class_weight")
+    return symbolic.softmax_cross_entropy(
+        symbols, target, class_weight=None if weights is None else _numbers(weights),
+        label_smoothing=sp.Rational(float(kwargs.get("label_smoothing", 0))),
+        smoothing=kwargs.get("smoothing", "uniform"), z_loss=sp.Rational(float(kwargs.get("z_loss", 0))),
+    )
+
+
+def _nll_options_formula(symbols, args, kwargs):
+    if not np.all(selected(np.asarray(args[1]), kwargs)):
+        return sp.Integer(0)
+    return symbolic.nll_loss(symbols, int(args[1]), class_weight=_numbers(kwargs["class_weight"]))
+
+
+def _coefficients(args, kwargs):
+    """w_k q~_k per example (float64), 0 where left out."""
+    logits, targets = (np.asarray(a) for a in args)
+    k = logits.shape[-1]
+    t = np.eye(k)[np.where(selected(targets, kwargs), targets, 0)] if targets.dtype.kind in "iu" else targets
+    epsilon = kwargs.get("label_smoothing", 0.0)
+    if kwargs.get("smoothing", "uniform") == "uniform":
+        q = (1 - epsilon) * t + epsilon / k
+    else:
+        q = (1 - epsilon) * t + epsilon * (1 - t) / (k - 1)
+    weights = kwargs.get("class_weight")
+    c = q if weights is None else q * weights
+    return np.where(selected(targets, kwargs)[..., None], c, 0.0)
+
+
+def _lse_size(args):
+    """|max z| + log K: the size of logsumexp's terms."""
+    return _logsumexp_scale(args[:1], {})
+
+
+def _options_grad_scale(args, kwargs):
+    """p_k (sum_j c_j + 2 lambda (|a| + log K)) + c_k: a gradient entry is the difference of two of its terms."""
+    c = _coefficients(args, kwargs)
+    factor = c.sum(axis=-1, keepdims=True) + 2 * kwargs.get("z_loss", 0.0) * _lse_size(args)[..., None]
+    return xentref.softmax(args[0]) * factor + c
+
+
+def _z_loss_scale(args, kwargs):
+    """The cross-entropy plus lambda (|a| + log K)^2, at the selected examples."""
+    options = {key: value for key, value in kwargs.items() if key != "z_loss"}
+    cross_entropy = xentref.softmax_cross_entropy(*args, **options, reduction="none")
+    with np.errstate(over="ignore"):
+        # Beyond the float range the loss is inf too.
+        return np.where(selected(args[1], kwargs), cross_entropy + kwargs["z_loss"] * _lse_size(args) ** 2, 0.0)
+
+
+_OPTIONS_BAD = [
+    ((_ROWS, [0, 1]), {"class_weight": [1.0, 2.0]}),
+    ((_ROWS, [0, 1]), {"class_weight": [1.0, -2.0, 1.0]}),
+    ((_ROWS, [0, 1]), {"where": [True, False, True]}),
+    ((_ROWS, [0, 1]), {"where": [1, 0]}),
+    ((_ROWS, [0, 1]), {"label_smoothing": 1.5}),
+    ((_ROWS, [0, 1]), {"smoothing": "fairseq"}),
+    ((_ROWS, [0, 1]), {"z_loss": -1.0}),
+    ((_ROWS, [[0.5, 0.5, 0.0]] * 2), {"ignore_index": -100}),
+    ((_ROWS, [0, -100]), {"ignore_index": -100, "where": np.array([False, True])}),
+]
+
+CASES += [
+    Case("softmax_cross_entropy", "examples", _options_labels(), _options_formula, variant="labels, weighted",
+         ulps=3, grad_ulps=4, hard=_hard_options(_hard_labels), bad=_OPTIONS_BAD, per_example=("where",),
+         divisor=_mean_divisor),
+    Case("softmax_cross_entropy", "examples", _options_labels(label_smoothing=0.1), _options_formula,
+         variant="labels, weighted, smoothed", ulps=3, grad_ulps=5.7, grad_scale=_options_grad_scale,
+         hard=_hard_options(_hard_labels, label_smoothing=0.1), per_example=("where",), divisor=_mean_divisor),
+    Case("softmax_cross_entropy", "examples", _options_labels(weighted=False, label_smoothing=0.3, smoothing="others"),
+         _options_formula, variant="labels, others", ulps=3, grad_ulps=5.7, grad_scale=_options_grad_scale,
+         hard=_hard_options(_hard_labels, weighted=False, label_smoothing=0.3, smoothing="others"),
+         per_example=("where",), divisor=_mean_divisor),
+    Case("softmax_cross_entropy", "examples", _options_targets(label_smoothing=0.2), _options_formula,
+         variant="probabilities, weighted, smoothed", axis_args=(0, 1), ulps=3, grad_ulps=5.7,
+         grad_scale=_options_grad_scale, hard=_hard_options(_hard_targets, label_smoothing=0.2),
+         per_example=("where",), divisor=_mean_divisor),
+    Case("softmax_cross_entropy", "examples", _options_labels(weighted=False, label_smoothing=0.1, z_loss=0.01),
+         _options_formula, variant="labels, z-loss", ulps=6.8, scale=_z_loss_scale, grad_ulps=8.6,
+         grad_scale=_options_grad_scale,
+         hard=_hard_options(_hard_labels, weighted=False, label_smoothing=0.1, z_loss=0.01),
+         per_example=("where",), divisor=_mean_divisor),
+    Case("softmax_cross_entropy", "examples", _options_targets(weighted=False, z_loss=0.5), _options_formula,
+         variant="probabilities, z-loss", axis_args=(0, 1), ulps=6.8, scale=_z_loss_scale, grad_ulps=8.6,
+         grad_scale=_options_grad_scale, hard=_hard_options(_hard_targets, weighted=False, z_loss=0.5),
+         per_example=("where",), divisor=_mean_divisor),
+    Case("nll_loss", "examples", _options_log_probs, _nll_options_formula, variant="weighted", ulps=0, grad_ulps=1,
+         bad=[((_HALVES, [0]), {"class_weight": [1.0]}), ((_HALVES, [5]), {"ignore_index": 5, "where": [[True]]})],
+         per_example=("where",), divisor=_mean_divisor),
 ]

@@ -12,7 +12,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -59,7 +59,7 @@ def one_example(case, args, kwargs, index):
 
     batched = range(len(args)) if case.batched is None else case.batched
     picked = tuple(pick(a) if i in batched else a for i, a in enumerate(args))
-    return picked, {k: pick(v) if elementwise else v for k, v in kwargs.items()}
+    return picked, {k: pick(v) if elementwise or k in case.per_example else v for k, v in kwargs.items()}
 
 
 def outputs(gradient):
@@ -149,7 +149,7 @@ def within_bounds(case, args, kwargs, dtype):
         return
     actual = case.gradient(*args, **kwargs)
     expected = getattr(exact.grad, case.name)(*args, **kwargs)
-    assert_gradient_within(case, actual, expected, grad_scales(case, args, kwargs, _mean_count(case, args)))
+    assert_gradient_within(case, actual, expected, grad_scales(case, args, kwargs, _mean_count(case, args, kwargs)))
 
 
 def assert_gradient_within(case, actual, expected, scales):
@@ -174,16 +174,24 @@ def test_within_its_ulps_of_exact_for_any_floats(case, data):
     logits = data.draw(hnp.arrays(dtype, (2, k), elements=elements))
     logits[:, 0] = np.where(np.isneginf(logits[:, 0]), 0, logits[:, 0])
     args = (logits,)
-    if case.variant == "labels":
+    if case.variant.startswith("labels"):
         labels = data.draw(hnp.arrays(np.int64, (2,), elements=st.integers(0, k - 1)))
         finite = np.isfinite(logits[np.arange(2), labels])
         args = (logits, np.where(finite, labels, 0))
-    elif case.variant == "probabilities":
+    elif case.variant.startswith("probabilities"):
         weights = data.draw(hnp.arrays(np.float64, (2, k), elements=st.floats(0, 1)))
         weights = np.where(np.isfinite(logits), weights, 0.0)
         weights[:, 0] += 1e-3
         args = (logits, (weights / weights.sum(axis=-1, keepdims=True)).astype(dtype))
-    within_bounds(case, args, {}, dtype)
+    # The case's options (class weights, a selection, smoothing) for two rows of k classes.
+    _, kwargs = case.hard(np.random.default_rng(SEED + k), 2, k, dtype)
+    kwargs.pop("ignore_index", None)
+    # "others" moves mass to the other classes: it needs two.
+    assume(k > 1 or kwargs.get("smoothing") != "others")
+    if "class_weight" in kwargs:
+        # No zero weight, so that the mean's total weight is positive whatever the targets.
+        kwargs["class_weight"] = np.maximum(kwargs["class_weight"], 0.25)
+    within_bounds(case, args, kwargs, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -195,11 +203,11 @@ def test_gradient_within_its_ulps_of_exact(case, extreme, dtype):
     expected = getattr(exact.grad, case.name)(*args, **kwargs)
     first = outputs(actual)[0]
     assert first.dtype == dtype and first.shape == np.shape(args[case.differentiate])
-    assert_gradient_within(case, actual, expected, grad_scales(case, args, kwargs, _mean_count(case, args)))
+    assert_gradient_within(case, actual, expected, grad_scales(case, args, kwargs, _mean_count(case, args, kwargs)))
 
 
-def _mean_count(case, args):
-    return case.count(args) if case.kind in REDUCED else 1
+def _mean_count(case, args, kwargs):
+    return case.count(args, kwargs) if case.kind in REDUCED else 1
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
@@ -272,7 +280,7 @@ def test_gradient_matches_finite_differences(case):
 @pytest.mark.parametrize("case", WITH_REDUCTION, ids=ids(WITH_REDUCTION))
 def test_reductions_agree(case):
     args, kwargs = draw(case)
-    count = case.count(args)
+    count = case.count(args, kwargs)
     none = case.function(*args, **kwargs, reduction="none")
     total = case.function(*args, **kwargs, reduction="sum")
     assert none.shape == (np.shape(args[0]) if case.kind == "elements" else BATCH)
@@ -306,7 +314,8 @@ def test_none_is_each_example_alone(case):
     for index in range(3):
         alone = tuple(a[index] if i in batched else a for i, a in enumerate(args))
         alone_kwargs = {
-            k: v[index] if case.batched is None and np.ndim(v) == len(np.shape(args[0])) else v
+            k: v[index] if k in case.per_example or (case.batched is None and np.ndim(v) == len(np.shape(args[0])))
+            else v
             for k, v in kwargs.items()
         }
         alone_loss = case.function(*alone, **alone_kwargs, reduction="sum")

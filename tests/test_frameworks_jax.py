@@ -160,3 +160,62 @@ def test_kl_divergence_of_a_zero_probability_is_nan_against_minus_inf():
     assert np.isnan(optax.losses.kl_divergence(log_p, jnp.array([1.0, 0.0])))
     assert xentref.kl_divergence_of_log_probs(log_p, log_p) == 0
     assert xentref.kl_divergence([1.0, 0.0], [1.0, 0.0]) == 0
+
+
+# The options: where and label smoothing ------------------------------------------------
+#
+# Optax's `where` masks entries of the logits (classes); a mask of whole
+# rows, where[:, None], leaves examples out as xentref's `where` does. Optax
+# has no class weights, no ignore_index and no reduction.
+
+WHERE = np.array([True, True, False, True, True, False, True, True])
+
+
+def test_where_of_whole_rows_agrees_and_gives_zero_at_left_out_examples():
+    by_labels = optax.losses.softmax_cross_entropy_with_integer_labels(LOGITS, LABELS, where=WHERE[:, None])
+    expected = exact.softmax_cross_entropy(LOGITS, LABELS, where=WHERE, reduction="none")
+    assert ulps(by_labels, expected) <= 3 and np.all(np.asarray(by_labels)[~WHERE] == 0)
+    g = gradient(lambda z: optax.losses.softmax_cross_entropy_with_integer_labels(z, LABELS, where=WHERE[:, None]),
+                 LOGITS)
+    assert ulps(g, exact.grad.softmax_cross_entropy(LOGITS, LABELS, where=WHERE, reduction="sum")) <= 6
+    assert np.all(g[~WHERE] == 0)
+    by_targets = optax.losses.softmax_cross_entropy(LOGITS, TARGETS, where=WHERE[:, None])
+    assert ulps(by_targets, exact.softmax_cross_entropy(LOGITS, TARGETS, where=WHERE, reduction="none")) <= 4
+    # The probability version's left-out examples are -0.0.
+    assert np.all(np.signbit(np.asarray(by_targets)[~WHERE]))
+    assert not np.any(np.signbit(xentref.softmax_cross_entropy(LOGITS, TARGETS, where=WHERE, reduction="none")))
+
+
+def test_a_mean_over_no_example_is_nan_with_jax_and_an_error_here():
+    # Optax returns 0 for each left-out example and leaves the mean to the
+    # caller; jnp.mean over an empty selection is NaN.
+    nothing = np.zeros(8, dtype=bool)
+    losses = optax.losses.softmax_cross_entropy_with_integer_labels(LOGITS, LABELS, where=nothing[:, None])
+    assert np.all(np.asarray(losses) == 0)
+    assert np.isnan(float(jnp.mean(losses, where=nothing)))
+    with pytest.raises(ValueError, match="undefined for an empty selection"):
+        xentref.softmax_cross_entropy(LOGITS, LABELS, where=nothing)
+    assert xentref.softmax_cross_entropy(LOGITS, LABELS, where=nothing, reduction="sum") == 0
+
+
+def test_where_of_some_classes_is_not_a_selection_of_examples():
+    # A False entry in a row removes that class from the softmax; xentref's
+    # `where` has the batch shape and removes whole examples only.
+    mask = np.ones((8, 5), dtype=bool)
+    mask[0, (LABELS[0] + 1) % 5] = False
+    partial = float(optax.losses.softmax_cross_entropy_with_integer_labels(LOGITS, LABELS, where=mask)[0])
+    assert partial < xentref.softmax_cross_entropy(LOGITS[0], LABELS[0])
+    with pytest.raises(ValueError, match=r"`where` must have the batch shape \(8,\)"):
+        xentref.softmax_cross_entropy(LOGITS, LABELS, where=mask)
+
+
+@pytest.mark.parametrize("epsilon", [0.1, 1.0])
+def test_smooth_labels_then_cross_entropy_is_uniform_label_smoothing(epsilon):
+    for targets, ours in ((ONE_HOT, LABELS), (TARGETS, TARGETS)):
+        smoothed = optax.losses.smooth_labels(targets, epsilon)
+        loss = optax.losses.softmax_cross_entropy(LOGITS, smoothed)
+        assert ulps(loss, exact.softmax_cross_entropy(LOGITS, ours, label_smoothing=epsilon, reduction="none")) <= 4
+        g = gradient(lambda z, smoothed=smoothed: optax.losses.softmax_cross_entropy(z, smoothed), LOGITS)
+        expected = exact.grad.softmax_cross_entropy(LOGITS, ours, label_smoothing=epsilon, reduction="sum")
+        q = (1 - epsilon) * np.asarray(targets) + epsilon / 5
+        assert ulps_of_scale(g, expected, xentref.softmax(LOGITS) + q) <= 4

@@ -67,6 +67,27 @@ def test_categorical_crossentropy_from_logits_agrees():
     assert ulps(mean, exact.softmax_cross_entropy(LOGITS, LABELS)) <= 4
 
 
+def test_ignore_class_leaves_examples_out_and_a_mean_of_none_is_zero():
+    # Keras's ignore_class is xentref's ignore_index: 0 per left-out example,
+    # the mean over the others. With every label ignored Keras's mean is 0;
+    # PyTorch's is NaN and xentref refuses it.
+    padded = np.where(np.arange(8) % 3 == 2, -100, LABELS)
+    each = losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-100, reduction=None)
+    expected = exact.softmax_cross_entropy(LOGITS, padded, ignore_index=-100, reduction="none")
+    assert ulps(value(each, padded, LOGITS), expected) <= 4 and np.all(value(each, padded, LOGITS)[padded < 0] == 0)
+    mean = losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-100)
+    assert ulps(value(mean, padded, LOGITS), exact.softmax_cross_entropy(LOGITS, padded, ignore_index=-100)) <= 4
+    assert value(mean, np.full(8, -100), LOGITS) == 0
+    with pytest.raises(ValueError, match="undefined for an empty selection"):
+        xentref.softmax_cross_entropy(LOGITS, np.full(8, -100), ignore_index=-100)
+
+
+def test_label_smoothing_agrees_with_uniform_smoothing():
+    smoothed = losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1, reduction=None)
+    expected = exact.softmax_cross_entropy(LOGITS, LABELS, label_smoothing=0.1, reduction="none")
+    assert ulps(value(smoothed, ONE_HOT, LOGITS), expected) <= 4
+
+
 def test_categorical_crossentropy_of_probabilities_renormalises_and_clips():
     cce = losses.CategoricalCrossentropy(reduction=None)
     # [0.2, 0.3] is read as [0.4, 0.6]; xentref refuses it.

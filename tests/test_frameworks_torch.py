@@ -251,3 +251,145 @@ def test_distillation_by_kl_div_batchmean_agrees(temperature):
     expected = exact.grad.distillation_loss(LOGITS, teacher, **options)
     scale = temperature * (xentref.softmax(LOGITS / temperature) + xentref.softmax(teacher / temperature)) / 8
     assert ulps_of_scale(student.grad.numpy(), expected, scale) <= 8
+
+
+# The options: weight, ignore_index, label_smoothing, reductions ---------------------
+
+WEIGHT = R.uniform(0.1, 3, 5)
+PADDED = np.where(np.arange(8) % 3 == 2, -100, LABELS)  # examples 2 and 5 are padding
+
+
+def coefficients(targets, weight, epsilon):
+    """w_k q_k (float64), 0 at ignored labels: with the softmax, the size of each gradient entry's terms."""
+    k = len(weight)
+    t = np.eye(k)[np.where(targets >= 0, targets, 0)] * (targets >= 0)[:, None] if targets.ndim == 1 else targets
+    q = (1 - epsilon) * t + epsilon / k * (t.sum(axis=-1, keepdims=True) > 0)
+    return weight * q
+
+
+def grad_scale(logits, targets, weight, epsilon, divisor=1.0):
+    c = coefficients(targets, weight, epsilon)
+    return (xentref.softmax(logits) * c.sum(axis=-1, keepdims=True) + c) / divisor
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 0.1, 1.0])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_cross_entropy_agrees_with_weight_ignore_index_and_label_smoothing(reduction, epsilon):
+    # PyTorch's weight is xentref's class_weight; its mean divides by the
+    # total weight of the labels not ignored; its smoothing weights each
+    # class's term by that class's weight.
+    loss, g = value_and_grad(F.cross_entropy, LOGITS, torch.tensor(PADDED), weight=tensor(WEIGHT),
+                             ignore_index=-100, label_smoothing=epsilon, reduction=reduction)
+    options = {"class_weight": WEIGHT, "ignore_index": -100, "label_smoothing": epsilon, "reduction": reduction}
+    assert ulps(loss, exact.softmax_cross_entropy(LOGITS, PADDED, **options)) <= 2
+    assert ulps(xentref.softmax_cross_entropy(LOGITS, PADDED, **options), loss) <= 3
+    expected = exact.grad.softmax_cross_entropy(LOGITS, PADDED, **options)
+    divisor = WEIGHT[PADDED[PADDED >= 0]].sum() if reduction == "mean" else 1.0
+    # softmax - q without forming the largest entry from the others: up to 10 ulps of the terms.
+    assert ulps_of_scale(g, expected, grad_scale(LOGITS, PADDED, WEIGHT, epsilon, divisor)) <= 10
+    assert np.all(g[PADDED < 0] == 0) and np.all(expected[PADDED < 0] == 0)
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 0.2])
+def test_cross_entropy_of_weighted_probability_targets_agrees_until_the_mean(epsilon):
+    options = {"class_weight": WEIGHT, "label_smoothing": epsilon}
+    for reduction in ("none", "sum"):
+        loss, g = value_and_grad(F.cross_entropy, LOGITS, tensor(TARGETS), weight=tensor(WEIGHT),
+                                 label_smoothing=epsilon, reduction=reduction)
+        assert ulps(loss, exact.softmax_cross_entropy(LOGITS, TARGETS, **options, reduction=reduction)) <= 2
+        expected = exact.grad.softmax_cross_entropy(LOGITS, TARGETS, **options, reduction="sum")
+        assert ulps_of_scale(g, expected, grad_scale(LOGITS, TARGETS, WEIGHT, epsilon)) <= 10
+
+
+def test_cross_entropy_mean_of_weighted_probability_targets_divides_by_the_count_in_pytorch():
+    # PyTorch: sum / N. xentref: sum / sum_n sum_c w_c t_nc, as for labels,
+    # which are one-hot targets. Documented difference.
+    total = F.cross_entropy(tensor(LOGITS), tensor(TARGETS), weight=tensor(WEIGHT), reduction="sum").item()
+    mean = F.cross_entropy(tensor(LOGITS), tensor(TARGETS), weight=tensor(WEIGHT)).item()
+    assert mean == pytest.approx(total / 8, rel=1e-15)
+    ours = xentref.softmax_cross_entropy(LOGITS, TARGETS, class_weight=WEIGHT)
+    assert ours == pytest.approx(total / np.sum(TARGETS @ WEIGHT), rel=1e-14)
+    assert abs(ours - mean) > 0.1 * mean
+    # One-hot targets: PyTorch's two paths disagree with each other; xentref's agree.
+    one_hot = np.eye(5)[LABELS]
+    by_targets = F.cross_entropy(tensor(LOGITS), tensor(one_hot), weight=tensor(WEIGHT)).item()
+    by_labels = F.cross_entropy(tensor(LOGITS), torch.tensor(LABELS), weight=tensor(WEIGHT)).item()
+    assert abs(by_targets - by_labels) > 0.01 * by_labels
+    assert xentref.softmax_cross_entropy(LOGITS, one_hot, class_weight=WEIGHT) == \
+        xentref.softmax_cross_entropy(LOGITS, LABELS, class_weight=WEIGHT)
+    assert ulps(by_labels, xentref.softmax_cross_entropy(LOGITS, LABELS, class_weight=WEIGHT)) <= 2
+
+
+def test_label_smoothing_with_weights_is_not_the_label_weight_times_the_cross_entropy():
+    # pytorch/pytorch#104776: the smoothing term of class c is weighted by w_c.
+    epsilon = 0.2
+    torch_losses = F.cross_entropy(tensor(LOGITS), torch.tensor(LABELS), weight=tensor(WEIGHT),
+                                   label_smoothing=epsilon, reduction="none").numpy()
+    smoothed = (1 - epsilon) * np.eye(5)[LABELS] + epsilon / 5
+    label_weighted = WEIGHT[LABELS] * exact.softmax_cross_entropy(LOGITS, smoothed, reduction="none")
+    assert np.min(np.abs(torch_losses - label_weighted) / torch_losses) > 1e-3
+    ours = exact.softmax_cross_entropy(LOGITS, LABELS, class_weight=WEIGHT, label_smoothing=epsilon, reduction="none")
+    assert ulps(torch_losses, ours) <= 2
+
+
+@pytest.mark.parametrize("function", ["cross_entropy", "nll_loss"])
+def test_the_mean_of_no_selected_example_is_nan_in_pytorch_and_an_error_here(function):
+    prediction = LOGITS if function == "cross_entropy" else xentref.log_softmax(LOGITS)
+    ignored = np.full(8, -100)
+    x = tensor(prediction, requires_grad=True)
+    mean = getattr(F, function)(x, torch.tensor(ignored))
+    mean.backward()
+    assert np.isnan(mean.item()) and np.all(x.grad.numpy() == 0)
+    assert getattr(F, function)(tensor(prediction), torch.tensor(ignored), reduction="sum").item() == 0
+    ours = getattr(xentref, "softmax_cross_entropy" if function == "cross_entropy" else function)
+    with pytest.raises(ValueError, match="undefined for an empty selection"):
+        ours(prediction, ignored, ignore_index=-100)
+    assert ours(prediction, ignored, ignore_index=-100, reduction="sum") == 0
+    # An empty batch too: NaN there, an error here.
+    assert np.isnan(getattr(F, function)(tensor(prediction[:0]), torch.tensor(LABELS[:0])).item())
+    with pytest.raises(ValueError, match="undefined for an empty batch"):
+        ours(prediction[:0], LABELS[:0])
+
+
+def test_an_ignore_index_inside_the_classes_agrees():
+    losses = F.cross_entropy(tensor(LOGITS), torch.tensor(LABELS), ignore_index=2, reduction="none").numpy()
+    ours = xentref.softmax_cross_entropy(LOGITS, LABELS, ignore_index=2, reduction="none")
+    assert np.all(losses[LABELS == 2] == 0) and np.all(ours[LABELS == 2] == 0)
+    assert ulps(losses, ours) <= 2
+
+
+def test_smoothing_a_minus_inf_logit_costs_inf_and_a_zero_weight_makes_pytorch_nan(finding):
+    # Uniform smoothing puts eps/K on every class: a -inf logit costs +inf in both.
+    z, y = np.array([[0.0, -np.inf, 1.0, 2.0]]), np.array([2])
+    assert F.cross_entropy(tensor(z), torch.tensor(y), label_smoothing=0.1).item() == np.inf
+    assert xentref.softmax_cross_entropy(z, y, label_smoothing=0.1) == np.inf
+    # A zero weight on that class removes its term here; PyTorch forms 0 * inf.
+    weight = np.array([1.0, 0.0, 1.0, 1.0])
+    loss, g = value_and_grad(F.cross_entropy, z, torch.tensor(y), weight=tensor(weight), label_smoothing=0.1)
+    assert np.isnan(loss)
+    ours = xentref.softmax_cross_entropy(z, y, class_weight=weight, label_smoothing=0.1)
+    assert ulps(ours, exact.softmax_cross_entropy(z, y, class_weight=weight, label_smoothing=0.1)) <= 1
+    # Its gradient is finite in both, and agrees.
+    expected = exact.grad.softmax_cross_entropy(z, y, class_weight=weight, label_smoothing=0.1)
+    assert ulps_of_scale(g, expected, grad_scale(z, y, weight, 0.1)) <= 10
+    finding(f"F.cross_entropy({z.tolist()}, [2], weight={weight.tolist()}, label_smoothing=0.1) = NaN "
+            f"(0 * inf); exact {float(ours)!r}, the gradient finite")
+
+
+def test_nll_loss_agrees_with_weight_and_ignore_index():
+    log_p = xentref.log_softmax(LOGITS)
+    options = {"class_weight": WEIGHT, "ignore_index": -100}
+    for reduction in ("none", "sum", "mean"):
+        loss, g = value_and_grad(F.nll_loss, log_p, torch.tensor(PADDED), weight=tensor(WEIGHT), reduction=reduction)
+        # -w_y log p_y, rounded once in both.
+        if reduction == "none":
+            np.testing.assert_array_equal(loss, xentref.nll_loss(log_p, PADDED, **options, reduction="none"))
+        assert ulps(loss, exact.nll_loss(log_p, PADDED, **options, reduction=reduction)) <= 2
+        assert ulps(g, exact.grad.nll_loss(log_p, PADDED, **options, reduction=reduction)) <= 1
+
+
+def test_nll_loss_of_a_zero_weight_at_minus_inf_is_nan_in_pytorch(finding):
+    log_p, labels, weight = np.array([[0.0, -np.inf]]), np.array([1]), np.array([1.0, 0.0])
+    assert np.isnan(F.nll_loss(tensor(log_p), torch.tensor(labels), weight=tensor(weight), reduction="none").numpy()[0])
+    assert xentref.nll_loss(log_p, labels, class_weight=weight, reduction="none")[0] == 0
+    finding("F.nll_loss([[0, -inf]], [1], weight=[1, 0], reduction='none') = NaN (0 * inf); xentref 0")

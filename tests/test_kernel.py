@@ -97,7 +97,7 @@ def test_float32_is_within_one_ulp_on_the_hard_corpus(k):
         if case.gradient is not None:
             actual = case.gradient(*args, **kwargs)
             expected = getattr(exact.grad, case.name)(*args, **kwargs)
-            scale = case.grad_scale and case.grad_scale(args, kwargs) / len(args[0])
+            scale = case.grad_scale and case.grad_scale(args, kwargs) / case.count(args, kwargs)
             assert np.max(ulps_of(actual, expected, scale)) <= 1, case.id
 
 
@@ -159,16 +159,18 @@ def test_rows_in_chunks_of_classes_keep_the_bounds(budget, dtype):
         chunked = xentref.softmax_cross_entropy(z, labels, reduction="none")
         assert np.max(exact.ulp_distance(chunked, plain)) <= (2 if dtype == np.float32 else 6)
         for case in (c for c in CASES if c.hard is not None):
-            args = (z,) if case.kind == "rows" else (z, labels if case.variant == "labels" else t)
+            args = (z,) if case.kind == "rows" else (z, labels if case.variant.startswith("labels") else t)
+            # The case's options (class weights, a selection, smoothing) for these rows.
+            kwargs = case.hard(np.random.default_rng(SEED), *z.shape, dtype)[1]
             bound = 1 if dtype == np.float32 else case.ulps
             options = {"reduction": "none"} if case.kind == "examples" else {}
-            actual = case.function(*args, **options)
-            expected = getattr(exact, case.name)(*args, **options)
-            assert np.max(ulps_of(actual, expected, case.scale and case.scale(args, {}))) <= bound, case.id
+            actual = case.function(*args, **kwargs, **options)
+            expected = getattr(exact, case.name)(*args, **kwargs, **options)
+            assert np.max(ulps_of(actual, expected, case.scale and case.scale(args, kwargs))) <= bound, case.id
             if case.gradient is not None:
-                actual = case.gradient(*args)
-                expected = getattr(exact.grad, case.name)(*args)
-                scale = case.grad_scale and case.grad_scale(args, {}) / len(z)
+                actual = case.gradient(*args, **kwargs)
+                expected = getattr(exact.grad, case.name)(*args, **kwargs)
+                scale = case.grad_scale and case.grad_scale(args, kwargs) / case.count(args, kwargs)
                 bound = 1 if dtype == np.float32 else case.grad_ulps
                 assert np.max(ulps_of(actual, expected, scale)) <= bound, case.id
             one_hot = np.eye(z.shape[1], dtype=dtype)[labels]
@@ -202,24 +204,27 @@ def test_half_precision_is_computed_wide_and_rounded_once(dtype, hard):
     rng = np.random.default_rng(SEED)
     for case in (c for c in CASES if c.hard is not None):
         if hard:
-            args, _ = case.hard(rng, 6, 9, np.float32)
+            args, kwargs = case.hard(rng, 6, 9, np.float32)
             # Rescaled into the half-precision range (float16 ends at 65504).
             args = (np.where(np.isfinite(args[0]), args[0] / np.max(np.abs(np.where(np.isfinite(args[0]), args[0], 0))) * 60, -np.inf),) + args[1:]
         else:
-            args, _ = case.make(Draw(rng, dtype=np.float64), (6,), False)
+            args, kwargs = case.make(Draw(rng, dtype=np.float64), (6,), False)
         args = (check.in_dtype(np.asarray(args[0], dtype=np.float64), dtype),) + tuple(
             check.in_dtype(np.asarray(a, dtype=np.float64), dtype) if np.ndim(a) == 2 else a for a in args[1:]
         )
+        if "class_weight" in kwargs:
+            # The weights as the function reads them, in the logits' dtype (for the scales below).
+            kwargs["class_weight"] = check.in_dtype(np.asarray(kwargs["class_weight"]), dtype).astype(np.float64)
         options = {"reduction": "none"} if case.kind == "examples" else {}
-        actual = case.function(*args, **options)
+        actual = case.function(*args, **kwargs, **options)
         assert actual.dtype == dtype, case.id
-        expected = getattr(exact, case.name)(*args, **options)
-        assert np.max(ulps_of(actual, expected, case.scale and case.scale(args, {}))) <= 1, case.id
+        expected = getattr(exact, case.name)(*args, **kwargs, **options)
+        assert np.max(ulps_of(actual, expected, case.scale and case.scale(args, kwargs))) <= 1, case.id
         if case.gradient is not None:
-            actual = case.gradient(*args)
+            actual = case.gradient(*args, **kwargs)
             assert actual.dtype == dtype
-            expected = getattr(exact.grad, case.name)(*args)
-            scale = case.grad_scale and case.grad_scale(args, {}) / len(args[0])
+            expected = getattr(exact.grad, case.name)(*args, **kwargs)
+            scale = case.grad_scale and case.grad_scale(args, kwargs) / case.count(args, kwargs)
             assert np.max(ulps_of(actual, expected, scale)) <= 1, case.id
 
 

@@ -520,3 +520,127 @@ def same_shape(x, like, name, like_name):
             f"`{name}` must have the shape of `{like_name}` {like.shape}; got {x.shape}"
         )
     return x
+
+
+SMOOTHINGS = ("uniform", "others")
+
+
+def class_weight(weight, n_classes, dtype, name="class_weight"):
+    """One finite, non-negative weight per class, shape (K,), as read in `dtype`; None stays None.
+
+    Returned as float64 holding the values of the weights once converted to
+    `dtype` (the dtype of the prediction), which is how they are used.
+    """
+    if weight is None:
+        return None
+    original = floats(weight, name)
+    if original.shape != (n_classes,):
+        raise ValueError(
+            f"`{name}` must be one weight per class, shape ({n_classes},); got shape {original.shape}"
+        )
+    no_nan(original, name)
+    converted = in_dtype(original, dtype)
+    bad = (converted < 0) | np.isinf(converted)
+    if bad.any():
+        at = first_index(bad)
+        value = original[at].item()
+        overflow = f", which overflows {np.dtype(dtype)}" if np.isfinite(value) and value > 0 else ""
+        raise ValueError(
+            f"`{name}` must be finite and non-negative; got {value!r} at index {at}{overflow}"
+        )
+    return converted.astype(np.float64)
+
+
+def ignore_index(value):
+    """An integer label that marks examples to leave out, or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`ignore_index` must be an integer or None; got {value!r}")
+    return int(value)
+
+
+def where(mask, batch_shape):
+    """A boolean mask of the batch shape (True keeps an example), or None."""
+    if mask is None:
+        return None
+    mask = array(mask, "where")
+    if mask.dtype != np.bool_:
+        raise TypeError(
+            f"`where` must be a boolean mask (True keeps an example); got dtype {mask.dtype}"
+        )
+    if mask.shape != batch_shape:
+        raise ValueError(
+            f"`where` must have the batch shape {batch_shape}, one entry per example; got {mask.shape}"
+        )
+    return mask
+
+
+def smoothing(kind):
+    """Refuse any label-smoothing scheme but ``"uniform"`` and ``"others"``."""
+    if not isinstance(kind, str) or kind not in SMOOTHINGS:
+        raise ValueError(f"`smoothing` must be 'uniform' or 'others'; got {kind!r}")
+    return kind
+
+
+
+def selected_labels(values, like, axis, name, ignore_index=None, mask=None):
+    """Class labels for `like` (class axis `axis`), checked only where selected.
+
+    An example is selected where `mask` (a checked `where`, or None) is True
+    and its label is not `ignore_index`. The labels of the others may be any
+    integer (-100, say) and are replaced by 0. Returns the labels with the
+    class axis kept at size 1, and the selection as a boolean array of the
+    batch shape, or None when neither `mask` nor `ignore_index` is given.
+    """
+    if mask is None and ignore_index is None:
+        return labels(values, like, axis, name), None
+    values = array(values, name)
+    batch_shape = like.shape[:axis] + like.shape[axis + 1:]
+    if values.dtype.kind not in "iu":
+        raise TypeError(
+            f"`{name}` of shape {values.shape} holds class labels and must "
+            f"have an integer dtype; got {values.dtype}"
+        )
+    if values.shape != batch_shape:
+        raise ValueError(f"`{name}` as class labels must have shape {batch_shape}; got {values.shape}")
+    keep = np.ones(batch_shape, dtype=bool) if mask is None else mask
+    if ignore_index is not None:
+        keep = keep & (values != ignore_index)
+    n_classes = like.shape[axis]
+    outside = keep & ((values < 0) | (values >= n_classes))
+    if np.any(outside):
+        at = first_index(outside)
+        raise ValueError(
+            f"`{name}` must be class labels in [0, {n_classes}) where selected; got "
+            f"{values[at].item()!r} at index {at}"
+        )
+    return np.expand_dims(np.where(keep, values, 0), axis), keep
+
+
+def selected_targets(given, logits, axis, ignore_index=None, mask=None):
+    """Labels or probability targets for `logits`, and the examples selected.
+
+    As :func:`targets` with ``entries=False``, and :func:`selected_labels`
+    for labels; `mask` is the unchecked `where`. `ignore_index` applies to
+    labels only: with probability targets it is refused (select the
+    examples with `where`). Returns ``(probabilities, labels, keep)``.
+    """
+    given = array(given, "targets")
+    batch_shape = logits.shape[:axis] + logits.shape[axis + 1:]
+    keep = where(mask, batch_shape)
+    if given.ndim == logits.ndim:
+        if ignore_index is not None:
+            raise ValueError(
+                "`ignore_index` applies to class labels; with probability targets, "
+                "leave examples out with `where`"
+            )
+        probabilities, _ = targets(given, logits, axis, entries=False)
+        return probabilities, None, keep
+    if given.ndim == logits.ndim - 1:
+        checked, keep = selected_labels(given, logits, axis, "targets", ignore_index, keep)
+        return None, checked, keep
+    raise ValueError(
+        f"`targets` must be class labels of shape {batch_shape} or "
+        f"probabilities of shape {logits.shape}; got shape {given.shape}"
+    )

@@ -64,6 +64,27 @@ REFERENCES = {
         'M. Milakov and N. Gimelshein, "Online normalizer calculation for '
         'softmax", 2018. https://arxiv.org/abs/1805.02867'
     ),
+    "szegedy": (
+        'C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens and Z. Wojna, "Rethinking '
+        'the Inception architecture for computer vision", IEEE Conference on '
+        "Computer Vision and Pattern Recognition (CVPR), 2016, 2818-2826, "
+        "section 7. https://arxiv.org/abs/1512.00567"
+    ),
+    "fairseq": (
+        'M. Ott, S. Edunov, A. Baevski, A. Fan, S. Gross, N. Ng, D. Grangier and '
+        'M. Auli, "fairseq: a fast, extensible toolkit for sequence modeling", '
+        "NAACL-HLT 2019: Demonstrations, 48-53. https://arxiv.org/abs/1904.01038"
+    ),
+    "palm": (
+        "A. Chowdhery et al., \"PaLM: scaling language modeling with pathways\", "
+        "Journal of Machine Learning Research 24 (2023), 240:1-113, section 5. "
+        "https://arxiv.org/abs/2204.02311"
+    ),
+    "liger": (
+        'P.-L. Hsu, Y. Dai, V. Kothapalli, Q. Song, S. Tang, S. Zhu, S. Shimizu, '
+        'S. Sahni, H. Ning and Y. Chen, "Liger Kernel: efficient Triton kernels '
+        'for LLM training", 2024. https://arxiv.org/abs/2410.10989'
+    ),
     "machler": (
         'M. Mächler, "Accurately computing log(1 - exp(-\\|a\\|)), assessed by '
         'the Rmpfr package", 2012. '
@@ -155,6 +176,26 @@ float32, float16 and bfloat16 input is computed in float64 and rounded
 once to its own dtype, which the result keeps: within 1 ulp of the exact
 value. float64 results rest on NumPy's ``exp`` and ``log1p`` being within
 0.8 and 0.65 ulps (measured: 0.70 and 0.61; the tests sample them again).""",
+    "class_weight": """\
+class_weight : array_like, shape (K,), optional
+    A weight :math:`w_c` for each class, finite and non-negative, used in
+    the dtype of the prediction. The term of class :math:`c` in an
+    example's loss is multiplied by :math:`w_c`, and ``"mean"`` divides by
+    the total weight of the selected examples' targets. Default None: no
+    weighting.""",
+    "ignore_index": """\
+ignore_index : int, optional
+    Leave out the examples whose label is this integer: loss 0 (under
+    ``"none"``), gradient 0, not counted by ``"mean"``. Their labels are
+    not range-checked, so padding such as -100 is fine. A class in
+    [0, K) stays a class of the softmax; only examples with that label are
+    left out. Default None.""",
+    "where": """\
+where : array_like of bool, shape (...), optional
+    Which examples to keep (True), with the batch shape: the others have
+    loss 0 (under ``"none"``) and gradient 0, are not counted by
+    ``"mean"``, and their targets are not read. Their predictions are
+    checked as everywhere else. Default None: every example.""",
     "blocks": """\
 The rows are processed in blocks of about 2**18 entries on up to two
 threads, so that no temporary has the size of the input, and a row too

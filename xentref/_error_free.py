@@ -181,3 +181,75 @@ def exp(pair, scale=0):
         result_low = np.where(present, np.ldexp(t_high * p + t_low, power), 0.0)
     # Normalised: the high part the nearest float, the low part below its ulp.
     return two_sum(result_high, result_low)
+
+
+# Pairs of any size ------------------------------------------------------------
+
+
+def _exponents(high):
+    """The power of two that brings each finite, non-zero `high` into [1/2, 1); 0 elsewhere."""
+    _, exponent = np.frexp(np.where(np.isfinite(high), high, 0.0))
+    return exponent
+
+
+def _times_power(pair, exponent):
+    """``pair * 2^exponent``: exact unless it leaves the float range (inf) or the normal range (rounded)."""
+    with np.errstate(over="ignore", under="ignore"):
+        # Beyond the float range is inf, as IEEE overflow gives; below the
+        # normal range the pair rounds into the subnormals.
+        high = np.ldexp(pair[0], exponent)
+        low = np.ldexp(pair[1], exponent)
+    return high, np.where(np.isfinite(high), low, 0.0)
+
+
+def multiply_wide(a, b):
+    """The pair ``a b`` for pairs of any finite size: :func:`multiply` of the operands brought into [1/2, 1).
+
+    Scaling by powers of two is exact, so the product keeps its relative
+    error of order u^2 wherever it stays in the normal range; beyond the
+    float range it is inf.
+    """
+    a_plain, b_plain = a[0], b[0]
+    finite = np.isfinite(a[0]) & np.isfinite(b[0])
+    a, b = ((np.where(finite, pair[0], 1.0), np.where(finite, pair[1], 0.0)) for pair in (a, b))
+    a_exponent, b_exponent = _exponents(a[0]), _exponents(b[0])
+    product = _times_power(multiply(_times_power(a, -a_exponent), _times_power(b, -b_exponent)),
+                           a_exponent + b_exponent)
+    if np.all(finite):
+        return product
+    with np.errstate(invalid="ignore"):
+        # An infinite operand (a sum beyond the float range) gives an
+        # infinite product, or NaN against 0, as IEEE arithmetic does.
+        plain = a_plain * b_plain
+    return np.where(finite, product[0], plain), np.where(finite, product[1], 0.0)
+
+
+def divide_wide(a, b):
+    """The pair ``a / b`` for pairs of any finite size, `b` non-zero (as :func:`multiply_wide`)."""
+    a_exponent, b_exponent = _exponents(a[0]), _exponents(b[0])
+    quotient = divide(_times_power(a, -a_exponent), _times_power(b, -b_exponent))
+    return _times_power(quotient, a_exponent - b_exponent)
+
+
+def sum_wide(x):
+    """The sum of non-negative finite `x` along the last axis as a pair, for sums of any size.
+
+    :func:`sum_nonnegative`, on `x` scaled by :math:`2^{-64}` where a sum
+    reaches :math:`2^{1000}` (exact for every term above :math:`2^{-958}`;
+    smaller ones are far below the last bit of such a sum) and scaled back:
+    inf beyond the float range.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        # A plain sum beyond the float range is only the signal to scale.
+        big = ~(np.sum(x, axis=-1) < 2.0**1000)
+    high, low = np.zeros(big.shape), np.zeros(big.shape)
+    for rows, scale in ((~big, 0), (big, 64)):
+        if not np.any(rows):
+            continue
+        with np.errstate(under="ignore"):
+            # Scaled-down terms below the normal range lose digits far below the sum's last bit.
+            part = np.ldexp(x[rows], -scale) if scale else x[rows]
+        tau, rests = sum_nonnegative(part)
+        high[rows], low[rows] = _times_power(two_sum(tau, np.sum(rests, axis=-1)), scale)
+    return high, low

@@ -3,19 +3,55 @@
 import numpy as np
 
 from xentref import _check as check
+from xentref import _error_free as ef
 from xentref._docs import fill
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._half import round_to
+from xentref._reduction import (
+    apply_reduction,
+    empty_mean,
+    mean_of,
+    reduction_divisor,
+    scale_gradient,
+)
 
 
-def _checked(log_probs, labels, axis, reduction):
+def _checked(log_probs, labels, axis, reduction, class_weight, ignore_index, where):
     log_probs, axis = check.log_distribution(log_probs, axis, "log_probs")
     check.reduction(reduction)
-    labels = check.labels(labels, log_probs, axis, "labels")
-    return log_probs, labels, axis
+    weight = check.class_weight(class_weight, log_probs.shape[axis], log_probs.dtype)
+    ignore_index = check.ignore_index(ignore_index)
+    keep = check.where(where, log_probs.shape[:axis] + log_probs.shape[axis + 1:])
+    labels, keep = check.selected_labels(labels, log_probs, axis, "labels", ignore_index, keep)
+    return log_probs, labels, axis, weight, keep
+
+
+def _label_weights(labels, axis, weight, keep):
+    """Each example's weight :math:`w_{y_n}` (1 without `class_weight`), 0 where left out; float64, batch shape."""
+    labels = np.squeeze(labels, axis)
+    weights = np.ones(labels.shape) if weight is None else weight[labels]
+    return weights if keep is None else np.where(keep, weights, 0.0)
+
+
+def _divisor(weights, weight, keep, reduction):
+    """What ``"mean"`` divides by, as a pair: the total weight of the selected labels, or their count."""
+    if reduction != "mean":
+        return 1.0, 0.0
+    count = weights.size if keep is None else int(np.count_nonzero(keep))
+    if count == 0:
+        raise empty_mean(weights.size)
+    if weight is None:
+        return float(count), 0.0
+    total = ef.sum_wide(weights.reshape(-1))
+    if not ef.rounded(total) > 0:
+        raise ValueError(
+            "`reduction='mean'` divides by the total class weight of the selected labels, "
+            "which is 0; use 'sum' or 'none'"
+        )
+    return tuple(float(part) for part in total)
 
 
 @fill()
-def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
+def nll_loss(log_probs, labels, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None, where=None):
     r"""Negative log-likelihood of class labels under log-probabilities.
 
     Parameters
@@ -30,6 +66,9 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
         class axis.
     %(axis)s
     %(reduction)s
+    %(class_weight)s
+    %(ignore_index)s
+    %(where)s
 
     Returns
     -------
@@ -38,11 +77,14 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     Raises
     ------
     %(family_type_error)s
+        Also if `where` is not boolean or `ignore_index` not an integer.
     ValueError
         If `log_probs` contains NaN, +inf or a positive entry, a slice is
         not a log-distribution (raw logits, say), the class axis is empty, a
-        label is out of range or the labels' shape does not fit, `reduction`
-        is unknown, or the mean of an empty batch is asked for.
+        selected label is out of range, the shapes of the labels, `where` or
+        `class_weight` do not fit, `class_weight` holds a negative, infinite
+        or NaN weight, `reduction` is unknown, or ``"mean"`` is asked of an
+        empty batch, an empty selection or a total weight of 0.
 
     See Also
     --------
@@ -60,8 +102,16 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     normalised, so logits passed by mistake raise an error instead of giving
     a meaningless, possibly negative, loss. That check is one pass over
     `log_probs`, block by block: the sum of the exponentials of each slice,
-    whose logarithm must be 0 within the tolerance. float16 and bfloat16
-    are accepted, as by :func:`log_softmax`.
+    whose logarithm must be 0 within the tolerance, over every example,
+    those left out included. float16 and bfloat16 are accepted, as by
+    :func:`log_softmax`.
+
+    With `class_weight` the loss of an example is :math:`-w_y \log p_y`,
+    rounded once (so correctly rounded), and ``"mean"`` divides the sum by
+    the total weight :math:`\sum_n w_{y_n}` of the selected labels: a
+    weighted mean, PyTorch's ``nll_loss``. A zero weight removes an example
+    even where its log-probability is -inf. An empty selection has no
+    mean: an error here, NaN in PyTorch.
 
     References
     ----------
@@ -82,15 +132,28 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean"):
     ...
     ValueError: `log_probs` must hold log-probabilities: ... got 2.3132... at batch index (0,). ...
     """
-    log_probs, labels, axis = _checked(log_probs, labels, axis, reduction)
+    log_probs, labels, axis, weight, keep = _checked(log_probs, labels, axis, reduction, class_weight, ignore_index,
+                                                     where)
     picked = np.squeeze(np.take_along_axis(log_probs, labels, axis=axis), axis=axis)
-    # Adding 0 turns a -0.0 loss into +0.0 and changes nothing else (a zero
-    # of the dtype: bfloat16 plus a Python float would become float32).
-    return apply_reduction(-picked + np.zeros((), picked.dtype), reduction)
+    if weight is None and keep is None:
+        # Adding 0 turns a -0.0 loss into +0.0 and changes nothing else (a zero
+        # of the dtype: bfloat16 plus a Python float would become float32).
+        return apply_reduction(-picked + np.zeros((), picked.dtype), reduction)
+    weights = _label_weights(labels, axis, weight, keep)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # The product of two floats of the dtype is exact in float64 (below
+        # its range), so rounding it once to the dtype is correct rounding;
+        # beyond the range it is inf. A zero weight gives 0, even at -inf
+        # (where the product is NaN, and replaced).
+        losses = np.where(weights == 0, 0.0, weights * -picked.astype(np.float64)) + 0.0
+    losses = round_to(losses, log_probs.dtype)
+    if reduction != "mean":
+        return apply_reduction(losses, reduction)
+    return mean_of(losses, ef.rounded(_divisor(weights, weight, keep, reduction)), losses.dtype)
 
 
 @fill(of=nll_loss)
-def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean"):
+def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None, where=None):
     r"""Gradient of %(loss)s with respect to `log_probs`.
 
     Parameters
@@ -116,7 +179,10 @@ def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean"):
     -----
     .. math:: \frac{\partial \ell}{\partial \log p_k} = -[k = y]
 
-    with every entry of `log_probs` an independent variable. Through
+    with every entry of `log_probs` an independent variable; times
+    :math:`w_y` with `class_weight`, divided by the total weight of the
+    selected labels for ``"mean"`` (rounded once), and 0 at the examples
+    left out. Through
     :math:`\log p = \operatorname{log\_softmax}(z)` the chain rule turns it
     into :math:`\operatorname{softmax}(z) - \operatorname{onehot}(y)`.
 
@@ -133,8 +199,16 @@ def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean"):
     [[-0.5  0.   0. ]
      [ 0.   0.  -0.5]]
     """
-    log_probs, labels, axis = _checked(log_probs, labels, axis, reduction)
-    divisor = reduction_divisor(log_probs.size // log_probs.shape[axis], reduction)
+    log_probs, labels, axis, weight, keep = _checked(log_probs, labels, axis, reduction, class_weight, ignore_index,
+                                                     where)
     grad = np.zeros_like(log_probs)
-    np.put_along_axis(grad, labels, -1, axis=axis)
-    return scale_gradient(grad, None, divisor)
+    if weight is None and keep is None:
+        divisor = reduction_divisor(log_probs.size // log_probs.shape[axis], reduction)
+        np.put_along_axis(grad, labels, -1, axis=axis)
+        return scale_gradient(grad, None, divisor)
+    weights = _label_weights(labels, axis, weight, keep)
+    divisor = _divisor(weights, weight, keep, reduction)
+    # -w_y / D as a pair rounded once: D is the exact total (a pair).
+    values = ef.rounded(ef.divide_wide((-weights, np.zeros_like(weights)), divisor)) + 0.0
+    np.put_along_axis(grad, labels, np.expand_dims(round_to(values, log_probs.dtype), axis), axis=axis)
+    return grad

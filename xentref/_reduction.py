@@ -5,49 +5,72 @@ import numpy as np
 from xentref._half import HALF, round_to
 
 
-def _empty_mean():
+def empty_mean(n_examples=0):
+    """The error for a mean of no losses: an empty batch, or a selection of none of its examples."""
+    if n_examples == 0:
+        return ValueError(
+            "`reduction='mean'` is undefined for an empty batch (0 losses); "
+            "use 'sum' or 'none'"
+        )
     return ValueError(
-        "`reduction='mean'` is undefined for an empty batch (0 losses); "
-        "use 'sum' or 'none'"
+        f"`reduction='mean'` is undefined for an empty selection: `where` and "
+        f"`ignore_index` leave none of the {n_examples} examples; use 'sum' or 'none'"
     )
 
 
-def apply_reduction(losses, reduction):
+def apply_reduction(losses, reduction, count=None):
     """Apply a validated ``reduction`` to per-example losses.
 
     ``"none"`` returns `losses` unchanged, ``"sum"`` their sum and ``"mean"``
-    their sum divided by their count. The mean of no losses is undefined, so
-    an empty batch with ``"mean"`` is an error rather than a NaN.
+    their sum divided by their count (or by `count`, the number of examples
+    selected, when some were left out with loss 0). The mean of no losses is
+    undefined, so an empty batch, or an empty selection, with ``"mean"`` is
+    an error rather than a NaN.
     """
     if reduction == "none":
         return losses
-    if losses.dtype in HALF:
-        # Half precision: summed and divided in float64, rounded once.
-        with np.errstate(over="ignore"):
-            # Beyond the float64 range only if the half-precision losses are infinite.
-            total = np.sum(losses, dtype=np.float64)
-        if reduction == "mean":
-            if losses.size == 0:
-                raise _empty_mean()
-            total = total / losses.size
-        return round_to(np.asarray(total), losses.dtype)[()]
     if reduction == "sum":
+        if losses.dtype in HALF:
+            # Half precision: summed in float64, rounded once.
+            with np.errstate(over="ignore"):
+                # Beyond the float64 range only if the half-precision losses are infinite.
+                total = np.sum(losses, dtype=np.float64)
+            return round_to(np.asarray(total), losses.dtype)[()]
         with np.errstate(over="ignore"):
             # A sum beyond the float range rounds to inf, as IEEE overflow does.
             return np.sum(losses)
-    if losses.size == 0:
-        raise _empty_mean()
+    count = losses.size if count is None else count
+    if count == 0:
+        raise empty_mean(losses.size)
+    return mean_of(losses, float(count), losses.dtype)
+
+
+def mean_of(losses, divisor, dtype):
+    """The sum of `losses` divided by the positive float `divisor`, in `dtype`.
+
+    The losses are added in their dtype (in float64 for half precision, and
+    for a `dtype` wider than theirs) and the quotient rounded once to `dtype`.
+    """
+    losses = np.asarray(losses)
+    wide = losses.dtype in HALF or np.dtype(dtype) != losses.dtype
+    if wide:
+        losses = losses.astype(np.float64)
     with np.errstate(under="ignore", over="ignore"):
-        # A mean below the normal range rounds to a subnormal or 0, as it must.
+        # A mean below the normal range rounds to a subnormal or 0, as it
+        # must; beyond the float range it is inf.
         total = np.sum(losses)
         if np.isinf(total) and np.isfinite(losses).all():
-            # Finite losses whose sum leaves the float range have a finite
-            # mean: sum them scaled down by a power of two above their count
-            # (exactly, but for losses too small to change the sum) and
-            # scale the mean back up.
+            # Finite losses whose sum leaves the float range may have a
+            # finite mean: sum them scaled down by a power of two above
+            # their count (exactly, but for losses too small to change the
+            # sum) and scale the mean back up.
             scale = 2.0 ** losses.size.bit_length()
-            return np.sum(losses / scale) / losses.size * scale
-        return total / losses.size
+            mean = np.sum(losses / scale) / divisor * scale
+        else:
+            mean = total / divisor
+    if wide:
+        return round_to(np.asarray(mean), dtype)[()]
+    return mean
 
 
 def reduction_divisor(n_losses, reduction):
@@ -61,7 +84,7 @@ def reduction_divisor(n_losses, reduction):
     if reduction != "mean":
         return 1
     if n_losses == 0:
-        raise _empty_mean()
+        raise empty_mean()
     return n_losses
 
 

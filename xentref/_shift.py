@@ -516,7 +516,8 @@ def scaled_exps(part, factor, out):
         return
     product = np.multiply(part.exps, high[:, None], out=part.exps)
     correction = part.lo
-    correction += (low / high)[:, None]
+    # A zero factor (a row whose every coefficient is 0) has a zero low part.
+    correction += np.divide(low, high, out=np.zeros_like(low), where=high != 0)[:, None]
     correction *= product
     np.add(product, correction, out=out)
 

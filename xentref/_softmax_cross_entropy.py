@@ -3,19 +3,31 @@
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._reduction import apply_reduction, reduction_divisor
-from xentref._softmax_rows import Problem
+from xentref._softmax_options import OptionProblem
 
 
-def _problem(logits, targets, axis, reduction):
+def _problem(logits, targets, axis, reduction, class_weight, ignore_index, where, label_smoothing,
+             smoothing, z_loss):
     logits, axis = check.logits_array(logits, axis)
     check.reduction(reduction)
-    probabilities, labels = check.targets(targets, logits, axis, entries=False)
-    return Problem(logits, axis, probabilities, labels)
+    n_classes = logits.shape[axis]
+    weight = check.class_weight(class_weight, n_classes, logits.dtype)
+    ignore_index = check.ignore_index(ignore_index)
+    epsilon = check.number(label_smoothing, "label_smoothing", "[0, 1]")
+    smoothing = check.smoothing(smoothing)
+    if smoothing == "others" and epsilon > 0 and n_classes == 1:
+        raise ValueError(
+            "`smoothing='others'` moves `label_smoothing` to the other classes, and there "
+            "are none: `logits` has 1 class"
+        )
+    z_loss = check.number(z_loss, "z_loss", "[0, inf)")
+    probabilities, labels, keep = check.selected_targets(targets, logits, axis, ignore_index, where)
+    return OptionProblem(logits, axis, probabilities, labels, keep, weight, epsilon, smoothing, z_loss)
 
 
 @fill()
-def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
+def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None,
+                          where=None, label_smoothing=0.0, smoothing="uniform", z_loss=0.0):
     r"""Cross-entropy loss of targets under the softmax of logits.
 
     Parameters
@@ -29,6 +41,23 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
         `logits`.
     %(axis)s
     %(reduction)s
+    %(class_weight)s
+    %(ignore_index)s
+    %(where)s
+    label_smoothing : float, optional
+        :math:`\epsilon \in [0, 1]`: the share of each target moved to the
+        other classes, as `smoothing` says. Default 0.
+    smoothing : {"uniform", "others"}, optional
+        How :math:`\epsilon` is spread. ``"uniform"`` (default; PyTorch,
+        Keras, Optax): :math:`\tilde q = (1 - \epsilon) t + \epsilon / K`,
+        so the label keeps :math:`1 - \epsilon + \epsilon / K`.
+        ``"others"`` (fairseq): :math:`\tilde q = (1 - \epsilon) t +
+        \epsilon (1 - t)/(K - 1)`, so the label keeps :math:`1 - \epsilon`
+        and each other class gets :math:`\epsilon / (K - 1)`.
+    z_loss : float, optional
+        :math:`\lambda \ge 0`, finite: adds :math:`\lambda
+        \operatorname{logsumexp}(z)^2` to each selected example's loss,
+        unweighted by `class_weight`. Default 0.
 
     Returns
     -------
@@ -37,11 +66,17 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     Raises
     ------
     %(family_type_error)s
+        Also if `where` is not boolean or `ignore_index` not an integer.
     ValueError
         If `logits` contains NaN or +inf or an all -inf slice, the class axis
-        is empty, a label is out of range, probability targets are not
-        distributions, the shapes do not fit, `reduction` is unknown, or the
-        mean of an empty batch is asked for.
+        is empty, a selected label is out of range, selected probability
+        targets are not distributions, the shapes do not fit (`where`,
+        `class_weight` included), `reduction` or `smoothing` is unknown,
+        `class_weight` holds a negative, infinite or NaN weight,
+        `label_smoothing` is outside [0, 1], `z_loss` is negative, infinite
+        or NaN, `ignore_index` comes with probability targets,
+        ``smoothing="others"`` meets a single class, or ``"mean"`` is asked
+        of an empty batch, an empty selection or a total weight of 0.
 
     See Also
     --------
@@ -61,7 +96,35 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     computed from the shifted form of :func:`log_softmax`, as
     :math:`\operatorname{log1p}(s) - (z_y - a)` and
     :math:`T \operatorname{log1p}(s) + \sum_k t_k (a - z_k)` with
-    :math:`T = \sum_k t_k`: sums of non-negative terms. Tiny losses keep
+    :math:`T = \sum_k t_k`: sums of non-negative terms.
+
+    With the options, the loss of a selected example is
+
+    .. math::
+
+        \ell(z, t) = \sum_k w_k \tilde q_k (-\log \operatorname{softmax}(z)_k)
+            + \lambda \operatorname{logsumexp}(z)^2,
+
+    :math:`\tilde q` the smoothed target (the target itself for
+    :math:`\epsilon = 0`, a one-hot for a label) and :math:`w = 1` without
+    `class_weight`; for a label without smoothing it is
+    :math:`w_y (-\log p_y)`. ``"mean"`` divides the sum over the selected
+    examples by :math:`\sum_n W_n`, with :math:`W_n = \sum_c w_c t_{nc}`
+    the weight of the unsmoothed target (:math:`w_{y_n}` for a label; 1
+    without `class_weight`, so the count). With both `class_weight` and
+    `z_loss` the z-loss's sum is divided by the count instead, so that
+    scaling every weight by one factor changes no mean (Liger-Kernel's
+    convention [5]_). Label smoothing with class weights is PyTorch's
+    ``cross_entropy``: the smoothing term of class :math:`c` is weighted by
+    :math:`w_c`, not by the label's weight, so the loss is not
+    :math:`w_y H(\tilde q, p)` (pytorch/pytorch#104776). ``"others"`` is
+    ``"uniform"`` with :math:`\epsilon K/(K - 1)`.
+
+    Where the peers differ: PyTorch divides the mean of weighted
+    probability targets by the number of examples, not by their total
+    weight; a mean over no selected example is NaN in PyTorch and 0 in
+    Keras, Optax returns 0 per left-out example and leaves the mean to
+    the caller, and here it is an error, as for an empty batch. Tiny losses keep
     their relative precision: logits ``[30, 0]`` with label 0 give
     :math:`\operatorname{log1p}(e^{-30}) \approx 9.35762 \times 10^{-14}`.
     Logits as large as :math:`\pm 10^{300}` give finite losses, and so do
@@ -74,9 +137,14 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     %(exact_shift)s
 
     Accuracy: each float64 loss is within 3 ulps of the correctly rounded
-    value, for labels and for probability targets. ``"sum"`` and
-    ``"mean"`` add the rounded losses in their dtype (half precision: in
-    float64, rounded once).
+    value, for labels and for probability targets, with class weights and
+    label smoothing too (every term is non-negative, and the coefficients
+    :math:`w_k \tilde q_k` are formed exactly to order :math:`u^2`). With
+    `z_loss` the error of :math:`\operatorname{log1p}(s)` is doubled in
+    the square: within 6.8 ulps of :math:`\ell_{CE} + \lambda (|a| +
+    \operatorname{log1p}(s))^2`, the loss itself when the largest logit
+    :math:`a` is not negative. ``"sum"`` and ``"mean"`` add the rounded
+    losses in their dtype (half precision: in float64, rounded once).
 
     %(narrow)s
 
@@ -90,6 +158,10 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
     .. [1] %(goodfellow)s, section 6.2.2.3.
     .. [2] %(bhh)s
     .. [3] %(milakov)s
+    .. [4] %(szegedy)s
+    .. [5] %(liger)s
+    .. [6] %(palm)s
+    .. [7] %(fairseq)s
 
     Examples
     --------
@@ -104,13 +176,23 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
 
     >>> float(xentref.softmax_cross_entropy([30.0, 0.0], 0))
     9.357622968839737e-14
+
+    Padding labelled -100 is left out of the mean, which divides by the
+    weight of the labels that remain:
+
+    >>> weights = np.array([1.0, 2.0, 4.0])
+    >>> mean = xentref.softmax_cross_entropy(logits, [0, -100], class_weight=weights, ignore_index=-100)
+    >>> bool(mean == xentref.softmax_cross_entropy(logits[:1], [0]))
+    True
     """
-    problem = _problem(logits, targets, axis, reduction)
-    return apply_reduction(problem.losses(), reduction)
+    problem = _problem(logits, targets, axis, reduction, class_weight, ignore_index, where, label_smoothing,
+                       smoothing, z_loss)
+    return problem.reduced(reduction)
 
 
 @fill(of=softmax_cross_entropy)
-def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
+def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None,
+                               where=None, label_smoothing=0.0, smoothing="uniform", z_loss=0.0):
     r"""Gradient of %(loss)s with respect to `logits`.
 
     Parameters
@@ -169,6 +251,23 @@ def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
     as pairs and rounded once. float32, float16 and bfloat16: within 1 ulp
     (of the larger term, with probability targets), computed in float64.
 
+    With the options the gradient of a selected example is
+
+    .. math:: \frac{\partial \ell}{\partial z_k} = p_k \Big(\sum_j c_j
+              + 2 \lambda \operatorname{logsumexp}(z)\Big) - c_k,
+              \qquad c_k = w_k \tilde q_k,
+
+    the cross-entropy's with the targets replaced by the coefficients
+    :math:`c` (exactly 0 at the examples left out); ``"mean"`` divides the
+    cross-entropy's part by the total weight and the z-loss's by the count,
+    as for the loss. The entries at the largest logit and at the largest
+    coefficient are pairs rounded once, the others within 5.7 ulps of the
+    larger of :math:`p_k \sum_j c_j` and :math:`c_k` (divided as the
+    reduction says), as for probability targets; with class weights alone
+    on labels, within 4 ulps. With `z_loss`, within 8.6 ulps of
+    :math:`p_k (\sum_j c_j + 2 \lambda (|a| + \operatorname{log1p}(s))) + c_k`:
+    the error of :math:`\operatorname{log1p}(s)` in the factor adds 2.9.
+
     References
     ----------
     .. [1] %(goodfellow)s, section 6.2.2.3.
@@ -189,5 +288,6 @@ def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
     >>> print(f"{g[0]:.4e} {g[1]:.4e}")
     -4.2484e-18 4.2484e-18
     """
-    problem = _problem(logits, targets, axis, reduction)
-    return problem.gradient(reduction_divisor(problem.n_rows, reduction))
+    problem = _problem(logits, targets, axis, reduction, class_weight, ignore_index, where, label_smoothing,
+                       smoothing, z_loss)
+    return problem.gradient_for(reduction)

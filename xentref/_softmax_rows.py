@@ -56,25 +56,43 @@ class Problem:
         Probability targets of the shape of `logits`, any float dtype,
         entries not yet checked.
     labels : ndarray or None
-        Checked labels, with the class axis kept at size 1.
+        Checked labels, with the class axis kept at size 1 (any class, such
+        as 0, at the examples left out).
+    keep : ndarray of bool or None
+        The examples selected (the batch shape); None selects all. The
+        others have loss 0 and gradient 0, and their targets are not read.
     """
 
-    def __init__(self, logits, axis, probabilities, labels):
+    def __init__(self, logits, axis, probabilities, labels, keep=None):
         self.logits, self.axis = logits, axis
         self.rows = blocks.as_rows(logits, axis)
         self.n_rows, self.n_classes = self.rows.shape
         self.probabilities = probabilities
         self.targets = None if probabilities is None else blocks.as_rows(probabilities, axis)
         self.labels = None if labels is None else np.squeeze(labels, axis).reshape(-1)
+        self.keep = None if keep is None else np.asarray(keep, dtype=bool).reshape(-1)
+        self.n_kept = self.n_rows if keep is None else int(np.count_nonzero(self.keep))
         self.precise = is_precise(logits.dtype)
         self.tolerance = check.sum_tolerance(logits.dtype)
 
     def check(self):
-        """Raise the error that names the first bad entry of the logits, then of the targets."""
+        """Raise the error that names the first bad entry of the logits, then of the selected targets."""
         check.logits(self.logits, self.axis)
         if self.probabilities is not None:
             probabilities = check.in_dtype(self.probabilities, self.logits.dtype)
+            if self.keep is not None:
+                # Left-out examples' targets are not read: a one-hot stands in.
+                moved = np.moveaxis(probabilities, self.axis, -1).copy()
+                moved.reshape(-1, self.n_classes)[~self.keep] = np.eye(1, self.n_classes, dtype=moved.dtype)
+                probabilities = np.moveaxis(moved, -1, self.axis)
             check.distribution(probabilities, self.axis, "targets", half=True)
+
+    def dropped(self, start, stop):
+        """The rows start:stop left out (bool), or None when every one is selected."""
+        if self.keep is None:
+            return None
+        dropped = ~self.keep[start:stop]
+        return dropped if dropped.any() else None
 
     def _run(self, block, n_results=1):
         return blocks.run(block, self.n_rows, self.n_classes, n_results, check=self.check,
@@ -83,9 +101,15 @@ class Problem:
     def _targets(self, start, stop):
         """The targets of rows start:stop in the logits' dtype, as float64, with their sum T (a pair).
 
-        Raises Refused unless every row is a distribution within the tolerance.
+        A left-out row's targets are replaced by a one-hot at class 0, its
+        loss and gradient by 0 later. Raises Refused unless every selected
+        row is a distribution within the tolerance.
         """
         t = check.in_dtype(self.targets[start:stop], self.logits.dtype)
+        dropped = self.dropped(start, stop)
+        if dropped is not None:
+            t = np.array(t)
+            t[dropped] = np.eye(1, self.n_classes, dtype=t.dtype)
         # The test of check.distribution, on the same sums: NaN and inf fail it.
         if t.shape[1] and ((np.min(t, axis=1) < 0) | (np.max(t, axis=1) > 1)).any():
             raise blocks.Refused
@@ -107,10 +131,24 @@ class Problem:
     # Losses ----------------------------------------------------------------------
 
     def losses(self):
-        """The loss of each example, shape of the batch, in the logits' dtype."""
+        """The loss of each example, shape of the batch, in the logits' dtype; 0 where left out."""
         block = self._label_losses if self.labels is not None else self._target_losses
-        (losses,) = self._run(block)
+        (losses,) = self._run(self.zeroing(block))
         return blocks.from_rows(round_to(losses, self.logits.dtype), self.logits, self.axis)
+
+    def zeroing(self, block):
+        """`block`, with its per-row results set to 0 at the rows left out."""
+        if self.keep is None:
+            return block
+
+        def zeroed(start, stop):
+            results = block(start, stop)
+            dropped = self.dropped(start, stop)
+            if dropped is None:
+                return results
+            return tuple(np.where(dropped, 0.0, result) for result in results)
+
+        return zeroed
 
     def _label_losses(self, start, stop):
         z = self.rows[start:stop]
@@ -172,6 +210,9 @@ class Problem:
                     chunk_out[...] = scaled
                 put(chunk_out, first, last, values)
             finish()
+        dropped = self.dropped(start, stop)
+        if dropped is not None:
+            block_out[dropped] = 0
 
 
 def label_losses(normaliser, picked):

@@ -33,7 +33,7 @@ import xentref
 
 # The textbook formula of every public function, under its name, and the
 # helpers that build the symbols.
-__all__ = ["probabilities", "surprisal", "binary_entropy", *xentref.__all__]
+__all__ = ["probabilities", "surprisal", "binary_entropy", "smoothed_target", *xentref.__all__]
 
 
 def _in_unit(expression, base):
@@ -87,16 +87,36 @@ def log_softmax(z):
     return [zk - lse for zk in z]
 
 
-def softmax_cross_entropy(z, target):
+def smoothed_target(target, k, label_smoothing=0, smoothing="uniform"):
+    r"""The target of `k` classes (a class index or probabilities) smoothed by :math:`\epsilon`.
+
+    ``"uniform"``: :math:`(1 - \epsilon) t + \epsilon / K`; ``"others"``:
+    :math:`(1 - \epsilon) t + \epsilon (1 - t) / (K - 1)`.
+    """
+    t = [sp.Integer(int(j == target)) for j in range(k)] if isinstance(target, int) else list(target)
+    epsilon = sp.sympify(label_smoothing)
+    if smoothing == "uniform":
+        return [(1 - epsilon) * v + epsilon / k for v in t]
+    return [(1 - epsilon) * v + epsilon * (1 - v) / (k - 1) for v in t]
+
+
+def softmax_cross_entropy(z, target, class_weight=None, label_smoothing=0, smoothing="uniform", z_loss=0):
     r"""Cross-entropy of a target under :math:`\operatorname{softmax}(z)`.
 
     `target` is a class index `y`, giving :math:`\operatorname{logsumexp}(z)
     - z_y`, or a sequence of target probabilities `t`, giving
-    :math:`-\sum_k t_k \log\operatorname{softmax}(z)_k`.
+    :math:`-\sum_k t_k \log\operatorname{softmax}(z)_k`. With the options,
+    :math:`-\sum_k w_k \tilde q_k \log\operatorname{softmax}(z)_k + \lambda
+    \operatorname{logsumexp}(z)^2`, :math:`\tilde q` from :func:`smoothed_target`.
     """
-    if isinstance(target, int):
-        return logsumexp(z) - z[target]
-    return -sp.Add(*[tk * lk for tk, lk in zip(target, log_softmax(z), strict=True)])
+    if class_weight is None and label_smoothing == 0 and z_loss == 0:
+        if isinstance(target, int):
+            return logsumexp(z) - z[target]
+        return -sp.Add(*[tk * lk for tk, lk in zip(target, log_softmax(z), strict=True)])
+    weight = [1] * len(z) if class_weight is None else class_weight
+    q = smoothed_target(target, len(z), label_smoothing, smoothing)
+    terms = zip(weight, q, log_softmax(z), strict=True)
+    return -sp.Add(*[w * qk * lk for w, qk, lk in terms]) + z_loss * logsumexp(z) ** 2
 
 
 def sigmoid(z):
@@ -125,9 +145,9 @@ def sigmoid_binary_cross_entropy(z, y, pos_weight=1):
     return -(pos_weight * y * sp.log(sigmoid(z)) + (1 - y) * sp.log(1 - sigmoid(z)))
 
 
-def nll_loss(log_probs, label):
-    r""":math:`-\log p_y`, the entry of `log_probs` at class index `label`, negated."""
-    return -log_probs[label]
+def nll_loss(log_probs, label, class_weight=None):
+    r""":math:`-w_y \log p_y`, the entry of `log_probs` at class index `label`, negated and weighted."""
+    return -(1 if class_weight is None else class_weight[label]) * log_probs[label]
 
 
 def _wrong(z, y):

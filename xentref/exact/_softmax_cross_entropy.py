@@ -4,10 +4,13 @@ import math
 from fractions import Fraction
 
 import numpy as np
+from flint import arb
 
 import xentref
 from xentref import grad as float_grad
-from xentref.exact._arrays import class_rows, exact, in_dtype
+from xentref.exact import _options as options_
+from xentref.exact._arrays import class_rows, exact, in_dtype, like
+from xentref.exact._certify import certify
 from xentref.exact._doc import mirrors
 from xentref.exact._logsumexp import Shifted, logits_rows, per_class
 from xentref.exact._reduction import add, divisor, reduced, scale
@@ -44,8 +47,13 @@ def _loss(row, target):
     "xentref.softmax_cross_entropy", "Exact softmax cross-entropy.",
     r"\ell(z, t) = -\sum_k t_k \log \operatorname{softmax}(z)_k", "loss",
 )
-def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean"):
-    template = xentref.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction)
+def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None,
+                          where=None, label_smoothing=0.0, smoothing="uniform", z_loss=0.0):
+    options = {"class_weight": class_weight, "ignore_index": ignore_index, "where": where,
+               "label_smoothing": label_smoothing, "smoothing": smoothing, "z_loss": z_loss}
+    template = xentref.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction, **options)
+    if _has_options(options):
+        return _losses_with_options(logits, targets, axis, reduction, template, options)
     logits, axis, rows = logits_rows(logits, axis)
     examples = zip(rows, _targets(logits, axis, targets))
     return reduced(
@@ -120,8 +128,13 @@ def exact_sum(values):
     "xentref.grad.softmax_cross_entropy", "Exact gradient of the softmax cross-entropy.",
     r"\frac{\partial \ell}{\partial z_k} = \operatorname{softmax}(z)_k \sum_j t_j - t_k", "grad",
 )
-def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
-    template = float_grad.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction)
+def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None,
+                               where=None, label_smoothing=0.0, smoothing="uniform", z_loss=0.0):
+    options = {"class_weight": class_weight, "ignore_index": ignore_index, "where": where,
+               "label_smoothing": label_smoothing, "smoothing": smoothing, "z_loss": z_loss}
+    template = float_grad.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction, **options)
+    if _has_options(options):
+        return _gradient_with_options(logits, targets, axis, reduction, template, options)
     logits, axis, rows = logits_rows(logits, axis)
     count = divisor(len(rows), reduction)
     examples = list(zip(rows, _targets(logits, axis, targets)))
@@ -129,3 +142,82 @@ def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean"):
         template, axis, examples, lambda example: _gradient(*example, count),
         "grad.softmax_cross_entropy",
     )
+
+
+# With class weights, a selection, label smoothing or z-loss ------------------------------
+
+
+def _has_options(options):
+    return any(options[name] is not None for name in ("class_weight", "ignore_index", "where")) or bool(
+        options["label_smoothing"] or options["z_loss"]
+    )
+
+
+class _Examples:
+    """The rows, targets, selection and coefficients of a call with options, exactly."""
+
+    def __init__(self, logits, targets, axis, options):
+        logits, axis, self.rows = logits_rows(logits, axis)
+        self.n_classes = logits.shape[axis]
+        self.targets = _targets(logits, axis, targets)
+        self.weights, self.weighted = options_.read_weights(options["class_weight"], self.n_classes, logits.dtype)
+        self.keep = options_.selection(self.rows, self.targets, options["ignore_index"], options["where"])
+        # The float function reads both as Python floats.
+        self.z_loss = Fraction(float(options["z_loss"]))
+        epsilon, smoothing = Fraction(float(options["label_smoothing"])), options["smoothing"]
+        self.coefficients = [
+            options_.coefficients(target, self.n_classes, self.weights, epsilon, smoothing) if keep else None
+            for target, keep in zip(self.targets, self.keep)
+        ]
+        self.count = sum(self.keep)
+
+    def weight_total(self):
+        """The mean's divisor of the cross-entropy: the targets' total weight, or the count."""
+        if not self.weighted:
+            return Fraction(self.count)
+        return sum((options_.target_weight(t, self.n_classes, self.weights)
+                    for t, keep in zip(self.targets, self.keep) if keep), Fraction(0))
+
+    def parts(self, index):
+        """The exact cross-entropy and z-loss of example `index` (0 and 0 if left out)."""
+        if not self.keep[index]:
+            return arb(0), arb(0)
+        row = self.rows[index]
+        return options_.cross_entropy_part(row, self.coefficients[index]), options_.z_part(row, self.z_loss)
+
+
+def _losses_with_options(logits, targets, axis, reduction, template, options):
+    examples = _Examples(logits, targets, axis, options)
+    indices = range(len(examples.rows))
+    name = "softmax_cross_entropy"
+    if reduction == "none":
+        return like(template, [certify(lambda i=i: [add(examples.parts(i))], template.dtype, name)[0] for i in indices])
+
+    def value():
+        parts = [examples.parts(i) for i in indices]
+        cross_entropy, z = add([p[0] for p in parts]), add([p[1] for p in parts])
+        if reduction == "mean":
+            cross_entropy = _divided(cross_entropy, examples.weight_total())
+            z = _divided(z, Fraction(examples.count))
+        return [add([cross_entropy, z])]
+
+    return like(template, certify(value, template.dtype, name))
+
+
+def _divided(value, divisor):
+    """`value` (an exact value or an infinity) over a positive Fraction."""
+    return value if isinstance(value, float) else value / options_.ball(divisor)
+
+
+def _gradient_with_options(logits, targets, axis, reduction, template, options):
+    examples = _Examples(logits, targets, axis, options)
+    ce_divisor = examples.weight_total() if reduction == "mean" else Fraction(1)
+    z_scale = 2 * examples.z_loss / (examples.count if reduction == "mean" else 1)
+
+    def row_values(index):
+        if not examples.keep[index]:
+            return [arb(0)] * examples.n_classes
+        c = [c_k / ce_divisor for c_k in examples.coefficients[index]]
+        return options_.gradient_row(examples.rows[index], c, z_scale)
+
+    return per_class(template, axis, range(len(examples.rows)), row_values, "grad.softmax_cross_entropy")

@@ -1,0 +1,352 @@
+r"""The options of softmax cross-entropy, computed inside the blocked kernel.
+
+With class weights :math:`w`, a (smoothed) target :math:`\tilde q` and a
+z-loss scale :math:`\lambda`, the loss of an example is
+
+.. math::
+
+    \ell = \sum_k c_k (-\log p_k) + \lambda \operatorname{lse}(z)^2, \qquad
+    c_k = w_k \tilde q_k,
+
+and in the shifted form of :mod:`xentref._shift`, with :math:`C = \sum_k c_k`,
+
+.. math:: \ell = C L + \sum_k c_k (-g_k) + \lambda (a + L)^2,
+
+every term non-negative. Its gradient has the cross-entropy's form with the
+targets replaced by :math:`c` and their sum by :math:`C + 2 \lambda
+\operatorname{lse}(z)`:
+
+.. math:: \frac{\partial \ell}{\partial z_k} = p_k \big(C + 2 \lambda (a + L)\big) - c_k.
+
+The coefficients are formed per block of rows, as pairs of floats exact to
+order :math:`u^2` (TwoSum and TwoProduct), so that the loss is formed as the
+loss of probability targets is, with the same error, and the z-loss joins
+it as a pair. The examples left out by ``where`` or ``ignore_index`` are
+computed on a stand-in target and set to 0.
+
+Error bounds for float64
+------------------------
+With the assumptions and the notation of :mod:`xentref._shift`
+(:math:`L` within :math:`2.9u` of itself), and coefficients that are 0 or
+above :math:`2^{-969}` (so that TwoProduct is exact; weights of any size
+are scaled by powers of two for it):
+
+- The coefficients :math:`(1 - \epsilon) t_k + \epsilon / K` (or
+  :math:`\ldots + \epsilon (1 - t_k)/(K - 1)`) times :math:`w_k`, and
+  their sum :math:`C`, are pairs within order :math:`u^2` of their values.
+- The cross-entropy :math:`C L + \sum_k c_k (-g_k)`: each product
+  :math:`c_k h_k` is rounded once (:math:`u`), :math:`C L` is within
+  :math:`2.9u`, every term is non-negative, and the pair is rounded once:
+  **3 ulps**, as without options.
+- With z-loss, :math:`\operatorname{lse} = a + L` has the error of
+  :math:`L` alone (:math:`a` is exact), so its square is within
+  :math:`2 |\operatorname{lse}| \cdot 2.9u L \le 5.8u (|a| + L)^2`: the
+  loss is within **6.8 ulps** (5.8, the rounding, and the correct
+  rounding's half ulp) of :math:`S = \ell_{CE} + \lambda (|a| + L)^2`,
+  which is the loss itself when :math:`a \ge 0`.
+- A gradient entry :math:`p_k T - c_k`: :math:`p_k T` as in
+  :mod:`xentref._shift` (4.2 ulps of itself), :math:`c_k` divided as the
+  reduction asks and rounded, and the difference rounded: **5.7 ulps** of
+  :math:`p_k T + c_k`. With z-loss, :math:`T = C + 2 \lambda \operatorname{lse}`
+  carries :math:`2 \lambda \cdot 2.9u L`: **8.6 ulps** of
+  :math:`p_k (C + 2 \lambda (|a| + L)) + c_k`. The entries at the largest
+  logit and at the largest coefficient are pairs rounded once. With class
+  weights alone on labels the coefficients are :math:`w_y` at the label
+  and 0 elsewhere, and the argument of the unweighted gradient gives
+  **4 ulps**.
+
+Input narrower than float64 is computed in float64 and rounded once: within
+1 ulp (of the same scales).
+"""
+
+import numpy as np
+
+from xentref import _blocks as blocks
+from xentref import _error_free as ef
+from xentref._blocks import scratch
+from xentref._half import round_to, working
+from xentref._reduction import apply_reduction, empty_mean, mean_of
+from xentref._shift import columns_of, exp_at, normalise, scaled_exps, shifted_chunks
+from xentref._softmax_rows import Problem, _weighted_distance, put
+
+# Weights from 2^990 up are scaled down by 2^128 for their products, which
+# TwoProduct forms exactly only below 2^995.
+_BIG = 2.0**990
+
+
+def as_pair(pair):
+    """A pair whose low part may be None (input narrower than float64) with zeros there."""
+    high, low = pair
+    return high, np.zeros_like(high) if low is None else low
+
+
+def negative(pair):
+    return -pair[0], -pair[1]
+
+
+def smoothed(t, epsilon, smoothing):
+    r"""The smoothed targets :math:`\tilde q` of rows `t` (float64), as a pair of arrays.
+
+    ``"uniform"``: :math:`(1 - \epsilon) t + \epsilon / K`; ``"others"``:
+    :math:`(1 - \epsilon) t + \epsilon (1 - t) / (K - 1)`. Every term is
+    non-negative and formed exactly to order :math:`u^2`.
+    """
+    zeros = np.zeros_like(t)
+    if epsilon == 0:
+        return t, zeros
+    n_classes = t.shape[1]
+    kept = ef.two_sum(1.0, -epsilon)
+    if smoothing == "uniform":
+        return ef.add(ef.multiply(kept, (t, zeros)), ef.divide((epsilon, 0.0), (float(n_classes), 0.0)))
+    share = ef.divide((epsilon, 0.0), (float(n_classes - 1), 0.0))
+    return ef.add(ef.multiply(kept, (t, zeros)), ef.multiply(share, ef.two_sum(1.0, -t)))
+
+
+def weighted(q, weight):
+    """The pair ``q * weight``, `weight` one float per class; exact to order u^2 for any finite weight."""
+    if weight is None:
+        return q
+    big = weight >= _BIG
+    scaled = np.where(big, np.ldexp(weight, -128), weight) if big.any() else weight
+    product = ef.multiply(q, (scaled, np.zeros_like(scaled)))
+    if not big.any():
+        return product
+    with np.errstate(over="ignore"):
+        # Back to scale: beyond the float range is inf.
+        high = np.where(big, np.ldexp(product[0], 128), product[0])
+        low = np.where(big & np.isfinite(high), np.ldexp(product[1], 128), np.where(big, 0.0, product[1]))
+    return high, low
+
+
+def coefficient_sum(c):
+    """:math:`C = \\sum_k c_k` per row, as a pair."""
+    high, low = ef.sum_wide(c[0])
+    return high, low + np.sum(c[1], axis=1)
+
+
+def _coefficient_distance(part, c, first, last, z):
+    """:math:`\\sum_k c_k (-g_k)` over a chunk as a pair: the targets' distance with the pairs' low parts."""
+    high, low = _weighted_distance(part, c[0][:, first:last], z)
+    c_low = c[1][:, first:last]
+    with np.errstate(invalid="ignore", over="ignore"):
+        # Only finite gaps carry a correction; an infinite one makes the row's distance inf.
+        correction = np.sum(np.where((c_low != 0) & np.isfinite(part.hi), c_low * -part.hi, 0.0), axis=1)
+        return high, np.where(np.isfinite(high), low + correction, 0.0)
+
+
+def _rounded(pair):
+    """The pair rounded once; +inf where its high part is inf (a loss beyond the float range)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        # An infinite high part makes NaN inside the pair.
+        return np.where(np.isinf(pair[0]), pair[0], ef.rounded(pair)) + 0.0
+
+
+class OptionProblem(Problem):
+    """A :class:`xentref._softmax_rows.Problem` with class weights, label smoothing and z-loss.
+
+    Parameters
+    ----------
+    logits, axis, probabilities, labels, keep
+        As for :class:`~xentref._softmax_rows.Problem`.
+    weight : ndarray (K,) of float64 or None
+        Class weights, as read in the logits' dtype.
+    epsilon : float
+        Label smoothing.
+    smoothing : {"uniform", "others"}
+    z_loss : float
+        The scale :math:`\\lambda` of the z-loss.
+    """
+
+    def __init__(self, logits, axis, probabilities, labels, keep, weight, epsilon, smoothing, z_loss):
+        super().__init__(logits, axis, probabilities, labels, keep)
+        self.weight, self.epsilon, self.smoothing, self.z_loss = weight, epsilon, smoothing, z_loss
+        self.plain = weight is None and epsilon == 0 and z_loss == 0
+
+    # Coefficients ----------------------------------------------------------------
+
+    def _coefficients(self, start, stop):
+        """The coefficients :math:`c = w \\tilde q` of rows start:stop, pairs of (R, K) arrays."""
+        if self.labels is not None:
+            t = np.zeros((stop - start, self.n_classes))
+            t[np.arange(stop - start), self.labels[start:stop]] = 1.0
+        else:
+            t, _ = self._targets(start, stop)
+        return weighted(smoothed(t, self.epsilon, self.smoothing), self.weight)
+
+    def weight_total(self):
+        r""":math:`D = \sum_n \sum_c w_c t_{nc}` over the selected examples, as a pair (a pair of floats)."""
+        if self.labels is not None:
+            picked = self.weight[self.labels]
+            return ef.sum_wide(picked if self.keep is None else picked[self.keep])
+
+        def block(start, stop):
+            t, _ = self._targets(start, stop)
+            high, low = coefficient_sum(weighted((t, np.zeros_like(t)), self.weight))
+            return high, low
+
+        high, low = self._run(self.zeroing(block), n_results=2)
+        total = ef.sum_wide(high)
+        return total[0], total[1] + np.sum(low)
+
+    # Losses ---------------------------------------------------------------------
+
+    def losses(self, parts=False):
+        """Each example's loss in the logits' dtype (0 where left out), batch-shaped.
+
+        With `parts`, also its cross-entropy and its z-loss apart, in float64
+        rows, for a mean that divides them by different totals.
+        """
+        if self.plain:
+            losses = super().losses()
+            return (losses, None, None) if parts else losses
+        results = self._run(self.zeroing(self._option_losses), n_results=3)
+        losses = blocks.from_rows(round_to(results[0], self.logits.dtype), self.logits, self.axis)
+        return (losses, *results[1:]) if parts else losses
+
+    def _option_losses(self, start, stop):
+        z = self.rows[start:stop]
+        c = self._coefficients(start, stop)
+        total = coefficient_sum(c)
+        source = columns_of(z)
+        normaliser, shifted, _ = normalise(source, self.n_classes)
+        zeros = np.zeros(len(z))
+        distance = (zeros, zeros)
+        for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted):
+            with np.errstate(invalid="ignore"):
+                # An infinite distance makes NaN in the low part: the loss is +inf.
+                distance = ef.add(distance, _coefficient_distance(part, c, first, last, z[:, first:last]))
+        log = as_pair(normaliser.log())
+        with np.errstate(invalid="ignore", over="ignore"):
+            # As in _softmax_rows._loss: an infinite distance gives +inf.
+            cross_entropy = ef.add(ef.multiply_wide(total, log), distance)
+            cross_entropy = (np.where(np.isinf(distance[0]), np.inf, cross_entropy[0]),
+                             np.where(np.isinf(distance[0]), 0.0, cross_entropy[1]))
+            if self.z_loss == 0:
+                return _rounded(cross_entropy), _rounded(cross_entropy), zeros
+            z_loss = self._z_term(normaliser, log, self.z_loss)
+            value = ef.add(cross_entropy, z_loss)
+            value = (np.where(np.isinf(cross_entropy[0]) | np.isinf(z_loss[0]), np.inf, value[0]), value[1])
+        return _rounded(value), _rounded(cross_entropy), _rounded(z_loss)
+
+    @staticmethod
+    def _lse(normaliser, log):
+        """:math:`\\operatorname{lse}(z) = a + L` as a pair: the shift is exact."""
+        shift = normaliser.shift[:, 0]
+        return ef.add((shift, np.zeros_like(shift)), log)
+
+    def _z_term(self, normaliser, log, scale):
+        """:math:`\\lambda' \\operatorname{lse}(z)^2` as a pair, inf beyond the float range."""
+        lse = self._lse(normaliser, log)
+        return ef.multiply_wide((scale, 0.0), ef.multiply_wide(lse, lse))
+
+    def reduced(self, reduction):
+        """The loss under `reduction` (validated)."""
+        if reduction != "mean":
+            losses = self.losses()
+            if reduction == "none":
+                return losses
+            return apply_reduction(losses, "sum")
+        count = self.selected_count()
+        weight_total = None if self.weight is None else self.checked_weight_total()
+        losses, cross_entropy, z_loss = self.losses(parts=True)
+        dtype = losses.dtype
+        if weight_total is None:
+            return mean_of(losses, float(count), dtype)
+        if self.z_loss == 0:
+            return mean_of(losses, float(ef.rounded(weight_total)), dtype)
+        # The cross-entropy's mean and the z-loss's, added: in float64, rounded once.
+        with np.errstate(over="ignore"):
+            # A mean beyond the float range is inf.
+            value = (mean_of(cross_entropy, float(ef.rounded(weight_total)), np.float64)
+                     + mean_of(z_loss, float(count), np.float64))
+        return round_to(np.asarray(value), dtype)[()]
+
+    def selected_count(self):
+        """The number of selected examples; refuses a mean of none."""
+        if self.n_kept == 0:
+            raise empty_mean(self.n_rows)
+        return self.n_kept
+
+    def checked_weight_total(self):
+        total = self.weight_total()
+        if not ef.rounded(total) > 0:
+            raise ValueError(
+                "`reduction='mean'` divides by the total class weight of the selected targets, "
+                "which is 0; use 'sum' or 'none'"
+            )
+        return total
+
+    # Gradient -------------------------------------------------------------------
+
+    def gradient_for(self, reduction):
+        """The gradient of the loss under `reduction` (validated), in the layout of the logits."""
+        if self.plain:
+            divisor = self.selected_count() if reduction == "mean" else 1
+            return self.gradient(divisor)
+        one = (1.0, 0.0)
+        inverse, z_scale = None, (2 * self.z_loss, 0.0)
+        if reduction == "mean":
+            count = self.selected_count()
+            total = self.checked_weight_total() if self.weight is not None else (float(count), 0.0)
+            inverse = ef.divide_wide(one, total)
+            z_scale = ef.divide((2 * self.z_loss, 0.0), (float(count), 0.0))
+        out = np.empty(self.rows.shape, dtype=self.logits.dtype)
+        self._run(lambda start, stop: self._option_gradient(start, stop, inverse, z_scale, out), n_results=0)
+        return blocks.from_rows(out, self.logits, self.axis)
+
+    def _option_gradient(self, start, stop, inverse, z_scale, out):
+        z = self.rows[start:stop]
+        c = self._coefficients(start, stop)
+        total = coefficient_sum(c)
+        source = columns_of(z)
+        normaliser, shifted, _ = normalise(source, self.n_classes, keep_gaps=False)
+        if inverse is not None:
+            c = ef.multiply_wide(c, inverse)
+            total = ef.multiply_wide(total, inverse)
+        if self.z_loss:
+            total = ef.add(total, ef.multiply_wide(z_scale, self._lse(normaliser, as_pair(normaliser.log()))))
+        rows = np.arange(len(z))
+        special = np.argmax(c[0], axis=1)
+        top = normaliser.top
+        values = special_values(
+            z[rows, special].astype(np.float64), normaliser, total,
+            (c[0][rows, top], c[1][rows, top]), special, (c[0][rows, special], c[1][rows, special]),
+        )
+        factor = ef.multiply_wide(as_pair(normaliser.reciprocal()), total)
+        coefficients = _rounded(c)
+        block_out = out[start:stop]
+        for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted, keep_gaps=False):
+            chunk_out, finish = working(block_out[:, first:last])
+            with np.errstate(under="ignore"):
+                # Probabilities and their products below the normal range
+                # round toward 0, as they should.
+                scaled = scratch("scaled", chunk_out.shape)
+                scaled_exps(part, factor, scaled)
+                scaled -= coefficients[:, first:last]
+                chunk_out[...] = scaled
+                put(chunk_out, first, last, values)
+            finish()
+        dropped = self.dropped(start, stop)
+        if dropped is not None:
+            block_out[dropped] = 0
+
+
+def special_values(picked, normaliser, total, at_top, special, at_special):
+    """The gradient at the largest logit and at `special` (the largest coefficient), each a pair rounded once.
+
+    At the largest logit :math:`((T - c_m) - c_m s)\\, r`, at `special`
+    :math:`e^{g_j} r T - c_j`, with `total` :math:`T` and the coefficients
+    already divided as the reduction asks. Returns ``[(columns, values), ...]``
+    for :func:`xentref._softmax_rows.put`.
+    """
+    rest, reciprocal = as_pair(normaliser.rest), as_pair(normaliser.reciprocal())
+    top = normaliser.top
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+        # Gradients below the normal range round toward 0; beyond the float
+        # range (coefficients divided by a tiny total weight) they are inf.
+        difference = ef.add(ef.add(total, negative(at_top)), negative(ef.multiply_wide(at_top, rest)))
+        top_value = _rounded(ef.multiply_wide(difference, reciprocal))
+        probability = ef.multiply(exp_at(picked, normaliser.shift, normaliser.precise), reciprocal)
+        special_value = _rounded(ef.add(ef.multiply_wide(probability, total), negative(at_special)))
+    return [(top, top_value), (np.where(special == top, -1, special), special_value)]
+
