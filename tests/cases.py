@@ -840,3 +840,111 @@ CASES += [
          bad=[((_HALVES, [0]), {"class_weight": [1.0]}), ((_HALVES, [5]), {"ignore_index": 5, "where": [[True]]})],
          per_example=("where",), divisor=_mean_divisor),
 ]
+
+
+# `where` on the other losses with a batch and a reduction -----------------------------
+#
+# A quarter of the elements (or examples, or tokens) left out, their targets
+# made invalid (outside [0, 1], label -100, a row of zeros) to show they are
+# not read; the first is always kept.
+
+
+def _left_out(make, unit="elements", invalid=None):
+    """`make` with a `where` that leaves out about a quarter, and `invalid` targets there."""
+    def wrapped(draw, batch, extreme):
+        args, kwargs = make(draw, batch, extreme)
+        shape = np.shape(args[0]) if unit == "elements" else (np.shape(args[0])[:-1] if unit == "tokens" else batch)
+        keep = draw.integers(shape, 4) != 0
+        if keep.size:
+            keep.flat[0] = True
+        if invalid is not None:
+            target = 2 if unit == "tokens" else 1
+            values = np.array(args[target])
+            if values.ndim > keep.ndim:
+                values[~keep] = invalid
+            else:
+                values = np.where(keep, values, invalid).astype(values.dtype)
+            args = (*args[:target], values, *args[target + 1:])
+        return args, {**kwargs, "where": keep}
+    return wrapped
+
+
+def _kept_count(args, kwargs):
+    return int(np.count_nonzero(kwargs["where"]))
+
+
+def _selected_formula(formula):
+    """One example's (or element's) formula, 0 where it is left out."""
+    def wrapped(symbols, args, kwargs):
+        if not np.all(kwargs["where"]):
+            return sp.Integer(0)
+        return formula(symbols, args, {k: v for k, v in kwargs.items() if k != "where"})
+    return wrapped
+
+
+def _with_valid_targets(scale, target=1, fill=0.5):
+    """A scale function computed with the left-out targets replaced by `fill` (they are not read)."""
+    def wrapped(args, kwargs):
+        keep = np.asarray(kwargs["where"])
+        values = np.array(args[target])
+        if values.ndim > keep.ndim:
+            values[~keep] = fill
+        else:
+            values = np.where(keep, values, fill).astype(values.dtype)
+        options = {k: v for k, v in kwargs.items() if k != "where"}
+        return scale((*args[:target], values, *args[target + 1:]), options)
+    return wrapped
+
+
+def _sigmoid_poly1_grad_scale(args, kwargs):
+    """(1 - y) sigma(z) + y sigma(-z) + epsilon |1 - 2y| sigma(z) sigma(-z): the gradient's terms."""
+    logits, targets = args
+    a, b = xentref.sigmoid(logits), xentref.sigmoid(-logits)
+    return (1 - targets) * a + targets * b + kwargs["epsilon"] * np.abs(1 - 2 * targets) * a * b
+
+
+def _softmax_poly1_grad_scale(args, kwargs):
+    """p_j sum_k g_k + g_j with g_k = t_k (1 + epsilon p_k) at most (1 + epsilon) t_k."""
+    return (1 + kwargs["epsilon"]) * (xentref.softmax(args[0]) + args[1])
+
+
+def _linear_fill(args, kwargs):
+    """The linear head's labels with 0 where left out, for its scales."""
+    labels = np.where(np.asarray(kwargs["where"]), args[2], 0)
+    return (*args[:2], labels), {k: v for k, v in kwargs.items() if k != "where"}
+
+
+CASES += [
+    Case("binary_cross_entropy", "elements", _left_out(_binary, invalid=-1.0), _selected_formula(_binary_formula),
+         variant="selected", ulps=2, grad_ulps=2, divisor=_kept_count),
+    Case("sigmoid_binary_cross_entropy", "elements", _left_out(_sigmoid_binary, invalid=2.0),
+         _selected_formula(_sigmoid_binary_formula), variant="selected", ulps=3, refuses_plus_inf=False, grad_ulps=3,
+         grad_scale=_with_valid_targets(_sigmoid_grad_scale), divisor=_kept_count),
+    Case("sigmoid_focal_loss", "elements", _left_out(_sigmoid_variant(gamma=2.0, alpha=0.25), invalid=-1.0),
+         _selected_formula(_sigmoid_formula(symbolic.sigmoid_focal_loss)), variant="selected", ulps=4,
+         refuses_plus_inf=False, grad_ulps=4, grad_scale=_with_valid_targets(_sigmoid_focal_grad_scale),
+         divisor=_kept_count),
+    Case("sigmoid_poly1_loss", "elements", _left_out(_sigmoid_variant(epsilon=2.0), invalid=-1.0),
+         _selected_formula(_sigmoid_formula(symbolic.sigmoid_poly1_loss)), variant="selected", ulps=1,
+         refuses_plus_inf=False, grad_ulps=5, grad_scale=_with_valid_targets(_sigmoid_poly1_grad_scale),
+         divisor=_kept_count),
+    Case("softmax_focal_loss", "examples", _left_out(_focal_softmax(_labels), "examples", invalid=-100),
+         _selected_formula(_target_formula(symbolic.softmax_focal_loss)), variant="labels, selected", ulps=2,
+         grad_ulps=5, per_example=("where",), divisor=_kept_count),
+    Case("softmax_poly1_loss", "examples", _left_out(_poly_softmax(_probability_targets, 2.0), "examples", invalid=0.0),
+         _selected_formula(_target_formula(symbolic.softmax_poly1_loss)), variant="probabilities, selected",
+         axis_args=(0, 1), ulps=1, grad_ulps=8, grad_scale=_softmax_poly1_grad_scale, per_example=("where",),
+         divisor=_kept_count),
+    Case("distillation_loss", "examples", _left_out(_distillation, "examples"), _selected_formula(_distillation_formula),
+         variant="selected", axis_args=(0, 1), ulps=2, scale=lambda a, k: _distillation_scale(a, k),
+         grad_ulps=2, grad_scale=lambda a, k: _distillation_grad_scale(a, k), per_example=("where",),
+         divisor=_kept_count),
+    Case("brier_score", "examples", _left_out(lambda d, b, e: _brier(d, b, e, labels=False), "examples", invalid=0.0),
+         _selected_formula(_brier_formula), variant="probabilities, selected", axis_args=(0, 1), ulps=2, grad_ulps=1,
+         per_example=("where",), divisor=_kept_count),
+    Case("linear_softmax_cross_entropy", "tokens", _left_out(_linear, "tokens", invalid=-100),
+         _selected_formula(_linear_formula), variant="selected", ulps=14, refuses_plus_inf=True,
+         scale=lambda a, k: _linear_scale(*_linear_fill(a, k)), grad_ulps=(19.4, 22.4, 22.4),
+         grad_scale=lambda a, k: _linear_grad_scale(*_linear_fill(a, k)), batched=(0, 2), per_example=("where",),
+         divisor=_kept_count),
+]

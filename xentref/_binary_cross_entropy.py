@@ -7,21 +7,23 @@ from xentref._docs import fill
 from xentref._reduction import (
     apply_reduction,
     apply_weight,
-    reduction_divisor,
+    kept,
     scale_gradient,
+    selected_divisor,
 )
 
 
-def _checked(probs, targets, weight, reduction):
+def _checked(probs, targets, weight, reduction, where):
     probs = check.unit_interval(probs, "probs")
     check.reduction(reduction)
-    targets = check.unit_interval(targets, "targets", like=probs, like_name="probs")
+    keep = check.where(where, probs.shape, "elements")
+    targets = check.unit_interval(targets, "targets", like=probs, like_name="probs", keep=keep)
     weight = check.weights(weight, probs, "weight", "probs")
-    return probs, targets, weight
+    return probs, targets, kept(keep, weight, probs.dtype), keep
 
 
 @fill()
-def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
+def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean", where=None):
     r"""Binary cross-entropy of targets under predicted probabilities.
 
     Parameters
@@ -34,6 +36,7 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
         hard labels, anything between for soft ones.
     %(weight_elements)s
     %(reduction_elements)s
+    %(where_elements)s
 
     Returns
     -------
@@ -43,9 +46,10 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
     ------
     %(float_type_error)s
     ValueError
-        If `probs` or `targets` is NaN or outside [0, 1], their shapes
-        differ, `weight` is NaN, negative, infinite or does not broadcast,
-        `reduction` is unknown, or the mean of no elements is asked for.
+        If `probs` or `targets` (where selected) is NaN or outside [0, 1],
+        their shapes or that of `where` differ, `weight` is NaN, negative,
+        infinite or does not broadcast, `reduction` is unknown, or the mean
+        of no elements is asked for.
 
     See Also
     --------
@@ -87,7 +91,7 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
     >>> print(xentref.binary_cross_entropy([1.0, 0.0, 0.0], [1, 0, 1], reduction="none"))
     [ 0.  0. inf]
     """
-    probs, targets, weight = _checked(probs, targets, weight, reduction)
+    probs, targets, weight, keep = _checked(probs, targets, weight, reduction, where)
     with np.errstate(divide="ignore", under="ignore"):
         # log(0) = -inf is the intended value where a positive target meets
         # p = 0 (or 1 - y > 0 meets p = 1); a product with a subnormal
@@ -97,11 +101,12 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
         negative = (1 - targets) * np.log1p(-np.where(targets < 1, probs, 0))
     # Adding 0.0 turns a -0.0 loss into +0.0 and changes nothing else.
     losses = -(positive + negative) + 0.0
-    return apply_reduction(apply_weight(losses, weight), reduction)
+    return apply_reduction(apply_weight(losses, weight), reduction, selected_divisor(probs.size, keep, reduction,
+                                                                                     "elements"))
 
 
 @fill(of=binary_cross_entropy)
-def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean"):
+def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean", where=None):
     r"""Gradient of %(loss)s with respect to `probs`.
 
     %(gradient_parameters)s
@@ -152,8 +157,8 @@ def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean"):
     >>> print(np.round(g, 4))  # -1/0.8, then 1/(1 - 0) and -1/0
     [-1.25  1.    -inf]
     """
-    probs, targets, weight = _checked(probs, targets, weight, reduction)
-    divisor = reduction_divisor(probs.size, reduction)
+    probs, targets, weight, keep = _checked(probs, targets, weight, reduction, where)
+    divisor = selected_divisor(probs.size, keep, reduction, "elements")
     one, zero = targets == 1, targets == 0
     soft_probs = np.where(one | zero, 0.5, probs)
     with np.errstate(divide="ignore", over="ignore", under="ignore"):

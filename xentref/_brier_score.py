@@ -4,21 +4,22 @@ import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._focal_loss import dropped_rows
+from xentref._reduction import apply_reduction, scale_gradient, selected_divisor
 
 
-def _checked(probs, targets, axis, reduction):
+def _checked(probs, targets, axis, reduction, where):
     probs, axis = check.distribution(probs, axis, "probs")
     check.reduction(reduction)
-    probabilities, labels = check.targets(targets, probs, axis, like_name="probs")
+    probabilities, labels, keep = check.selected_targets_checked(targets, probs, axis, where, like_name="probs")
     if labels is not None:
         probabilities = np.zeros_like(probs)
         np.put_along_axis(probabilities, labels, 1, axis=axis)
-    return probs, axis, probabilities
+    return probs, axis, probabilities, keep
 
 
 @fill()
-def brier_score(probs, targets, *, axis=-1, reduction="mean"):
+def brier_score(probs, targets, *, axis=-1, reduction="mean", where=None):
     r"""Brier score: the squared distance between predicted and target probabilities.
 
     Parameters
@@ -32,6 +33,7 @@ def brier_score(probs, targets, *, axis=-1, reduction="mean"):
         `probs`, used in the dtype of `probs`.
     %(axis)s
     %(reduction)s
+    %(where_examples)s
 
     Returns
     -------
@@ -89,15 +91,15 @@ def brier_score(probs, targets, *, axis=-1, reduction="mean"):
     >>> float(xentref.brier_score([[0.0, 1.0]], [0]))
     2.0
     """
-    probs, axis, targets = _checked(probs, targets, axis, reduction)
+    probs, axis, targets, keep = _checked(probs, targets, axis, reduction, where)
     with np.errstate(under="ignore"):
         # The square of a difference below about 1e-154 underflows towards 0, as it should.
         losses = np.sum((probs - targets) ** 2, axis=axis)
-    return apply_reduction(losses, reduction)
+    return apply_reduction(dropped_rows(losses, keep), reduction, selected_divisor(losses.size, keep, reduction))
 
 
 @fill(of=brier_score)
-def brier_score_grad(probs, targets, *, axis=-1, reduction="mean"):
+def brier_score_grad(probs, targets, *, axis=-1, reduction="mean", where=None):
     r"""Gradient of %(loss)s with respect to `probs`.
 
     %(gradient_parameters)s
@@ -130,6 +132,6 @@ def brier_score_grad(probs, targets, *, axis=-1, reduction="mean"):
     >>> print(np.round(grad.brier_score([[0.7, 0.2, 0.1]], [0]), 4))
     [[-0.6  0.4  0.2]]
     """
-    probs, axis, targets = _checked(probs, targets, axis, reduction)
-    divisor = reduction_divisor(probs.size // probs.shape[axis], reduction)
-    return scale_gradient(2 * (probs - targets), None, divisor)
+    probs, axis, targets, keep = _checked(probs, targets, axis, reduction, where)
+    divisor = selected_divisor(probs.size // probs.shape[axis], keep, reduction)
+    return dropped_rows(scale_gradient(2 * (probs - targets), None, divisor), keep, axis)

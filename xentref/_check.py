@@ -310,16 +310,20 @@ def same_classes(p, q, axis, p_name, q_name):
     return p, q, p.ndim - from_end
 
 
-def unit_interval(x, name, like=None, like_name=None):
+def unit_interval(x, name, like=None, like_name=None, keep=None):
     """Values in [0, 1] (probabilities, binary targets), float, without NaN.
 
-    With `like`, `x` must have its shape and is returned in its dtype.
+    With `like`, `x` must have its shape and is returned in its dtype. With
+    `keep` (a checked `where`), only the selected entries are read; the
+    others become 0.
     """
     x = floats(x, name)
     if like is not None and x.shape != like.shape:
         raise ValueError(
             f"`{name}` must have the shape of `{like_name}` {like.shape}; got {x.shape}"
         )
+    if keep is not None:
+        x = np.where(keep, x, np.zeros((), x.dtype))
     no_nan(x, name)
     outside = (x < 0) | (x > 1)
     if outside.any():
@@ -560,18 +564,23 @@ def ignore_index(value):
     return int(value)
 
 
-def where(mask, batch_shape):
-    """A boolean mask of the batch shape (True keeps an example), or None."""
+def where(mask, batch_shape, unit="examples"):
+    """A boolean mask of the batch shape (True keeps an example), or None.
+
+    With ``unit="elements"`` (the losses of each element), `batch_shape` is
+    the shape of the prediction; ``unit="tokens"`` names the examples of a
+    linear head.
+    """
     if mask is None:
         return None
     mask = array(mask, "where")
+    one = {"elements": "an element", "tokens": "a token"}.get(unit, "an example")
+    shape = "the shape of the prediction" if unit == "elements" else "the batch shape"
     if mask.dtype != np.bool_:
-        raise TypeError(
-            f"`where` must be a boolean mask (True keeps an example); got dtype {mask.dtype}"
-        )
+        raise TypeError(f"`where` must be a boolean mask (True keeps {one}); got dtype {mask.dtype}")
     if mask.shape != batch_shape:
         raise ValueError(
-            f"`where` must have the batch shape {batch_shape}, one entry per example; got {mask.shape}"
+            f"`where` must have {shape} {batch_shape}, one entry per {unit[:-1]}; got {mask.shape}"
         )
     return mask
 
@@ -644,3 +653,32 @@ def selected_targets(given, logits, axis, ignore_index=None, mask=None):
         f"`targets` must be class labels of shape {batch_shape} or "
         f"probabilities of shape {logits.shape}; got shape {given.shape}"
     )
+
+
+def selected_rows(x, axis, keep, fill):
+    """`x` with every slice along `axis` that `keep` leaves out set to `fill` (a copy, if any is)."""
+    if keep is None or keep.all():
+        return x
+    moved = np.moveaxis(np.array(x), axis, -1)
+    moved[~keep] = fill
+    return np.moveaxis(moved, -1, axis)
+
+
+def selected_targets_checked(given, logits, axis, mask, like_name="logits"):
+    """As :func:`targets` (entries checked) for the examples `mask` selects; and the selection.
+
+    The targets of the examples left out are not read: a one-hot stands in
+    for probabilities, and labels there may be any integer. Returns
+    ``(probabilities, labels, keep)``, `keep` None without `mask`.
+    """
+    keep = where(mask, logits.shape[:axis] + logits.shape[axis + 1:])
+    given = array(given, "targets")
+    if keep is not None and given.ndim == logits.ndim - 1:
+        checked, keep = selected_labels(given, logits, axis, "targets", None, keep)
+        return None, checked, keep
+    if keep is not None and given.ndim == logits.ndim:
+        given = floats(given, "targets", half=True)
+        if given.shape == logits.shape:
+            given = selected_rows(given, axis, keep, np.eye(1, logits.shape[axis], dtype=given.dtype)[0])
+    probabilities, checked = targets(given, logits, axis, like_name)
+    return probabilities, checked, keep

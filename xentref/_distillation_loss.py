@@ -4,17 +4,23 @@ import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
+from xentref._focal_loss import dropped_rows
 from xentref._kl_divergence_of_log_probs import log_terms
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._reduction import apply_reduction, scale_gradient, selected_divisor
 
 
-def _checked(student_logits, teacher_logits, temperature, axis, reduction):
+def _checked(student_logits, teacher_logits, temperature, axis, reduction, where):
     student, axis = check.logits(student_logits, axis, "student_logits")
-    teacher, _ = check.logits(teacher_logits, axis, "teacher_logits")
+    keep = check.where(where, student.shape[:axis] + student.shape[axis + 1:])
+    teacher = check.floats(teacher_logits, "teacher_logits")
+    if keep is not None and teacher.shape == student.shape:
+        # The teachers of the examples left out are not read.
+        teacher = check.selected_rows(teacher, axis, keep, 0.0)
+    teacher, _ = check.logits(teacher, axis, "teacher_logits")
     teacher = check.in_dtype(check.same_shape(teacher, student, "teacher_logits", "student_logits"), student.dtype)
     temperature = check.number(temperature, "temperature", "(0, inf)")
     check.reduction(reduction)
-    return student, teacher, temperature, axis
+    return student, teacher, temperature, axis, keep
 
 
 def softened_log_softmax(logits, temperature, axis):
@@ -41,7 +47,7 @@ def softened_log_softmax(logits, temperature, axis):
 
 
 @fill()
-def distillation_loss(student_logits, teacher_logits, *, temperature, axis=-1, reduction="mean"):
+def distillation_loss(student_logits, teacher_logits, *, temperature, axis=-1, reduction="mean", where=None):
     r"""Distillation loss: the KL divergence between softened softmaxes, times :math:`T^2`.
 
     Parameters
@@ -56,6 +62,7 @@ def distillation_loss(student_logits, teacher_logits, *, temperature, axis=-1, r
         :math:`T > 0`, finite. Hinton et al. use values from 1 to 20.
     %(axis)s
     %(reduction)s
+    %(where_examples)s
 
     Returns
     -------
@@ -114,14 +121,15 @@ def distillation_loss(student_logits, teacher_logits, *, temperature, axis=-1, r
     >>> float(xentref.distillation_loss(t + 3, t, temperature=T))
     0.0
     """
-    student, teacher, temperature, axis = _checked(student_logits, teacher_logits, temperature, axis, reduction)
+    student, teacher, temperature, axis, keep = _checked(student_logits, teacher_logits, temperature, axis, reduction,
+                                                         where)
     log_q = softened_log_softmax(student, temperature, axis)
     log_p = softened_log_softmax(teacher, temperature, axis)
     with np.errstate(over="ignore", under="ignore"):
         # A loss beyond the float range is inf. T (T D) rather than T^2 D,
         # so that a huge T meets a zero divergence without making NaN.
         losses = temperature * (temperature * np.sum(log_terms(log_p, log_q), axis=axis))
-    return apply_reduction(losses + 0.0, reduction)
+    return apply_reduction(dropped_rows(losses + 0.0, keep), reduction, selected_divisor(losses.size, keep, reduction))
 
 
 def probability_difference(log_q, log_p):
@@ -143,7 +151,7 @@ def probability_difference(log_q, log_p):
 
 
 @fill(of=distillation_loss)
-def distillation_loss_grad(student_logits, teacher_logits, *, temperature, axis=-1, reduction="mean"):
+def distillation_loss_grad(student_logits, teacher_logits, *, temperature, axis=-1, reduction="mean", where=None):
     r"""Gradient of %(loss)s with respect to `student_logits`.
 
     Parameters
@@ -189,12 +197,13 @@ def distillation_loss_grad(student_logits, teacher_logits, *, temperature, axis=
     >>> print(np.round(g, 6), (s - t) / 3)
     [ 0.25 -0.5   0.25] [ 0.25 -0.5   0.25]
     """
-    student, teacher, temperature, axis = _checked(student_logits, teacher_logits, temperature, axis, reduction)
-    divisor = reduction_divisor(student.size // student.shape[axis], reduction)
+    student, teacher, temperature, axis, keep = _checked(student_logits, teacher_logits, temperature, axis, reduction,
+                                                         where)
+    divisor = selected_divisor(student.size // student.shape[axis], keep, reduction)
     difference = probability_difference(
         softened_log_softmax(student, temperature, axis), softened_log_softmax(teacher, temperature, axis)
     )
     with np.errstate(under="ignore"):
         # A product below the float range rounds toward 0.
         grad = temperature * difference
-    return scale_gradient(grad, None, divisor)
+    return dropped_rows(scale_gradient(grad, None, divisor), keep, axis)

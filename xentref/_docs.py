@@ -196,6 +196,18 @@ where : array_like of bool, shape (...), optional
     loss 0 (under ``"none"``) and gradient 0, are not counted by
     ``"mean"``, and their targets are not read. Their predictions are
     checked as everywhere else. Default None: every example.""",
+    "where_elements": """\
+where : array_like of bool, optional
+    Which elements to keep (True), with the shape of the prediction: the
+    others have loss 0 (under ``"none"``) and gradient 0, are not counted
+    by ``"mean"``, and their targets are not read. Default None: every
+    element.""",
+    "where_examples": """\
+where : array_like of bool, shape (...), optional
+    Which examples to keep (True), with the batch shape: the others have
+    loss 0 (under ``"none"``) and gradient 0, are not counted by
+    ``"mean"``, and their targets are not read. Default None: every
+    example.""",
     "blocks": """\
 The rows are processed in blocks of about 2**18 entries on up to two
 threads, so that no temporary has the size of the input, and a row too

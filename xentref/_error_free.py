@@ -217,7 +217,7 @@ def multiply_wide(a, b):
                            a_exponent + b_exponent)
     if np.all(finite):
         return product
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
         # An infinite operand (a sum beyond the float range) gives an
         # infinite product, or NaN against 0, as IEEE arithmetic does.
         plain = a_plain * b_plain

@@ -9,19 +9,26 @@ import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._reduction import apply_reduction, apply_weight, reduction_divisor, scale_gradient
+from xentref._reduction import (
+    apply_reduction,
+    apply_weight,
+    kept,
+    scale_gradient,
+    selected_divisor,
+)
 from xentref._sigmoid import sigmoid_unchecked
 from xentref._sigmoid_binary_cross_entropy import gradients_unchecked, losses_unchecked
 from xentref._softmax_gradient import as_coefficients, shift, softmax_times_total_minus
 
 
-def _checked_sigmoid(logits, targets, gamma, alpha, reduction):
+def _checked_sigmoid(logits, targets, gamma, alpha, reduction, where):
     logits = check.values(logits, "logits")
     check.reduction(reduction)
-    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits")
+    keep = check.where(where, logits.shape, "elements")
+    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits", keep=keep)
     gamma = check.number(gamma, "gamma", "[0, inf)")
     alpha = None if alpha is None else check.number(alpha, "alpha", "[0, 1]")
-    return logits, targets, gamma, alpha
+    return logits, targets, gamma, alpha, keep
 
 
 def _wrong(logits, targets):
@@ -44,7 +51,7 @@ def _alpha_t(alpha, targets):
 
 
 @fill()
-def sigmoid_focal_loss(logits, targets, *, gamma=2.0, alpha=None, reduction="mean"):
+def sigmoid_focal_loss(logits, targets, *, gamma=2.0, alpha=None, reduction="mean", where=None):
     r"""Focal loss of binary targets under the sigmoid of logits.
 
     Parameters
@@ -59,6 +66,7 @@ def sigmoid_focal_loss(logits, targets, *, gamma=2.0, alpha=None, reduction="mea
         weighted by :math:`\alpha`, the negative one by :math:`1 - \alpha`.
         Default None: no weighting.
     %(reduction_elements)s
+    %(where_elements)s
 
     Returns
     -------
@@ -135,13 +143,14 @@ def sigmoid_focal_loss(logits, targets, *, gamma=2.0, alpha=None, reduction="mea
     >>> print(f"{xentref.sigmoid_focal_loss(30.0, 1.0):.6e}")
     8.194013e-40
     """
-    logits, targets, gamma, alpha = _checked_sigmoid(logits, targets, gamma, alpha, reduction)
+    logits, targets, gamma, alpha, keep = _checked_sigmoid(logits, targets, gamma, alpha, reduction, where)
     cross_entropy = losses_unchecked(logits, targets, 1 - targets)
     with np.errstate(under="ignore"):
         # A tiny (1 - p_t)^gamma, or its product with the loss, rounds
         # toward 0; 1 - p_t <= 1, so nothing overflows.
         losses = _wrong(logits, targets) ** gamma * cross_entropy
-    return apply_reduction(apply_weight(losses, _alpha_t(alpha, targets)), reduction)
+    divisor = selected_divisor(logits.size, keep, reduction, "elements")
+    return apply_reduction(apply_weight(losses, kept(keep, _alpha_t(alpha, targets), logits.dtype)), reduction, divisor)
 
 
 def _sigmoid_ratio(logits, targets):
@@ -162,7 +171,7 @@ def _sigmoid_ratio(logits, targets):
 
 
 @fill(of=sigmoid_focal_loss)
-def sigmoid_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, reduction="mean"):
+def sigmoid_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, reduction="mean", where=None):
     r"""Gradient of %(loss)s with respect to the logits.
 
     Parameters
@@ -215,8 +224,8 @@ def sigmoid_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, reduction
     >>> print(np.round(grad.sigmoid_focal_loss(z, y, reduction="sum"), 6))
     [-0.000315  0.052581]
     """
-    logits, targets, gamma, alpha = _checked_sigmoid(logits, targets, gamma, alpha, reduction)
-    divisor = reduction_divisor(logits.size, reduction)
+    logits, targets, gamma, alpha, keep = _checked_sigmoid(logits, targets, gamma, alpha, reduction, where)
+    divisor = selected_divisor(logits.size, keep, reduction, "elements")
     cross_entropy = losses_unchecked(logits, targets, 1 - targets)
     slope = gradients_unchecked(logits, targets, 1 - targets)
     ratio = (1 - 2 * targets) * _sigmoid_ratio(logits, targets)
@@ -226,16 +235,23 @@ def sigmoid_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, reduction
         # be too: the term is then 0, its limit.
         focusing = gamma * (np.where(ratio == 0, 0, cross_entropy) * ratio)
         grad = _wrong(logits, targets) ** gamma * (slope + focusing)
-    return scale_gradient(grad, _alpha_t(alpha, targets), divisor)
+    return scale_gradient(grad, kept(keep, _alpha_t(alpha, targets), logits.dtype), divisor)
 
 
-def _checked_softmax(logits, targets, gamma, alpha, axis, reduction):
+def _checked_softmax(logits, targets, gamma, alpha, axis, reduction, where):
     logits, axis = check.logits(logits, axis)
     check.reduction(reduction)
-    probabilities, labels = check.targets(targets, logits, axis)
+    probabilities, labels, keep = check.selected_targets_checked(targets, logits, axis, where)
     gamma = check.number(gamma, "gamma", "[0, inf)")
     alpha = check.class_weights(alpha, logits, axis, "alpha")
-    return logits, axis, probabilities, labels, gamma, alpha
+    return logits, axis, probabilities, labels, gamma, alpha, keep
+
+
+def dropped_rows(values, keep, axis=None):
+    """`values` (per example, or per class along `axis`) with 0 at the examples `keep` leaves out."""
+    if keep is None:
+        return values
+    return np.where(keep if axis is None else np.expand_dims(keep, axis), values, 0.0).astype(values.dtype)
 
 
 def _per_class(logits, axis):
@@ -255,7 +271,7 @@ def _pick(values, labels, axis):
 
 
 @fill()
-def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean"):
+def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean", where=None):
     r"""Focal loss of targets under the softmax of logits.
 
     Parameters
@@ -271,6 +287,7 @@ def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduc
         Default None: no weighting.
     %(axis)s
     %(reduction)s
+    %(where_examples)s
 
     Returns
     -------
@@ -334,8 +351,8 @@ def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduc
     >>> print(f"{xentref.softmax_focal_loss([30.0, 0.0], 0):.6e}")
     8.194013e-40
     """
-    logits, axis, probabilities, labels, gamma, alpha = _checked_softmax(
-        logits, targets, gamma, alpha, axis, reduction
+    logits, axis, probabilities, labels, gamma, alpha, keep = _checked_softmax(
+        logits, targets, gamma, alpha, axis, reduction, where
     )
     surprisal, wrong, _ = _per_class(logits, axis)
     with np.errstate(under="ignore", over="ignore"):
@@ -346,11 +363,12 @@ def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduc
             losses = np.sum(probabilities * np.where(probabilities > 0, per_class, 0), axis=axis)
         else:
             losses = np.squeeze(_pick(per_class, labels, axis), axis=axis)
-    return apply_reduction(losses, reduction)
+    divisor = selected_divisor(losses.size, keep, reduction)
+    return apply_reduction(dropped_rows(losses, keep), reduction, divisor)
 
 
 @fill(of=softmax_focal_loss)
-def softmax_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean"):
+def softmax_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean", where=None):
     r"""Gradient of %(loss)s with respect to `logits`.
 
     Parameters
@@ -405,10 +423,10 @@ def softmax_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, axis=-1, 
     >>> print(np.round(g / g0, 4))  # one factor g_y for the whole row
     [[1.2236 1.2236 1.2236]]
     """
-    logits, axis, probabilities, labels, gamma, alpha = _checked_softmax(
-        logits, targets, gamma, alpha, axis, reduction
+    logits, axis, probabilities, labels, gamma, alpha, keep = _checked_softmax(
+        logits, targets, gamma, alpha, axis, reduction, where
     )
-    divisor = reduction_divisor(logits.size // logits.shape[axis], reduction)
+    divisor = selected_divisor(logits.size // logits.shape[axis], keep, reduction)
     surprisal, wrong, probability = _per_class(logits, axis)
     with np.errstate(under="ignore", over="ignore"):
         # p (-log p) / (1 - p), 1 at p = 1 (its limit) and 0 at p = 0 (where
@@ -422,4 +440,4 @@ def softmax_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, axis=-1, 
             coefficients = probabilities * per_class
     else:
         coefficients = as_coefficients(_pick(per_class, labels, axis), labels, logits, axis)
-    return scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor)
+    return dropped_rows(scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor), keep, axis)

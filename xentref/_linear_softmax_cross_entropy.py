@@ -7,8 +7,9 @@ import numpy as np
 from xentref import _check as check
 from xentref._blocks import scratch
 from xentref._docs import fill
+from xentref._focal_loss import dropped_rows
 from xentref._half import round_to
-from xentref._reduction import apply_reduction, reduction_divisor
+from xentref._reduction import apply_reduction, selected_divisor
 from xentref._shift import Shifted, normalise, scaled_exps
 from xentref._softmax_rows import gradient_factor, label_losses, put, special_values
 
@@ -26,7 +27,7 @@ bias : ndarray, shape (V,), or None when no bias was given
 DEFAULT_BLOCK_SIZE = 2**19
 
 
-def _checked(hidden, weight, labels, bias, reduction, block_size):
+def _checked(hidden, weight, labels, bias, reduction, block_size, where):
     """Validate the arguments; return them as arrays in the dtype of `hidden`, rows flattened."""
     hidden = check.floats(hidden, "hidden", half=True)
     if hidden.ndim == 0:
@@ -48,14 +49,15 @@ def _checked(hidden, weight, labels, bias, reduction, block_size):
             check.finite(value, name)
     # A view of no memory with the shape of the logits, for the labels' check.
     logits_shape = np.broadcast_to(np.empty((), dtype=np.bool_), hidden.shape[:-1] + (weight.shape[0],))
-    labels = check.labels(labels, logits_shape, hidden.ndim - 1, "labels")
+    keep = check.where(where, hidden.shape[:-1], "tokens")
+    labels, keep = check.selected_labels(labels, logits_shape, hidden.ndim - 1, "labels", mask=keep)
     dtype = hidden.dtype
     weight = check.in_dtype(weight, dtype)
     bias = None if bias is None else check.in_dtype(bias, dtype)
     for value, name in ((weight, "weight"), (bias, "bias")):
         if value is not None:
             check.finite(value, name, f" once in the dtype of `hidden`, {dtype}")
-    return hidden, weight, labels.reshape(-1), bias, block_size
+    return hidden, weight, labels.reshape(-1), bias, block_size, None if keep is None else keep.reshape(-1)
 
 
 def _block_size(block_size):
@@ -140,7 +142,7 @@ def _token_losses(linear, labels):
 
 
 @fill()
-def linear_softmax_cross_entropy(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None):
+def linear_softmax_cross_entropy(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None, where=None):
     r"""Softmax cross-entropy of the logits ``hidden @ weight.T + bias``, never formed whole.
 
     The classifier head of a language model: a hidden state per token, a
@@ -164,6 +166,11 @@ def linear_softmax_cross_entropy(hidden, weight, labels, *, bias=None, reduction
     block_size : int, optional
         How many logits (tokens times classes) are formed at once; default
         2**19, about 4 MiB of float64. A positive integer.
+    where : array_like of bool, shape (...), optional
+        Which tokens to keep (True), one per hidden state: the others have
+        loss 0 (under ``"none"``), contribute nothing to any gradient, are
+        not counted by ``"mean"``, and their labels are not read (padding
+        such as -100 is fine). Default None: every token.
 
     Returns
     -------
@@ -224,14 +231,17 @@ def linear_softmax_cross_entropy(hidden, weight, labels, *, bias=None, reduction
     >>> bool(np.isclose(fused, plain, rtol=1e-15))
     True
     """
-    hidden, weight, labels, bias, block_size = _checked(hidden, weight, labels, bias, reduction, block_size)
+    hidden, weight, labels, bias, block_size, keep = _checked(hidden, weight, labels, bias, reduction, block_size,
+                                                              where)
     linear = _Linear(hidden, weight, bias, block_size)
     losses, _ = _token_losses(linear, labels)
-    return apply_reduction(round_to(losses, hidden.dtype).reshape(hidden.shape[:-1]), reduction)
+    losses = round_to(dropped_rows(losses, keep), hidden.dtype).reshape(hidden.shape[:-1])
+    return apply_reduction(losses, reduction, selected_divisor(labels.size, keep, reduction, "tokens"))
 
 
 @fill(of=linear_softmax_cross_entropy)
-def linear_softmax_cross_entropy_grad(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None):
+def linear_softmax_cross_entropy_grad(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None,
+                                      where=None):
     r"""Gradient of %(loss)s with respect to `hidden`, `weight` and `bias`.
 
     Parameters
@@ -284,8 +294,9 @@ def linear_softmax_cross_entropy_grad(hidden, weight, labels, *, bias=None, redu
     >>> bool(np.allclose(g.hidden, by_logits @ weight) and np.allclose(g.weight, by_logits.T @ hidden))
     True
     """
-    hidden, weight, labels, bias, block_size = _checked(hidden, weight, labels, bias, reduction, block_size)
-    divisor = reduction_divisor(labels.size, reduction)
+    hidden, weight, labels, bias, block_size, keep = _checked(hidden, weight, labels, bias, reduction, block_size,
+                                                              where)
+    divisor = selected_divisor(labels.size, keep, reduction, "tokens")
     linear = _Linear(hidden, weight, bias, block_size)
     _, normalisers = _token_losses(linear, labels)
     blocks = []
@@ -310,6 +321,9 @@ def linear_softmax_cross_entropy_grad(hidden, weight, labels, *, bias=None, redu
                 # Probabilities below the normal range round toward 0.
                 scaled_exps(part, factor, g)
                 put(g, first, last, values)
+                if keep is not None:
+                    # The tokens left out have no gradient.
+                    g[~keep[start:stop]] = 0
             with np.errstate(under="ignore"):
                 # Products below the normal range round to subnormals.
                 grad_hidden[start:stop] += g @ columns[0]

@@ -140,10 +140,10 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean", class_weight=None,
         # of the dtype: bfloat16 plus a Python float would become float32).
         return apply_reduction(-picked + np.zeros((), picked.dtype), reduction)
     weights = _label_weights(labels, axis, weight, keep)
-    with np.errstate(over="ignore", invalid="ignore"):
-        # The product of two floats of the dtype is exact in float64 (below
-        # its range), so rounding it once to the dtype is correct rounding;
-        # beyond the range it is inf. A zero weight gives 0, even at -inf
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        # One product, correctly rounded in float64; for a narrower dtype it
+        # is exact in float64 and rounded once to the dtype. Beyond the range
+        # it is inf, below it a subnormal or 0. A zero weight gives 0, even at -inf
         # (where the product is NaN, and replaced).
         losses = np.where(weights == 0, 0.0, weights * -picked.astype(np.float64)) + 0.0
     losses = round_to(losses, log_probs.dtype)

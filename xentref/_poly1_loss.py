@@ -9,8 +9,8 @@ import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._focal_loss import _per_class, _pick, _wrong
-from xentref._reduction import apply_reduction, reduction_divisor, scale_gradient
+from xentref._focal_loss import _per_class, _pick, _wrong, dropped_rows
+from xentref._reduction import apply_reduction, kept, scale_gradient, selected_divisor
 from xentref._sigmoid import sigmoid_unchecked
 from xentref._sigmoid_binary_cross_entropy import gradients_unchecked, losses_unchecked
 from xentref._softmax_gradient import as_coefficients, softmax_times_total_minus
@@ -20,16 +20,16 @@ from xentref._softmax_gradient import as_coefficients, softmax_times_total_minus
 EPSILON = "[-1, inf)"
 
 
-def _checked_softmax(logits, targets, epsilon, axis, reduction):
+def _checked_softmax(logits, targets, epsilon, axis, reduction, where):
     logits, axis = check.logits(logits, axis)
     check.reduction(reduction)
-    probabilities, labels = check.targets(targets, logits, axis)
+    probabilities, labels, keep = check.selected_targets_checked(targets, logits, axis, where)
     epsilon = check.number(epsilon, "epsilon", EPSILON)
-    return logits, axis, probabilities, labels, epsilon
+    return logits, axis, probabilities, labels, epsilon, keep
 
 
 @fill()
-def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
+def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean", where=None):
     r"""Poly-1 loss of targets under the softmax of logits.
 
     Parameters
@@ -43,6 +43,7 @@ def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
         and :math:`-1` for COCO detection; Optax's default is 2.
     %(axis)s
     %(reduction)s
+    %(where_examples)s
 
     Returns
     -------
@@ -98,12 +99,14 @@ def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
     >>> print(np.round(extra / 2, 4), np.round(1 - xentref.softmax(z)[:, 0], 4))
     [0.1562 0.7881] [0.1562 0.7881]
     """
-    logits, axis, probabilities, labels, epsilon = _checked_softmax(logits, targets, epsilon, axis, reduction)
+    logits, axis, probabilities, labels, epsilon, keep = _checked_softmax(logits, targets, epsilon, axis, reduction,
+                                                                          where)
     surprisal, wrong, _ = _per_class(logits, axis)
     if labels is None:
-        with np.errstate(under="ignore"):
-            # A product with a tiny target rounds toward 0. A zero target
-            # contributes 0, even against a -inf logit.
+        with np.errstate(under="ignore", over="ignore"):
+            # A product with a tiny target rounds toward 0, a sum beyond the
+            # float range to inf. A zero target contributes 0, even against
+            # a -inf logit.
             cross_entropy = np.sum(probabilities * np.where(probabilities > 0, surprisal, 0), axis=axis)
             wrong = np.sum(probabilities * wrong, axis=axis)
     else:
@@ -112,11 +115,12 @@ def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
     with np.errstate(under="ignore", over="ignore"):
         # A tiny product rounds toward 0; a huge loss plus a term of at most
         # epsilon may round to inf.
-        return apply_reduction(cross_entropy + epsilon * wrong, reduction)
+        losses = cross_entropy + epsilon * wrong
+    return apply_reduction(dropped_rows(losses, keep), reduction, selected_divisor(losses.size, keep, reduction))
 
 
 @fill(of=softmax_poly1_loss)
-def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mean"):
+def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mean", where=None):
     r"""Gradient of %(loss)s with respect to `logits`.
 
     Parameters
@@ -164,8 +168,9 @@ def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mea
     >>> print(np.round(g / g0, 4), np.round(1 + 2 * xentref.softmax(z)[:, 0], 4))
     [[2.6876 2.6876 2.6876]] [2.6876]
     """
-    logits, axis, probabilities, labels, epsilon = _checked_softmax(logits, targets, epsilon, axis, reduction)
-    divisor = reduction_divisor(logits.size // logits.shape[axis], reduction)
+    logits, axis, probabilities, labels, epsilon, keep = _checked_softmax(logits, targets, epsilon, axis, reduction,
+                                                                          where)
+    divisor = selected_divisor(logits.size // logits.shape[axis], keep, reduction)
     _, _, probability = _per_class(logits, axis)
     if labels is None:
         with np.errstate(under="ignore"):
@@ -173,19 +178,20 @@ def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mea
             coefficients = probabilities * (1 + epsilon * probability)
     else:
         coefficients = as_coefficients(1 + epsilon * _pick(probability, labels, axis), labels, logits, axis)
-    return scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor)
+    return dropped_rows(scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor), keep, axis)
 
 
-def _checked_sigmoid(logits, targets, epsilon, reduction):
+def _checked_sigmoid(logits, targets, epsilon, reduction, where):
     logits = check.values(logits, "logits")
     check.reduction(reduction)
-    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits")
+    keep = check.where(where, logits.shape, "elements")
+    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits", keep=keep)
     epsilon = check.number(epsilon, "epsilon", EPSILON)
-    return logits, targets, epsilon
+    return logits, targets, epsilon, keep
 
 
 @fill()
-def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean"):
+def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean", where=None):
     r"""Poly-1 loss of binary targets under the sigmoid of logits.
 
     Parameters
@@ -197,6 +203,7 @@ def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean"):
         :math:`1 - p_t`; 0 gives :func:`sigmoid_binary_cross_entropy`
         exactly.
     %(reduction_elements)s
+    %(where_elements)s
 
     Returns
     -------
@@ -246,15 +253,17 @@ def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean"):
     >>> print(np.round(poly - xentref.sigmoid_binary_cross_entropy(z, y, reduction="none"), 4))
     [0.1192 0.7311]
     """
-    logits, targets, epsilon = _checked_sigmoid(logits, targets, epsilon, reduction)
+    logits, targets, epsilon, keep = _checked_sigmoid(logits, targets, epsilon, reduction, where)
     cross_entropy = losses_unchecked(logits, targets, 1 - targets)
     with np.errstate(over="ignore"):
         # A huge loss plus a term of at most epsilon may round to inf.
-        return apply_reduction(cross_entropy + epsilon * _wrong(logits, targets), reduction)
+        losses = cross_entropy + epsilon * _wrong(logits, targets)
+    divisor = selected_divisor(logits.size, keep, reduction, "elements")
+    return apply_reduction(dropped_rows(losses, keep), reduction, divisor)
 
 
 @fill(of=sigmoid_poly1_loss)
-def sigmoid_poly1_loss_grad(logits, targets, *, epsilon, reduction="mean"):
+def sigmoid_poly1_loss_grad(logits, targets, *, epsilon, reduction="mean", where=None):
     r"""Gradient of %(loss)s with respect to the logits.
 
     Parameters
@@ -298,11 +307,11 @@ def sigmoid_poly1_loss_grad(logits, targets, *, epsilon, reduction="mean"):
     >>> print(grad.sigmoid_poly1_loss([0.0, 0.0], [1.0, 0.0], epsilon=2, reduction="sum"))
     [-1.  1.]
     """
-    logits, targets, epsilon = _checked_sigmoid(logits, targets, epsilon, reduction)
-    divisor = reduction_divisor(logits.size, reduction)
+    logits, targets, epsilon, keep = _checked_sigmoid(logits, targets, epsilon, reduction, where)
+    divisor = selected_divisor(logits.size, keep, reduction, "elements")
     slope = gradients_unchecked(logits, targets, 1 - targets)
     with np.errstate(under="ignore"):
         # Products of tiny sigmoids round toward 0, as they should.
         curve = sigmoid_unchecked(logits) * sigmoid_unchecked(-logits)
         grad = slope + epsilon * (1 - 2 * targets) * curve
-    return scale_gradient(grad, None, divisor)
+    return scale_gradient(grad, kept(keep, None, logits.dtype), divisor)

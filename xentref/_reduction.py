@@ -5,7 +5,7 @@ import numpy as np
 from xentref._half import HALF, round_to
 
 
-def empty_mean(n_examples=0):
+def empty_mean(n_examples=0, selection="`where` and `ignore_index` leave", unit="examples"):
     """The error for a mean of no losses: an empty batch, or a selection of none of its examples."""
     if n_examples == 0:
         return ValueError(
@@ -13,9 +13,29 @@ def empty_mean(n_examples=0):
             "use 'sum' or 'none'"
         )
     return ValueError(
-        f"`reduction='mean'` is undefined for an empty selection: `where` and "
-        f"`ignore_index` leave none of the {n_examples} examples; use 'sum' or 'none'"
+        f"`reduction='mean'` is undefined for an empty selection: {selection} "
+        f"none of the {n_examples} {unit}; use 'sum' or 'none'"
     )
+
+
+def kept(keep, weight, dtype):
+    """`weight` (or 1) with 0 where `keep` is False, in `dtype`: the weight that leaves those out.
+
+    None if neither is given.
+    """
+    if keep is None:
+        return weight
+    return np.where(keep, 1.0 if weight is None else weight, 0.0).astype(dtype)
+
+
+def selected_divisor(size, keep, reduction, unit="examples"):
+    """What ``"mean"`` divides by when `keep` (None: all of `size`) selects the losses; 1 otherwise."""
+    if reduction != "mean":
+        return 1
+    count = size if keep is None else int(np.count_nonzero(keep))
+    if count == 0:
+        raise empty_mean(size, "`where` leaves", unit)
+    return count
 
 
 def apply_reduction(losses, reduction, count=None):

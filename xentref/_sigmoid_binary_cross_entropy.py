@@ -7,19 +7,21 @@ from xentref._docs import fill
 from xentref._reduction import (
     apply_reduction,
     apply_weight,
-    reduction_divisor,
+    kept,
     scale_gradient,
+    selected_divisor,
 )
 from xentref._sigmoid import sigmoid_unchecked, softplus_unchecked
 
 
-def _checked(logits, targets, pos_weight, weight, reduction):
+def _checked(logits, targets, pos_weight, weight, reduction, where):
     logits = check.values(logits, "logits")
     check.reduction(reduction)
-    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits")
+    keep = check.where(where, logits.shape, "elements")
+    targets = check.unit_interval(targets, "targets", like=logits, like_name="logits", keep=keep)
     pos_weight = check.weights(pos_weight, logits, "pos_weight", "logits")
     weight = check.weights(weight, logits, "weight", "logits")
-    return logits, targets, pos_weight, weight
+    return logits, targets, pos_weight, kept(keep, weight, logits.dtype), keep
 
 
 def _coefficients(targets, pos_weight):
@@ -52,7 +54,7 @@ def gradients_unchecked(logits, positive, negative):
 
 @fill()
 def sigmoid_binary_cross_entropy(
-    logits, targets, *, pos_weight=None, weight=None, reduction="mean"
+    logits, targets, *, pos_weight=None, weight=None, reduction="mean", where=None
 ):
     r"""Binary cross-entropy of targets under the sigmoid of logits.
 
@@ -69,6 +71,7 @@ def sigmoid_binary_cross_entropy(
         Finite and non-negative; default 1.
     %(weight_elements)s
     %(reduction_elements)s
+    %(where_elements)s
 
     Returns
     -------
@@ -78,10 +81,10 @@ def sigmoid_binary_cross_entropy(
     ------
     %(float_type_error)s
     ValueError
-        If `logits` contains NaN, `targets` is NaN, outside [0, 1] or of
-        another shape, a weight is NaN, negative, infinite or does not
-        broadcast, `reduction` is unknown, or the mean of no elements is
-        asked for.
+        If `logits` contains NaN, `targets` (where selected) is NaN,
+        outside [0, 1] or of another shape, `where` is of another shape, a
+        weight is NaN, negative, infinite or does not broadcast,
+        `reduction` is unknown, or the mean of no elements is asked for.
 
     See Also
     --------
@@ -131,14 +134,15 @@ def sigmoid_binary_cross_entropy(
     >>> float(xentref.sigmoid_binary_cross_entropy(1e300, 0.0))
     1e+300
     """
-    logits, targets, pos_weight, weight = _checked(logits, targets, pos_weight, weight, reduction)
+    logits, targets, pos_weight, weight, keep = _checked(logits, targets, pos_weight, weight, reduction, where)
     losses = losses_unchecked(logits, *_coefficients(targets, pos_weight))
-    return apply_reduction(apply_weight(losses, weight), reduction)
+    return apply_reduction(apply_weight(losses, weight), reduction, selected_divisor(logits.size, keep, reduction,
+                                                                                      "elements"))
 
 
 @fill(of=sigmoid_binary_cross_entropy)
 def sigmoid_binary_cross_entropy_grad(
-    logits, targets, *, pos_weight=None, weight=None, reduction="mean"
+    logits, targets, *, pos_weight=None, weight=None, reduction="mean", where=None
 ):
     r"""Gradient of %(loss)s with respect to the logits.
 
@@ -184,7 +188,7 @@ def sigmoid_binary_cross_entropy_grad(
     >>> print(f"{grad.sigmoid_binary_cross_entropy(40.0, 1.0):.4e}")  # sigma(40) - 1
     -4.2484e-18
     """
-    logits, targets, pos_weight, weight = _checked(logits, targets, pos_weight, weight, reduction)
-    divisor = reduction_divisor(logits.size, reduction)
+    logits, targets, pos_weight, weight, keep = _checked(logits, targets, pos_weight, weight, reduction, where)
+    divisor = selected_divisor(logits.size, keep, reduction, "elements")
     grad = gradients_unchecked(logits, *_coefficients(targets, pos_weight))
     return scale_gradient(grad, weight, divisor)

@@ -118,7 +118,10 @@ def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean", class_w
     ``cross_entropy``: the smoothing term of class :math:`c` is weighted by
     :math:`w_c`, not by the label's weight, so the loss is not
     :math:`w_y H(\tilde q, p)` (pytorch/pytorch#104776). ``"others"`` is
-    ``"uniform"`` with :math:`\epsilon K/(K - 1)`.
+    ``"uniform"`` with :math:`\epsilon K/(K - 1)`. An `ignore_index` in
+    [0, K) leaves out the examples with that label only: the class stays in
+    the softmax and its weight still applies to its smoothing terms, so
+    nothing about it conflicts with `class_weight`.
 
     Where the peers differ: PyTorch divides the mean of weighted
     probability targets by the number of examples, not by their total

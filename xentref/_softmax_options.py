@@ -128,8 +128,10 @@ def _coefficient_distance(part, c, first, last, z):
     """:math:`\\sum_k c_k (-g_k)` over a chunk as a pair: the targets' distance with the pairs' low parts."""
     high, low = _weighted_distance(part, c[0][:, first:last], z)
     c_low = c[1][:, first:last]
-    with np.errstate(invalid="ignore", over="ignore"):
-        # Only finite gaps carry a correction; an infinite one makes the row's distance inf.
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        # Only finite gaps carry a correction; an infinite one makes the
+        # row's distance inf. Corrections below the normal range are far
+        # below the distance's last bit.
         correction = np.sum(np.where((c_low != 0) & np.isfinite(part.hi), c_low * -part.hi, 0.0), axis=1)
         return high, np.where(np.isfinite(high), low + correction, 0.0)
 

@@ -9,7 +9,7 @@ from xentref import grad as float_grad
 from xentref.exact._arrays import exact
 from xentref.exact._doc import mirrors
 from xentref.exact._elements import elementwise_gradient, read_elements
-from xentref.exact._reduction import add, reduced, weighted
+from xentref.exact._reduction import add, mask, reduced, weighted
 
 
 def _binary_cross_entropy_of(p, y):
@@ -26,12 +26,12 @@ def _binary_cross_entropy_of(p, y):
     "xentref.binary_cross_entropy", "Exact binary cross-entropy.",
     r"\ell(p, y) = -w \big[ y \log p + (1 - y) \log(1 - p) \big]", "loss",
 )
-def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean"):
-    template = xentref.binary_cross_entropy(probs, targets, weight=weight, reduction=reduction)
+def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean", where=None):
+    template = xentref.binary_cross_entropy(probs, targets, weight=weight, reduction=reduction, where=where)
     _, elements = read_elements(probs, targets, weight)
     return reduced(
         [lambda p=p, y=y, w=w: weighted(_binary_cross_entropy_of(p, y), w) for p, y, w in elements],
-        reduction, template, "binary_cross_entropy",
+        reduction, template, "binary_cross_entropy", mask(where),
     )
 
 
@@ -48,9 +48,9 @@ def _binary_cross_entropy_grad_of(p, y):
     "xentref.grad.binary_cross_entropy", "Exact gradient of the binary cross-entropy.",
     r"\frac{\partial \ell}{\partial p} = w \, \frac{p - y}{p (1 - p)}", "grad",
 )
-def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean"):
-    template = float_grad.binary_cross_entropy(probs, targets, weight=weight, reduction=reduction)
+def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean", where=None):
+    template = float_grad.binary_cross_entropy(probs, targets, weight=weight, reduction=reduction, where=where)
     _, elements = read_elements(probs, targets, weight)
     return elementwise_gradient(
-        template, elements, _binary_cross_entropy_grad_of, reduction, "grad.binary_cross_entropy"
+        template, elements, _binary_cross_entropy_grad_of, reduction, "grad.binary_cross_entropy", mask(where)
     )

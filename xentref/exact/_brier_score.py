@@ -6,8 +6,9 @@ import xentref
 from xentref import grad as float_grad
 from xentref.exact._arrays import class_rows, exact, floats, in_dtype
 from xentref.exact._doc import mirrors
+from xentref.exact._focal_loss import selected_row
 from xentref.exact._logsumexp import per_class
-from xentref.exact._reduction import add, divisor, reduced
+from xentref.exact._reduction import add, divisor, mask, reduced
 
 
 def _examples(probs, targets, axis):
@@ -24,12 +25,12 @@ def _examples(probs, targets, axis):
 
 
 @mirrors("xentref.brier_score", "Exact Brier score.", r"\ell(q, t) = \sum_k (q_k - t_k)^2", "loss")
-def brier_score(probs, targets, *, axis=-1, reduction="mean"):
-    template = xentref.brier_score(probs, targets, axis=axis, reduction=reduction)
+def brier_score(probs, targets, *, axis=-1, reduction="mean", where=None):
+    template = xentref.brier_score(probs, targets, axis=axis, reduction=reduction, where=where)
     _, examples = _examples(probs, targets, axis)
     return reduced(
         [lambda q=q, t=t: add([(exact(a) - exact(b)) ** 2 for a, b in zip(q, t)]) for q, t in examples],
-        reduction, template, "brier_score",
+        reduction, template, "brier_score", mask(where),
     )
 
 
@@ -37,12 +38,13 @@ def brier_score(probs, targets, *, axis=-1, reduction="mean"):
     "xentref.grad.brier_score", "Exact gradient of the Brier score.",
     r"\frac{\partial \ell}{\partial q_k} = 2 (q_k - t_k)", "grad",
 )
-def brier_score_grad(probs, targets, *, axis=-1, reduction="mean"):
-    template = float_grad.brier_score(probs, targets, axis=axis, reduction=reduction)
+def brier_score_grad(probs, targets, *, axis=-1, reduction="mean", where=None):
+    template = float_grad.brier_score(probs, targets, axis=axis, reduction=reduction, where=where)
     axis, examples = _examples(probs, targets, axis)
-    count = divisor(len(examples), reduction)
+    keep = mask(where) or [True] * len(examples)
+    count = divisor(sum(keep), reduction)
     return per_class(
-        template, axis, examples,
-        lambda example: [2 * (exact(a) - exact(b)) / count for a, b in zip(*example)],
+        template, axis, [(q, t, k) for (q, t), k in zip(examples, keep)],
+        lambda example: selected_row(example, lambda q, t: [2 * (exact(a) - exact(b)) / count for a, b in zip(q, t)]),
         "grad.brier_score",
     )

@@ -9,9 +9,10 @@ import xentref
 from xentref import grad as float_grad
 from xentref.exact._arrays import class_rows, exact, floats, in_dtype
 from xentref.exact._doc import mirrors
+from xentref.exact._focal_loss import selected_row
 from xentref.exact._kl_divergence_of_log_probs import grouped_sum, rational
 from xentref.exact._logsumexp import per_class
-from xentref.exact._reduction import add, divisor, reduced
+from xentref.exact._reduction import add, divisor, mask, reduced
 
 
 class Softened:
@@ -69,14 +70,14 @@ def _loss(student_row, teacher_row, temperature):
     r" q = \operatorname{softmax}(s/T)",
     "loss",
 )
-def distillation_loss(student_logits, teacher_logits, *, temperature, axis=-1, reduction="mean"):
+def distillation_loss(student_logits, teacher_logits, *, temperature, axis=-1, reduction="mean", where=None):
     template = xentref.distillation_loss(
-        student_logits, teacher_logits, temperature=temperature, axis=axis, reduction=reduction
+        student_logits, teacher_logits, temperature=temperature, axis=axis, reduction=reduction, where=where
     )
     _, _, pairs = _rows(student_logits, teacher_logits, axis)
     return reduced(
         [lambda s=s, t=t: _loss(s, t, temperature) for s, t in pairs],
-        reduction, template, "distillation_loss",
+        reduction, template, "distillation_loss", mask(where),
     )
 
 
@@ -97,12 +98,15 @@ def _gradient(pair, temperature, count):
     "xentref.grad.distillation_loss", "Exact gradient of the distillation loss.",
     r"\frac{\partial \ell}{\partial s_k} = T (q_k - p_k)", "grad",
 )
-def distillation_loss_grad(student_logits, teacher_logits, *, temperature, axis=-1, reduction="mean"):
+def distillation_loss_grad(student_logits, teacher_logits, *, temperature, axis=-1, reduction="mean", where=None):
     template = float_grad.distillation_loss(
-        student_logits, teacher_logits, temperature=temperature, axis=axis, reduction=reduction
+        student_logits, teacher_logits, temperature=temperature, axis=axis, reduction=reduction, where=where
     )
     _, axis, pairs = _rows(student_logits, teacher_logits, axis)
-    count = divisor(len(pairs), reduction)
+    keep = mask(where) or [True] * len(pairs)
+    count = divisor(sum(keep), reduction)
     return per_class(
-        template, axis, pairs, lambda pair: _gradient(pair, temperature, count), "grad.distillation_loss"
+        template, axis, [(s, t, k) for (s, t), k in zip(pairs, keep)],
+        lambda example: selected_row(example, lambda s, t: _gradient((s, t), temperature, count)),
+        "grad.distillation_loss",
     )

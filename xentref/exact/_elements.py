@@ -20,10 +20,12 @@ def read_elements(first, *others):
     return first, list(zip(*columns))
 
 
-def elementwise_gradient(template, elements, value, reduction, name):
-    count = divisor(len(elements), reduction)
+def elementwise_gradient(template, elements, value, reduction, name, keep=None):
+    """Each element's certified gradient, divided by the count ``"mean"`` divides by; 0 where `keep` is False."""
+    count = divisor(len(elements) if keep is None else sum(keep), reduction)
+    keep = [True] * len(elements) if keep is None else keep
     return like(template, [
         certify(lambda element=element: [weighted(value(*element[:-1]), element[-1], count)],
-                template.dtype, name)[0]
-        for element in elements
+                template.dtype, name)[0] if k else 0.0
+        for element, k in zip(elements, keep)
     ])

@@ -11,7 +11,7 @@ from xentref.exact._arrays import exact
 from xentref.exact._doc import mirrors
 from xentref.exact._elements import elementwise_gradient, read_elements
 from xentref.exact._logsumexp import Shifted, logits_rows, per_class
-from xentref.exact._reduction import add, divisor, reduced, scale
+from xentref.exact._reduction import add, divisor, mask, reduced, scale
 from xentref.exact._sigmoid import sigmoid_of, softplus_of
 from xentref.exact._softmax_cross_entropy import _targets
 from xentref.exact._split import Split
@@ -76,12 +76,12 @@ def _sigmoid_focal_of(z, y, gamma, alpha):
     r"\ell(z, y) = \alpha_t (1 - p_t)^\gamma \big[ y \log(1 + e^{-z}) + (1 - y) \log(1 + e^{z}) \big]",
     "loss",
 )
-def sigmoid_focal_loss(logits, targets, *, gamma=2.0, alpha=None, reduction="mean"):
-    template = xentref.sigmoid_focal_loss(logits, targets, gamma=gamma, alpha=alpha, reduction=reduction)
+def sigmoid_focal_loss(logits, targets, *, gamma=2.0, alpha=None, reduction="mean", where=None):
+    template = xentref.sigmoid_focal_loss(logits, targets, gamma=gamma, alpha=alpha, reduction=reduction, where=where)
     _, elements = read_elements(logits, targets)
     return reduced(
         [lambda z=z, y=y: _sigmoid_focal_of(z, y, gamma, alpha) for z, y in elements],
-        reduction, template, "sigmoid_focal_loss",
+        reduction, template, "sigmoid_focal_loss", mask(where),
     )
 
 
@@ -103,12 +103,13 @@ def _sigmoid_focal_grad_of(z, y, gamma, alpha):
     r" + \gamma c (1 - 2y) \frac{\sigma(z) \sigma(-z)}{q} \Big]",
     "grad",
 )
-def sigmoid_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, reduction="mean"):
-    template = float_grad.sigmoid_focal_loss(logits, targets, gamma=gamma, alpha=alpha, reduction=reduction)
+def sigmoid_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, reduction="mean", where=None):
+    template = float_grad.sigmoid_focal_loss(logits, targets, gamma=gamma, alpha=alpha, reduction=reduction,
+                                             where=where)
     _, elements = read_elements(logits, targets, None)
     return elementwise_gradient(
         template, elements, lambda z, y: _sigmoid_focal_grad_of(z, y, gamma, alpha), reduction,
-        "grad.sigmoid_focal_loss",
+        "grad.sigmoid_focal_loss", mask(where),
     )
 
 
@@ -156,9 +157,9 @@ def _alpha_list(alpha, logits, axis):
     "xentref.softmax_focal_loss", "Exact softmax focal loss.",
     r"\ell(z, t) = -\sum_k \alpha_k t_k (1 - p_k)^\gamma \log p_k", "loss",
 )
-def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean"):
+def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean", where=None):
     template = xentref.softmax_focal_loss(
-        logits, targets, gamma=gamma, alpha=alpha, axis=axis, reduction=reduction
+        logits, targets, gamma=gamma, alpha=alpha, axis=axis, reduction=reduction, where=where
     )
     logits, axis, rows = logits_rows(logits, axis)
     alphas = _alpha_list(alpha, logits, axis)
@@ -166,7 +167,7 @@ def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduc
     return reduced(
         [lambda row=row, target=target: _softmax_focal_of(row, target, gamma, alphas)
          for row, target in examples],
-        reduction, template, "softmax_focal_loss",
+        reduction, template, "softmax_focal_loss", mask(where),
     )
 
 
@@ -211,16 +212,24 @@ def _softmax_focal_grad_row(row, target, gamma, alphas, count):
     r" \Big[ 1 + \gamma \frac{p_k (-\log p_k)}{1 - p_k} \Big]",
     "grad",
 )
-def softmax_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean"):
+def softmax_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean", where=None):
     template = float_grad.softmax_focal_loss(
-        logits, targets, gamma=gamma, alpha=alpha, axis=axis, reduction=reduction
+        logits, targets, gamma=gamma, alpha=alpha, axis=axis, reduction=reduction, where=where
     )
     logits, axis, rows = logits_rows(logits, axis)
     alphas = _alpha_list(alpha, logits, axis)
-    count = divisor(len(rows), reduction)
-    examples = list(zip(rows, _targets(logits, axis, targets)))
+    keep = mask(where) or [True] * len(rows)
+    count = divisor(sum(keep), reduction)
+    examples = list(zip(rows, _targets(logits, axis, targets), keep))
     return per_class(
         template, axis, examples,
-        lambda example: _softmax_focal_grad_row(*example, gamma, alphas, count),
+        lambda example: selected_row(example, lambda row, target: _softmax_focal_grad_row(
+            row, target, gamma, alphas, count)),
         "grad.softmax_focal_loss",
     )
+
+
+def selected_row(example, row_values):
+    """The gradient of one example ``(row, target, keep)``: exact zeros if it is left out."""
+    row, target, keep = example
+    return row_values(row, target) if keep else [arb(0)] * len(row)

@@ -17,7 +17,7 @@ from xentref import grad as float_grad
 from xentref.exact._arrays import in_dtype
 from xentref.exact._certify import certify
 from xentref.exact._doc import mirrors
-from xentref.exact._reduction import divisor, reduced
+from xentref.exact._reduction import divisor, mask, reduced
 from xentref.exact._softmax_cross_entropy import _gradient, _loss
 from xentref.exact._split import Rational, Split
 
@@ -36,14 +36,15 @@ def _inputs(hidden, weight, labels, bias, dtype):
     "xentref.linear_softmax_cross_entropy", "Exact softmax cross-entropy of a linear layer.",
     r"\ell_n = \operatorname{logsumexp}_k(h_n \cdot w_k + b_k) - (h_n \cdot w_{y_n} + b_{y_n})", "loss",
 )
-def linear_softmax_cross_entropy(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None):
+def linear_softmax_cross_entropy(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None,
+                                 where=None):
     template = xentref.linear_softmax_cross_entropy(
-        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size,
+        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size, where=where,
     )
     logits, labels, _, _ = _inputs(hidden, weight, labels, bias, np.asarray(template).dtype)
     return reduced(
         [lambda row=row, label=label: _loss(row, label) for row, label in zip(logits, labels)],
-        reduction, template, "linear_softmax_cross_entropy",
+        reduction, template, "linear_softmax_cross_entropy", mask(where),
     )
 
 
@@ -83,18 +84,20 @@ def _dot(values, factors):
     r"\quad \partial \ell / \partial b = \sum_n G_n",
     "grad",
 )
-def linear_softmax_cross_entropy_grad(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None):
+def linear_softmax_cross_entropy_grad(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None,
+                                      where=None):
     template = float_grad.linear_softmax_cross_entropy(
-        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size,
+        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size, where=where,
     )
     dtype = template.hidden.dtype
     logits, labels, rows, weight_rows = _inputs(hidden, weight, labels, bias, dtype)
-    count = divisor(len(rows), reduction)
+    keep = mask(where) or [True] * len(rows)
+    count = divisor(sum(keep), reduction)
     features = len(weight_rows[0])
     classes = range(len(weight_rows))
 
     def values():
-        g = [_gradient(row, label, count) for row, label in zip(logits, labels)]
+        g = [_gradient(row, label, count) if k else [arb(0)] * len(row) for row, label, k in zip(logits, labels, keep)]
         exact_hidden = [[_dot(g_n, [w_k[i] for w_k in weight_rows]) for i in range(features)] for g_n in g]
         exact_weight = [[_dot([g_n[k] for g_n in g], [row[i] for row in rows]) for i in range(features)]
                         for k in classes]

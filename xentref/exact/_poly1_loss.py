@@ -5,9 +5,14 @@ from xentref import grad as float_grad
 from xentref.exact._arrays import exact
 from xentref.exact._doc import mirrors
 from xentref.exact._elements import elementwise_gradient, read_elements
-from xentref.exact._focal_loss import ClassParts, _binary_parts, coefficient_gradient
+from xentref.exact._focal_loss import (
+    ClassParts,
+    _binary_parts,
+    coefficient_gradient,
+    selected_row,
+)
 from xentref.exact._logsumexp import logits_rows, per_class
-from xentref.exact._reduction import add, divisor, reduced, scale
+from xentref.exact._reduction import add, divisor, mask, reduced, scale
 from xentref.exact._softmax_cross_entropy import _targets
 
 
@@ -27,13 +32,14 @@ def _softmax_poly1_of(row, target, epsilon):
     "xentref.softmax_poly1_loss", "Exact softmax Poly-1 loss.",
     r"\ell(z, t) = -\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k)", "loss",
 )
-def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean"):
-    template = xentref.softmax_poly1_loss(logits, targets, epsilon=epsilon, axis=axis, reduction=reduction)
+def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean", where=None):
+    template = xentref.softmax_poly1_loss(logits, targets, epsilon=epsilon, axis=axis, reduction=reduction,
+                                          where=where)
     logits, axis, rows = logits_rows(logits, axis)
     examples = zip(rows, _targets(logits, axis, targets))
     return reduced(
         [lambda row=row, target=target: _softmax_poly1_of(row, target, epsilon) for row, target in examples],
-        reduction, template, "softmax_poly1_loss",
+        reduction, template, "softmax_poly1_loss", mask(where),
     )
 
 
@@ -49,13 +55,16 @@ def _softmax_poly1_grad_row(row, target, epsilon, count):
     "xentref.grad.softmax_poly1_loss", "Exact gradient of the softmax Poly-1 loss.",
     r"\frac{\partial \ell}{\partial z_j} = p_j \sum_k g_k - g_j, \quad g_k = t_k (1 + \epsilon p_k)", "grad",
 )
-def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mean"):
-    template = float_grad.softmax_poly1_loss(logits, targets, epsilon=epsilon, axis=axis, reduction=reduction)
+def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mean", where=None):
+    template = float_grad.softmax_poly1_loss(logits, targets, epsilon=epsilon, axis=axis, reduction=reduction,
+                                             where=where)
     logits, axis, rows = logits_rows(logits, axis)
-    count = divisor(len(rows), reduction)
-    examples = list(zip(rows, _targets(logits, axis, targets)))
+    keep = mask(where) or [True] * len(rows)
+    count = divisor(sum(keep), reduction)
+    examples = list(zip(rows, _targets(logits, axis, targets), keep))
     return per_class(
-        template, axis, examples, lambda example: _softmax_poly1_grad_row(*example, epsilon, count),
+        template, axis, examples,
+        lambda example: selected_row(example, lambda row, target: _softmax_poly1_grad_row(row, target, epsilon, count)),
         "grad.softmax_poly1_loss",
     )
 
@@ -71,12 +80,12 @@ def _sigmoid_poly1_of(z, y, epsilon):
     "xentref.sigmoid_poly1_loss", "Exact sigmoid Poly-1 loss.",
     r"\ell(z, y) = y \log(1 + e^{-z}) + (1 - y) \log(1 + e^{z}) + \epsilon (1 - p_t)", "loss",
 )
-def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean"):
-    template = xentref.sigmoid_poly1_loss(logits, targets, epsilon=epsilon, reduction=reduction)
+def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean", where=None):
+    template = xentref.sigmoid_poly1_loss(logits, targets, epsilon=epsilon, reduction=reduction, where=where)
     _, elements = read_elements(logits, targets)
     return reduced(
         [lambda z=z, y=y: _sigmoid_poly1_of(z, y, epsilon) for z, y in elements],
-        reduction, template, "sigmoid_poly1_loss",
+        reduction, template, "sigmoid_poly1_loss", mask(where),
     )
 
 
@@ -89,10 +98,10 @@ def _sigmoid_poly1_grad_of(z, y, epsilon):
     "xentref.grad.sigmoid_poly1_loss", "Exact gradient of the sigmoid Poly-1 loss.",
     r"\frac{\partial \ell}{\partial z} = \sigma(z) - y + \epsilon (1 - 2y) \sigma(z) \sigma(-z)", "grad",
 )
-def sigmoid_poly1_loss_grad(logits, targets, *, epsilon, reduction="mean"):
-    template = float_grad.sigmoid_poly1_loss(logits, targets, epsilon=epsilon, reduction=reduction)
+def sigmoid_poly1_loss_grad(logits, targets, *, epsilon, reduction="mean", where=None):
+    template = float_grad.sigmoid_poly1_loss(logits, targets, epsilon=epsilon, reduction=reduction, where=where)
     _, elements = read_elements(logits, targets, None)
     return elementwise_gradient(
         template, elements, lambda z, y: _sigmoid_poly1_grad_of(z, y, epsilon), reduction,
-        "grad.sigmoid_poly1_loss",
+        "grad.sigmoid_poly1_loss", mask(where),
     )

@@ -5,6 +5,7 @@ Python float for an infinity that is known before any arithmetic (a log of
 zero, an infinite logit).
 """
 
+import numpy as np
 from flint import arb
 
 from xentref.exact._arrays import exact, like
@@ -44,13 +45,23 @@ def weighted(value, weight, count=1):
     return value * exact(weight) / count
 
 
-def reduced(losses, reduction, template, name):
+def selected(values, keep):
+    """`values` (callables), with those that `keep` leaves out returning an exact 0 without being evaluated."""
+    if keep is None:
+        return values
+    return [value if k else (lambda: arb(0)) for value, k in zip(values, keep)]
+
+
+def reduced(losses, reduction, template, name, keep=None):
     """Certified ``"none"``, ``"sum"`` or ``"mean"`` of the losses.
 
     `losses` holds one callable per loss, which returns its exact value at
-    the working precision. The mean divides the exact sum by the number of
-    losses, and is rounded once.
+    the working precision. With `keep` (one bool per loss), those left out
+    are 0. The mean divides the exact sum by the number of losses selected,
+    and is rounded once.
     """
+    losses = selected(losses, keep)
+    count = len(losses) if keep is None else sum(keep)
     dtype = template.dtype
     if reduction == "none":
         return like(template, [certify(lambda loss=loss: [loss()], dtype, name)[0] for loss in losses])
@@ -58,12 +69,18 @@ def reduced(losses, reduction, template, name):
     def reduced_value():
         value = add([loss() for loss in losses])
         if reduction == "mean" and not isinstance(value, float):
-            value = value / len(losses)
+            value = value / count
         return [value]
 
     return like(template, certify(reduced_value, dtype, name))
 
 
+def mask(where):
+    """`where` as a flat list of bools, in C order (None stays None)."""
+    return None if where is None else np.asarray(where, dtype=bool).ravel().tolist()
+
+
 def divisor(count, reduction):
     """What a gradient of the summed losses is divided by: the count for ``"mean"``."""
     return count if reduction == "mean" else 1
+

@@ -5,7 +5,7 @@ from xentref import grad as float_grad
 from xentref.exact._arrays import exact
 from xentref.exact._doc import mirrors
 from xentref.exact._elements import elementwise_gradient, read_elements
-from xentref.exact._reduction import add, reduced, scale, weighted
+from xentref.exact._reduction import add, mask, reduced, scale, weighted
 from xentref.exact._sigmoid import sigmoid_of, softplus_of
 from xentref.exact._split import Split
 
@@ -24,15 +24,15 @@ def _sigmoid_binary_cross_entropy_of(z, y, pos_weight):
     "xentref.sigmoid_binary_cross_entropy", "Exact binary cross-entropy from logits.",
     r"\ell(z, y) = w \big[ w_+ y \log(1 + e^{-z}) + (1 - y) \log(1 + e^{z}) \big]", "loss",
 )
-def sigmoid_binary_cross_entropy(logits, targets, *, pos_weight=None, weight=None, reduction="mean"):
+def sigmoid_binary_cross_entropy(logits, targets, *, pos_weight=None, weight=None, reduction="mean", where=None):
     template = xentref.sigmoid_binary_cross_entropy(
-        logits, targets, pos_weight=pos_weight, weight=weight, reduction=reduction
+        logits, targets, pos_weight=pos_weight, weight=weight, reduction=reduction, where=where
     )
     _, elements = read_elements(logits, targets, pos_weight, weight)
     return reduced(
         [lambda z=z, y=y, a=a, w=w: weighted(_sigmoid_binary_cross_entropy_of(z, y, a), w)
          for z, y, a, w in elements],
-        reduction, template, "sigmoid_binary_cross_entropy",
+        reduction, template, "sigmoid_binary_cross_entropy", mask(where),
     )
 
 
@@ -57,13 +57,13 @@ def _sigmoid_binary_cross_entropy_grad_of(z, y, pos_weight):
     "grad",
 )
 def sigmoid_binary_cross_entropy_grad(
-    logits, targets, *, pos_weight=None, weight=None, reduction="mean"
+    logits, targets, *, pos_weight=None, weight=None, reduction="mean", where=None
 ):
     template = float_grad.sigmoid_binary_cross_entropy(
-        logits, targets, pos_weight=pos_weight, weight=weight, reduction=reduction
+        logits, targets, pos_weight=pos_weight, weight=weight, reduction=reduction, where=where
     )
     _, elements = read_elements(logits, targets, pos_weight, weight)
     return elementwise_gradient(
         template, elements, _sigmoid_binary_cross_entropy_grad_of, reduction,
-        "grad.sigmoid_binary_cross_entropy",
+        "grad.sigmoid_binary_cross_entropy", mask(where),
     )
