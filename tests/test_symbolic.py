@@ -116,3 +116,15 @@ def test_kl_of_log_probs_is_kl_of_probs():
     q = symbolic.probabilities("q", 3)
     by_logs = symbolic.kl_divergence_of_log_probs([sp.log(v) for v in p], [sp.log(v) for v in q])
     assert sp.simplify(sp.expand_log(by_logs - symbolic.kl_divergence(p, q), force=True)) == 0
+
+
+def test_smoothed_target_keeps_the_share_each_convention_promises():
+    # eps = 1/10 over 4 classes: "uniform" gives the label 1 - eps + eps/4 and
+    # every class eps/4; "others" gives the label 1 - eps and the rest eps/3.
+    eps = sp.Rational(1, 10)
+    assert symbolic.smoothed_target(2, 4, eps) == [sp.Rational(1, 40)] * 2 + [sp.Rational(37, 40), sp.Rational(1, 40)]
+    assert symbolic.smoothed_target(2, 4, eps, "others") == [sp.Rational(1, 30)] * 2 + [sp.Rational(9, 10), sp.Rational(1, 30)]
+    soft = [sp.Rational(1, 2), sp.Rational(1, 2), 0, 0]
+    assert symbolic.smoothed_target(soft, 4, eps) == [sp.Rational(19, 40)] * 2 + [sp.Rational(1, 40)] * 2
+    assert sum(symbolic.smoothed_target(soft, 4, eps, "others")) == 1
+    assert symbolic.smoothed_target(0, 3) == [1, 0, 0]
