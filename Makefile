@@ -16,7 +16,7 @@ book: $(READY)
 	@echo "Open _build/html/index.html"
 
 test: $(READY)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 notebooks: $(READY)
 	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS)

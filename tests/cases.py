@@ -14,15 +14,24 @@ Kinds:
   other, gradient with respect to the second (``cross_entropy``);
 - ``"examples"``: a loss per example along a class axis, then ``reduction``;
 - ``"elements"``: a loss per element, then ``reduction``;
+- ``"encode"``: each element of the first argument becomes a vector along a
+  new last axis (``two_hot_targets``);
+- ``"sequences"``: a loss per token of sequences (batch, time) along a
+  class axis, some tokens masked, then ``reduction``; an example is a
+  sequence;
 - ``"tokens"``: a loss per row of the prediction (a token's features),
   then ``reduction``; the classes come from another argument and there is
-  no `axis` (``linear_softmax_cross_entropy``).
+  no `axis` (``linear_softmax_cross_entropy``);
+- ``"alignments"``: a loss per sequence of frames (shape (..., T, C)),
+  summed over the alignments of its target, then ``reduction``
+  (``ctc_loss``).
 
 A gradient may have several outputs (a tuple, the prediction's first):
 then ``grad_scale`` returns one scale per output and ``grad_ulps`` may be
 a tuple of bounds, one per output.
 """
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
@@ -34,9 +43,11 @@ from hypothesis.extra import numpy as hnp
 
 import xentref
 from xentref import symbolic
+from xentref._hl_gauss import gaussian_masses
 
-REDUCED = ("examples", "elements", "tokens")
-CLASS_AXIS = ("rows", "pairs", "examples")
+REDUCED = ("examples", "elements", "tokens", "sequences", "alignments")
+CLASS_AXIS = ("rows", "pairs", "examples", "sequences")
+REDUCTIONS = ("mean", "sum", "none")
 
 
 class Draw:
@@ -130,6 +141,7 @@ class Case:
     batched: tuple | None = None  # the arguments with one entry per example (None: all)
     per_example: tuple = ()  # the keyword arguments with one entry per example (`where`)
     divisor: Callable | None = None  # divisor(args, kwargs): what "mean" divides by, if not the count
+    reductions: tuple = REDUCTIONS  # the values of `reduction`, as its error lists them
 
     @property
     def id(self):
@@ -147,13 +159,17 @@ class Case:
     def prediction(self):
         return self.function.__code__.co_varnames[self.differentiate]
 
-    def count(self, args, kwargs=None):
-        """What ``"mean"`` divides by: the number of examples, or of elements (or the case's divisor)."""
+    def count(self, args, kwargs):
+        """What ``"mean"`` divides by: the case's divisor, or the number of examples, elements or tokens that count."""
         if self.divisor is not None:
-            return self.divisor(args, kwargs or {})
+            return self.divisor(args, kwargs)
         prediction = np.asarray(args[self.differentiate])
         if self.kind == "elements":
             return prediction.size
+        if self.kind == "sequences":
+            return int(np.sum(counting_tokens(args, kwargs)))
+        if self.kind == "alignments":
+            return int(np.prod(prediction.shape[:-2]))
         return prediction.size // prediction.shape[-1]
 
 
@@ -427,15 +443,15 @@ CASES = [
          scale=_kl_scale, grad_ulps=1),
     # The softmax family: the bounds proved in xentref/_shift.py for float64
     # (float32 is within 1 ulp, tests/test_kernel.py).
-    Case("logsumexp", "rows", _rows_of_logits, lambda s, a, k: symbolic.logsumexp(s), ulps=3.9,
+    Case("logsumexp", "rows", _rows_of_logits, lambda s, a, k: symbolic.logsumexp(s), ulps=4.2,
          refuses_plus_inf=False, scale=_logsumexp_scale, hard=_hard_rows),
-    Case("log_softmax", "rows", _rows_of_logits, lambda s, a, k: symbolic.log_softmax(s), ulps=3,
+    Case("log_softmax", "rows", _rows_of_logits, lambda s, a, k: symbolic.log_softmax(s), ulps=4,
          hard=_hard_rows),
     Case("softmax", "rows", _rows_of_logits, lambda s, a, k: symbolic.softmax(s), ulps=4, hard=_hard_rows),
     Case("softmax_cross_entropy", "examples", _labels, _class_formula(_softmax_cross_entropy),
-         variant="labels", ulps=3, grad_ulps=4, hard=_hard_labels, bad=_BAD["labels"]),
+         variant="labels", ulps=4, grad_ulps=4, hard=_hard_labels, bad=_BAD["labels"]),
     Case("softmax_cross_entropy", "examples", _probability_targets, _class_formula(_softmax_cross_entropy),
-         variant="probabilities", axis_args=(0, 1), ulps=3, grad_ulps=5.7, grad_scale=_softmax_grad_scale,
+         variant="probabilities", axis_args=(0, 1), ulps=4, grad_ulps=5.7, grad_scale=_softmax_grad_scale,
          hard=_hard_targets, bad=_BAD["probabilities"]),
     Case("sigmoid", "map", _map, lambda s, a, k: symbolic.sigmoid(s[0]), ulps=2, refuses_plus_inf=False),
     Case("log_sigmoid", "map", _map, lambda s, a, k: symbolic.log_sigmoid(s[0]), ulps=2, refuses_plus_inf=False),
@@ -814,26 +830,26 @@ _OPTIONS_BAD = [
 
 CASES += [
     Case("softmax_cross_entropy", "examples", _options_labels(), _options_formula, variant="labels, weighted",
-         ulps=3, grad_ulps=4, hard=_hard_options(_hard_labels), bad=_OPTIONS_BAD, per_example=("where",),
+         ulps=4, grad_ulps=4, hard=_hard_options(_hard_labels), bad=_OPTIONS_BAD, per_example=("where",),
          divisor=_mean_divisor),
     Case("softmax_cross_entropy", "examples", _options_labels(label_smoothing=0.1), _options_formula,
-         variant="labels, weighted, smoothed", ulps=3, grad_ulps=5.7, grad_scale=_options_grad_scale,
+         variant="labels, weighted, smoothed", ulps=4, grad_ulps=5.7, grad_scale=_options_grad_scale,
          hard=_hard_options(_hard_labels, label_smoothing=0.1), per_example=("where",), divisor=_mean_divisor),
     Case("softmax_cross_entropy", "examples", _options_labels(weighted=False, label_smoothing=0.3, smoothing="others"),
-         _options_formula, variant="labels, others", ulps=3, grad_ulps=5.7, grad_scale=_options_grad_scale,
+         _options_formula, variant="labels, others", ulps=4, grad_ulps=5.7, grad_scale=_options_grad_scale,
          hard=_hard_options(_hard_labels, weighted=False, label_smoothing=0.3, smoothing="others"),
          per_example=("where",), divisor=_mean_divisor),
     Case("softmax_cross_entropy", "examples", _options_targets(label_smoothing=0.2), _options_formula,
-         variant="probabilities, weighted, smoothed", axis_args=(0, 1), ulps=3, grad_ulps=5.7,
+         variant="probabilities, weighted, smoothed", axis_args=(0, 1), ulps=4, grad_ulps=5.7,
          grad_scale=_options_grad_scale, hard=_hard_options(_hard_targets, label_smoothing=0.2),
          per_example=("where",), divisor=_mean_divisor),
     Case("softmax_cross_entropy", "examples", _options_labels(weighted=False, label_smoothing=0.1, z_loss=0.01),
-         _options_formula, variant="labels, z-loss", ulps=6.8, scale=_z_loss_scale, grad_ulps=8.6,
+         _options_formula, variant="labels, z-loss", ulps=7.4, scale=_z_loss_scale, grad_ulps=8.9,
          grad_scale=_options_grad_scale,
          hard=_hard_options(_hard_labels, weighted=False, label_smoothing=0.1, z_loss=0.01),
          per_example=("where",), divisor=_mean_divisor),
     Case("softmax_cross_entropy", "examples", _options_targets(weighted=False, z_loss=0.5), _options_formula,
-         variant="probabilities, z-loss", axis_args=(0, 1), ulps=6.8, scale=_z_loss_scale, grad_ulps=8.6,
+         variant="probabilities, z-loss", axis_args=(0, 1), ulps=7.4, scale=_z_loss_scale, grad_ulps=8.9,
          grad_scale=_options_grad_scale, hard=_hard_options(_hard_targets, weighted=False, z_loss=0.5),
          per_example=("where",), divisor=_mean_divisor),
     Case("nll_loss", "examples", _options_log_probs, _nll_options_formula, variant="weighted", ulps=0, grad_ulps=1,
@@ -947,4 +963,304 @@ CASES += [
          scale=lambda a, k: _linear_scale(*_linear_fill(a, k)), grad_ulps=(19.4, 22.4, 22.4),
          grad_scale=lambda a, k: _linear_grad_scale(*_linear_fill(a, k)), batched=(0, 2), per_example=("where",),
          divisor=_kept_count),
+]
+
+
+# Regression as classification ---------------------------------------------------
+
+
+def _points(draw, extreme, count):
+    """`count` strictly increasing points: gaps of at least half a unit, on a scale.
+
+    At the extremes the scale runs from near the smallest normal float of the
+    dtype to near its largest, so that differences stay finite.
+    """
+    base = np.arange(count) + draw.uniform((count,), 0, 0.5).astype(np.float64)
+    if not extreme:
+        return (base - count / 2).astype(draw.dtype)
+    info = np.finfo(draw.dtype)
+    (exponent,) = draw.uniform((1,), float(np.log10(info.tiny)) + 2, float(np.log10(info.max)) - 3)
+    (offset,) = draw.uniform((1,), -count, 0)
+    return ((base + float(offset)) * 10.0 ** float(exponent)).astype(draw.dtype)
+
+
+def _inside(draw, points, batch, extreme):
+    """Values in [points[0], points[-1]]; at the extremes often on a point."""
+    low, high = float(points[0]), float(points[-1])
+    values = draw.uniform(batch, 0, 1).astype(np.float64)
+    values = np.minimum(low + (high - low) * values, high)
+    if extreme:
+        on_point = points[draw.integers(batch, points.size)].astype(np.float64)
+        values = np.where(draw.unit(batch) > 0.5, on_point, values)
+    return values.astype(draw.dtype)
+
+
+def _encode(draw, batch, extreme, count=7):
+    points = _points(draw, extreme, count)
+    return (_inside(draw, points, batch, extreme), points), {}
+
+
+def _hl_gauss(draw, batch, extreme, normalize=True):
+    (values, edges), _ = _encode(draw, batch, extreme)
+    span = float(edges[-1]) - float(edges[0])
+    if not extreme:
+        # From a thousandth of a bin to a hundred bins.
+        (ratio,) = draw.uniform((1,), -3, 2)
+        return (values, edges), {"sigma": span / (edges.size - 1) * 10.0 ** float(ratio), "normalize": normalize}
+    # From 10^-20 of the support, where the tails underflow, to 10^3 supports,
+    # but no narrower than 10^-300, a normal float64.
+    (ratio,) = draw.uniform((1,), min(max(-20.0, -300.0 - math.log10(span)), 0.0), 3)
+    return (values, edges), {"sigma": span * 10.0 ** float(ratio), "normalize": normalize}
+
+
+def _encode_formula(f):
+    def formula(symbols, args, kwargs):
+        (y,), points = symbols, [sp.Rational(float(v)) for v in args[1]]
+        options = {"sigma": sp.Rational(kwargs["sigma"]), "normalize": kwargs["normalize"]} if kwargs else {}
+        return f(y, points, **options)
+    return formula
+
+
+def _hl_gauss_scale(args, kwargs):
+    """m_k + [T_k (1 + u_k^2) + T_k+1 (1 + u_k+1^2)] / Z, with u = (e - y) / sigma and T its tail.
+
+    A mass is a difference of the tails T = erfc(|u|/sqrt 2)/2 beyond its
+    two edges, and a relative rounding of u changes T by u^2 times as much.
+    """
+    values, edges = (np.asarray(a, dtype=np.float64) for a in args)
+    with np.errstate(over="ignore", under="ignore"):
+        u = (edges - values[..., np.newaxis]) / kwargs["sigma"]
+        tails = np.vectorize(math.erfc)(np.abs(u) / np.sqrt(2)) / 2 * (1 + np.minimum(u**2, 1e300))
+    masses, captured = gaussian_masses(values, edges, kwargs["sigma"])
+    captured = captured[..., np.newaxis] if kwargs["normalize"] else 1
+    with np.errstate(under="ignore"):
+        return (masses + tails[..., :-1] + tails[..., 1:]) / captured
+
+
+def _distributions_on_points(draw, batch, extreme):
+    points = _points(draw, extreme, 6)
+    return (draw.distributions((*batch, 6)), points), {}
+
+
+def _expected_value_scale(args, kwargs):
+    """sum_k q_k |s_k|: the terms have both signs."""
+    probs, support = (np.asarray(a, dtype=np.float64) for a in args)
+    with np.errstate(under="ignore"):
+        return np.sum(probs * np.abs(support), axis=-1)
+
+
+CASES += [
+    Case("binned_targets", "encode", _encode, _encode_formula(symbolic.binned_targets), ulps=0, batched=(0,)),
+    Case("two_hot_targets", "encode", _encode, _encode_formula(symbolic.two_hot_targets), ulps=2, batched=(0,)),
+    Case("hl_gauss_targets", "encode", _hl_gauss, _encode_formula(symbolic.hl_gauss_targets), ulps=3,
+         scale=_hl_gauss_scale, batched=(0,)),
+    Case("hl_gauss_targets", "encode", lambda d, b, e: _hl_gauss(d, b, e, normalize=False), variant="unnormalised",
+         formula=_encode_formula(symbolic.hl_gauss_targets), ulps=3, scale=_hl_gauss_scale, batched=(0,)),
+    Case("expected_value", "rows", _distributions_on_points,
+         lambda s, a, k: symbolic.expected_value(s, [sp.Rational(float(v)) for v in a[1]]), ulps=2,
+         scale=_expected_value_scale, batched=(0,)),
+    Case("symlog", "map", _map, lambda s, a, k: symbolic.symlog(s[0]), ulps=2, refuses_plus_inf=False),
+    Case("symexp", "map", _map, lambda s, a, k: symbolic.symexp(s[0]), ulps=2, refuses_plus_inf=False),
+]
+
+
+# Sequences, and the units of language models ------------------------------------
+
+
+def counting_tokens(args, kwargs):
+    """Where a token counts, shape (batch, time), for logits with the class axis last."""
+    batch, time = np.shape(args[0])[:2]
+    if kwargs.get("mask") is not None:
+        return np.asarray(kwargs["mask"], dtype=bool)
+    if kwargs.get("lengths") is not None:
+        return np.arange(time) < np.asarray(kwargs["lengths"])[:, np.newaxis]
+    return np.ones((batch, time), dtype=bool)
+
+
+def _sequences(padding):
+    """Logits of shape (batch, time, 5): `batch` is (batch, time), or (batch,) with 3 time steps.
+
+    Every sequence keeps at least one token, so that ``"sequence_mean"`` is
+    defined; the labels where a token does not count are out of range
+    (-100 for `lengths`, 5 to 9 for `mask`), since they must never be read.
+    """
+    def make(draw, batch, extreme):
+        shape = tuple(batch) if len(batch) == 2 else (*batch, 3)
+        logits = _logits(draw, (*shape, 5), extreme)
+        labels = draw.integers(shape, 5)
+        if padding == "lengths":
+            lengths = draw.integers(shape[:1], shape[1]) + 1
+            counts = counting_tokens((logits,), {"lengths": lengths})
+            return (logits, np.where(counts, labels, -100)), {"lengths": lengths}
+        mask = draw.integers(shape, 2).astype(bool)
+        mask[:, 0] = True
+        return (logits, np.where(mask, labels, labels + 5)), {"mask": mask}
+    return make
+
+
+def _sequence_formula(symbols, args, kwargs):
+    """The token losses of one sequence, args of shape (1, T, K) and (1, T)."""
+    _, time, k = np.shape(args[0])
+    z = [[list(symbols[t * k:(t + 1) * k]) for t in range(time)]]
+    options = {key: np.asarray(value).tolist() for key, value in kwargs.items()}
+    labels = np.asarray(args[1]).tolist()
+    return symbolic.sequence_softmax_cross_entropy(z, labels, **options, reduction="none")[0]
+
+
+def _sequence_grad_scale(args, kwargs):
+    """softmax + onehot where a token counts, 0 elsewhere: a gradient entry is their difference."""
+    logits, labels = args
+    counts = counting_tokens(args, kwargs)
+    onehot = np.eye(logits.shape[-1])[np.where(counts, labels, 0)]
+    return np.where(counts[..., np.newaxis], xentref.softmax(logits) + onehot, 0)
+
+
+def _micro_batches(draw, batch, extreme):
+    """Summed losses of micro-batches with 0 to 49 tokens, the first with at least one."""
+    shape = (int(np.prod(batch)),)
+    counts = draw.integers(shape, 50)
+    if shape[0]:
+        counts[0] += counts[0] == 0
+    values = np.abs(draw.real(shape)) if extreme else draw.uniform(shape, 0, 3) * counts.astype(draw.dtype)
+    return (np.where(counts > 0, values, 0).astype(draw.dtype), counts), {}
+
+
+def _mean_losses(draw, shape, extreme):
+    """Mean token losses in nats, at least 0."""
+    return np.abs(draw.real(shape)) if extreme else draw.uniform(shape, 0, 8)
+
+
+def _perplexity(base=None):
+    def make(draw, batch, extreme):
+        return (_mean_losses(draw, (*batch, 3), extreme),), {} if base is None else {"base": base}
+    return make
+
+
+def _per_unit(draw, batch, extreme):
+    shape = (*batch, 3)
+    high = 10**6 if extreme else 1000
+    return (_mean_losses(draw, shape, extreme), draw.integers(shape, high) + 1, draw.integers(shape, high) + 1), {}
+
+
+def _per_unit_formula(f):
+    def formula(symbols, args, kwargs):
+        (loss,), (n_tokens,), (n_units,) = symbols, np.ravel(args[1]), np.ravel(args[2])
+        return f(loss, int(n_tokens), int(n_units))
+    return formula
+
+
+_SEQUENCES = np.zeros((2, 3, 4))
+_SEQUENCE_REDUCTIONS = ("mean", "sequence_mean", "sum", "none")
+_BAD["sequences"] = [
+    ((_SEQUENCES, [[0, 1, 4], [0, 0, 0]]), {}),  # a label out of range where every token counts
+    ((_SEQUENCES, [[0, 1, 4], [0, 0, 0]]), {"lengths": [3, 1]}),  # one beyond the length still counts
+    ((_SEQUENCES, np.zeros((2, 3), int)), {"lengths": [1, 4]}),
+    ((_SEQUENCES, np.zeros((2, 3), int)), {"lengths": [-1, 2]}),
+    ((_SEQUENCES, np.zeros((2, 3), int)), {"lengths": [1, 2], "mask": np.ones((2, 3), bool)}),
+    ((_SEQUENCES, np.zeros((2, 3), int)), {"mask": np.ones((2, 2), bool)}),
+    ((_SEQUENCES, np.zeros((2, 3), int)), {"mask": np.ones((2, 3))}),
+    ((_SEQUENCES, np.zeros((2, 3), int)), {"lengths": [1.0, 2.0]}),
+    ((_SEQUENCES[0], np.zeros(3, int)), {}),
+    ((_SEQUENCES, np.zeros((2, 3), int)), {"lengths": [0, 0]}),  # the mean of no tokens
+    ((_SEQUENCES, np.zeros((2, 3), int)), {"lengths": [0, 2], "reduction": "sequence_mean"}),
+]
+
+CASES += [
+    Case("sequence_softmax_cross_entropy", "sequences", _sequences("lengths"), _sequence_formula, variant="lengths",
+         ulps=2, grad_ulps=14, grad_scale=_sequence_grad_scale, bad=_BAD["sequences"],
+         reductions=_SEQUENCE_REDUCTIONS),
+    Case("sequence_softmax_cross_entropy", "sequences", _sequences("mask"), _sequence_formula, variant="mask",
+         ulps=2, grad_ulps=14, grad_scale=_sequence_grad_scale, reductions=_SEQUENCE_REDUCTIONS),
+    Case("micro_batch_token_mean", "dataset", _micro_batches,
+         lambda s, a, k: symbolic.micro_batch_token_mean(s, [int(c) for c in np.ravel(a[1])]), ulps=2,
+         refuses_plus_inf=False),
+    Case("perplexity", "map", _perplexity(), lambda s, a, k: symbolic.perplexity(s[0]), ulps=1,
+         refuses_plus_inf=False),
+    Case("perplexity", "map", _perplexity(base=2), lambda s, a, k: symbolic.perplexity(s[0], base=2),
+         variant="bits", ulps=1, refuses_plus_inf=False),
+    Case("perplexity", "map", _perplexity(base=10), lambda s, a, k: symbolic.perplexity(s[0], base=10),
+         variant="base 10", ulps=2, refuses_plus_inf=False),
+    Case("bits_per_token", "map", _perplexity(), lambda s, a, k: symbolic.bits_per_token(s[0]), ulps=1,
+         refuses_plus_inf=False),
+    Case("bits_per_byte", "map", _per_unit, _per_unit_formula(symbolic.bits_per_byte), ulps=2,
+         refuses_plus_inf=False),
+    Case("bits_per_character", "map", _per_unit, _per_unit_formula(symbolic.bits_per_character), ulps=2,
+         refuses_plus_inf=False),
+]
+
+
+# Alignments: a loss per sequence of frames, then ``reduction`` -----------------------
+
+
+def _ctc(draw, batch, extreme, frames=5, classes=4, width=2, blank=0):
+    """Log-softmax frames, padded targets without the blank, and input lengths that fit them.
+
+    A target of U labels with r repeated neighbours needs U + r frames; the
+    input lengths are drawn at least that long. At the extremes the
+    log-probabilities span the float range and include -inf, so some
+    sequences have no alignment of positive probability (loss +inf).
+    """
+    log_probs = xentref.log_softmax(_logits(draw, (*batch, frames, classes), extreme))
+    labels = draw.integers((*batch, width), classes - 1)
+    labels = labels + (labels >= blank)
+    target_lengths = draw.integers(batch, width + 1)
+    within = np.arange(1, width) < target_lengths[..., None]
+    needed = target_lengths + np.sum(within & (labels[..., 1:] == labels[..., :-1]), axis=-1)
+    input_lengths = np.maximum(needed, draw.integers(batch, frames + 1))
+    return (log_probs, labels, input_lengths, target_lengths), {"blank": blank}
+
+
+def _ctc_formula(symbols, args, kwargs):
+    log_probs, targets, input_length, target_length = args
+    classes = np.shape(log_probs)[-1]
+    rows = [symbols[t * classes:(t + 1) * classes] for t in range(int(input_length))]
+    target = [int(k) for k in np.ravel(targets)[:int(target_length)]]
+    return symbolic.ctc_loss(rows, target, blank=kwargs["blank"])
+
+
+def _ctc_occupancies(args, kwargs):
+    """gamma_t(k), each frame's expected visits to each class under the alignments' posterior."""
+    return -xentref.grad.ctc_loss(*args, **kwargs, reduction="none")
+
+
+def _ctc_scale(args, kwargs):
+    """E[-log p(pi)] over the alignments' posterior: the loss plus that posterior's entropy.
+
+    The loss is -log of a sum of path probabilities; its terms are the
+    paths' log-probabilities, and a relative change of the inputs by u moves
+    it by u times this much.
+    """
+    occupancies = _ctc_occupancies(args, kwargs)
+    with np.errstate(invalid="ignore"):
+        # 0 * -inf where no alignment visits a -inf log-probability.
+        terms = np.where(occupancies > 0, -occupancies * args[0], 0)
+    return np.sum(terms, axis=(-2, -1))
+
+
+def _ctc_grad_scale(args, kwargs):
+    """gamma (1 + the loss's scale + |log gamma|).
+
+    gamma is exp(log alpha + log beta - log P), a difference of sums of the
+    paths' log-probabilities: it is known to about eps times their size,
+    the loss's scale for the paths that carry the posterior and |log gamma|
+    more for the improbable ones that give a tiny gamma.
+    """
+    gamma = _ctc_occupancies(args, kwargs)
+    with np.errstate(divide="ignore"):
+        # log 0 = -inf is masked: a zero occupancy needs no scale.
+        size = np.where(gamma > 0, -np.log(np.where(gamma > 0, gamma, 1)), 0)
+    return gamma * (1 + _ctc_scale(args, kwargs)[..., None, None] + size)
+
+
+_BAD["ctc_loss"] = [
+    ((np.log(np.full((2, 3, 2), 0.5)), [[1, 1], [0, 1]], [3, 3], [2, 1]), {}),  # the blank in a target
+    ((np.log(np.full((2, 3, 2), 0.5)), [[1, 2], [1, 1]], [3, 3], [2, 1]), {}),  # a label out of range
+    ((np.log(np.full((1, 3, 2), 0.5)), [[1]], [4], [1]), {}),  # more frames than log_probs has
+    ((np.log(np.full((1, 3, 2), 0.5)), [[1]], [-1], [1]), {}),  # a negative length
+    ((np.log(np.full((1, 3, 2), 0.5)), [[1]], [3], [1]), {"blank": 2}),
+]
+
+CASES += [
+    Case("ctc_loss", "alignments", _ctc, _ctc_formula, ulps=2, scale=_ctc_scale, grad_ulps=2,
+         grad_scale=_ctc_grad_scale, bad=_BAD["ctc_loss"]),
 ]

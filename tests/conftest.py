@@ -33,9 +33,16 @@ def finding(request):
     """Record a note, with its inputs, for the summary at the end of the run."""
 
     def record(note):
-        _FINDINGS.append(f"{request.node.nodeid}: {note}")
+        # Carried in the test's report, so that it reaches the summary from
+        # a pytest-xdist worker too.
+        request.node.user_properties.append(("finding", note))
 
     return record
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        _FINDINGS.extend(f"{report.nodeid}: {note}" for key, note in report.user_properties if key == "finding")
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -20,7 +20,7 @@ import threading
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from selenium import webdriver
@@ -29,7 +29,7 @@ from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
-from helpers import ROOT, toc_documents
+from helpers import ROOT, svg_text_sizes, toc_documents
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium")
@@ -95,7 +95,9 @@ def screenshot(browser, name, full_page=False):
     """Save what the browser shows to _build/screenshots/<name>.png."""
     if full_page:
         width = browser.execute_script("return window.innerWidth")
-        height = browser.execute_script("return document.documentElement.scrollHeight")
+        # Chromium times out on captures much taller than this (the API
+        # page is over 100,000 px at 1280 px): the top of a long page.
+        height = min(browser.execute_script("return document.documentElement.scrollHeight"), 16_000)
         metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
         browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     png = browser.get_screenshot_as_png()
@@ -215,14 +217,15 @@ return spills;
 """
 
 
+@pytest.mark.parametrize("width", [PHONE, LAPTOP])
 @pytest.mark.parametrize("page", PAGES)
-def test_no_page_is_wider_than_a_phone(site, browser, page):
-    with viewport(browser, PHONE):
+def test_no_page_is_wider_than_the_window(site, browser, page, width):
+    with viewport(browser, width):
         open_page(browser, site / page)
-        width, screen = browser.execute_script(
+        wide, screen = browser.execute_script(
             "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
-    assert width <= screen, f"{page} is {width} px wide on a {screen} px screen: it scrolls sideways"
+    assert wide <= screen, f"{page} is {wide} px wide in a {screen} px window: it scrolls sideways"
 
 
 @pytest.mark.parametrize("width", [PHONE, LAPTOP])
@@ -271,6 +274,122 @@ def test_equation_numbers_stay_clear_of_their_equations(site, browser, width):
             numbered += count
             assert not overlaps, f"at {width} px in {page}: " + ", ".join(overlaps)
     assert numbered > 20, f"only {numbered} numbered equations found: is the check looking?"
+
+
+# Folded code, figures and code lines in the column ------------------------
+
+FOLDED = """
+return [...document.querySelectorAll('div.cell details.hide.above-input')].map((details) => {
+  const output = details.nextElementSibling;
+  return {
+    label: details.querySelector('summary p.collapsed').textContent.trim(),
+    open: details.open,
+    // A closed <details> skips rendering its content, which keeps its layout.
+    code: details.querySelector('div.cell_input pre').checkVisibility(),
+    output: Boolean(output && output.classList.contains('cell_output')
+      && output.checkVisibility() && output.getBoundingClientRect().height > 0),
+  };
+});
+"""
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_folded_code_is_hidden_and_what_it_prints_is_shown(site, browser, page):
+    with viewport(browser, LAPTOP):
+        open_page(browser, site / page)
+        cells = browser.execute_script(FOLDED)
+    assert cells, f"{page} folds no cell"
+    for cell in cells:
+        assert not cell["open"] and not cell["code"], f"{page}: {cell['label']!r} shows its code"
+        assert cell["output"], f"{page}: {cell['label']!r} shows no output under its toggle"
+
+
+def test_a_check_opens_on_a_click(site, browser):
+    with viewport(browser, PHONE):
+        open_page(browser, site / "book" / "softmax.html")
+        details = next(
+            d for d in browser.find_elements(By.CSS_SELECTOR, "div.cell details.hide.above-input")
+            if d.text.startswith("Check:")
+        )
+        code = details.find_element(By.CSS_SELECTOR, "div.cell_input pre")
+        output = details.find_element(By.XPATH, "following-sibling::div[contains(@class, 'cell_output')]")
+        browser.execute_script("arguments[0].scrollIntoView()", details)
+        assert not code.is_displayed() and output.is_displayed()
+        details.find_element(By.TAG_NAME, "summary").click()
+        wait_for(browser, code.is_displayed, "a click on the toggle did not show the check's code")
+        assert details.get_attribute("open") is not None and output.is_displayed()
+        assert "# Check:" in code.text
+        screenshot(browser, f"check-open-{PHONE}")
+
+
+# What must not scroll inside its own box at 1280 px: every line of code
+# (folded or not), of printed output and of display math, at full length.
+SCROLLING = """
+document.querySelectorAll('details').forEach((details) => { details.open = true; });
+const boxes = document.querySelectorAll(
+  'article div.cell_input pre, article div.cell_output pre, article pre.literal-block, '
+  + 'article pre.doctest, article div.math > mjx-container');
+return [...boxes]
+  .filter((box) => box.scrollWidth > box.clientWidth)
+  .map((box) => {
+    const lines = box.textContent.split('\\n');
+    const longest = lines.reduce((a, b) => (b.length > a.length ? b : a));
+    return `${box.scrollWidth} px in a ${box.clientWidth} px box: ${longest.trim().slice(0, 60)}`;
+  });
+"""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_code_output_and_equations_fit_the_column_on_a_laptop(site, browser, page):
+    with viewport(browser, LAPTOP):
+        open_page(browser, site / page)
+        scrolling = browser.execute_script(SCROLLING)
+    assert not scrolling, f"at {LAPTOP} px, {page} has lines that scroll sideways:\n" + "\n".join(scrolling)
+
+
+@pytest.mark.parametrize("block", ["code", "equation"])
+def test_the_scrolling_check_sees_a_long_line(site, browser, block):
+    with viewport(browser, LAPTOP):
+        open_page(browser, site / "book" / "entropy.html")
+        grow = {
+            "code": "document.querySelector('div.cell_input pre').append('x'.repeat(81))",
+            "equation": "document.querySelector('div.math > mjx-container mjx-math').style.paddingRight = '2000px'",
+        }[block]
+        browser.execute_script(grow)
+        assert browser.execute_script(SCROLLING)
+
+
+FIGURES = """
+const article = document.querySelector('article.bd-article');
+const style = getComputedStyle(article);
+const column = article.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+return [...article.querySelectorAll('div.cell_output img')].map((img) => ({
+  src: img.src, width: img.getBoundingClientRect().width, natural: img.naturalWidth, column,
+}));
+"""
+SMALLEST_TEXT = 9  # CSS px
+
+
+@pytest.mark.parametrize("width", [PHONE, LAPTOP])
+def test_figures_fit_the_column_and_their_text_is_legible(site, browser, width):
+    figures = 0
+    with viewport(browser, width):
+        for page in CHAPTERS:
+            open_page(browser, site / page)
+            for figure in browser.execute_script(FIGURES):
+                figures += 1
+                name = Path(unquote(urlsplit(figure["src"]).path))
+                assert name.suffix == ".svg", f"{page}: a figure is not SVG: {name.name}"
+                assert figure["width"] <= figure["column"] + 0.5, f"{page}: {name.name} is wider than the column"
+                sizes, units = svg_text_sizes(name.read_text())
+                smallest = min(sizes) * figure["width"] / units
+                assert smallest >= SMALLEST_TEXT, (
+                    f"at {width} px, {page}: text of {name.name} is {smallest:.1f} px, below {SMALLEST_TEXT}"
+                )
+                if width == LAPTOP:
+                    # Shown at the size it was drawn, not shrunk to fit.
+                    assert abs(figure["width"] - figure["natural"]) < 1, f"{page}: {name.name} is scaled"
+    assert figures > 20, f"only {figures} figures found: is the check looking?"
 
 
 # Menus ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ its own semantics) lives in that function's own test file.
 
 import inspect
 import re
+import typing
 
 import ml_dtypes
 import numpy as np
@@ -17,7 +18,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import xentref
-from xentref import exact
+from xentref import exact, symbolic
+from xentref._typing import Result
 from cases import CASES, CLASS_AXIS, REDUCED, Draw
 from helpers import ulps_of
 
@@ -44,8 +46,16 @@ def one_example(case, args, kwargs, index):
     """
     if case.kind == "dataset":
         return args, kwargs
+    if case.kind == "sequences":
+        # One sequence, as a batch of one.
+        def sequence(value):
+            return value if value is None else np.asarray(value)[index:index + 1]
+        return tuple(sequence(a) for a in args), {k: sequence(v) for k, v in kwargs.items()}
     shape = np.shape(args[case.differentiate])
-    elementwise = case.kind in ("map", "elements")
+    elementwise = case.kind in ("map", "elements", "encode")
+    if case.kind == "alignments":
+        # The batch is one dimension here; each array argument is indexed along it.
+        return tuple(np.asarray(a)[index] for a in args), kwargs
 
     def pick(value):
         if value is None or np.ndim(value) == 0:
@@ -96,9 +106,21 @@ def test_every_loss_has_a_gradient_and_an_exact_form_with_its_signature():
         signature = inspect.signature(case.function)
         assert inspect.signature(getattr(exact, case.name)) == signature
         if case.gradient is not None:
-            assert inspect.signature(case.gradient) == signature
-            assert inspect.signature(getattr(exact.grad, case.name)) == signature
+            # Same parameters; a gradient may return another type (the fused
+            # head's is a named tuple).
+            gradient = inspect.signature(case.gradient)
+            assert gradient.parameters == signature.parameters
+            assert inspect.signature(getattr(exact.grad, case.name)) == gradient
     assert set(xentref.grad.__all__) == {case.name for case in LOSSES}
+
+
+@pytest.mark.parametrize("module", [xentref, xentref.grad, exact, exact.grad], ids=lambda m: m.__name__)
+def test_every_public_function_has_type_hints(module):
+    for name in module.__all__:
+        function = getattr(module, name)
+        hints = typing.get_type_hints(function)  # resolves each hint, or raises
+        expected = {*inspect.signature(function).parameters, "return"}
+        assert set(hints) == expected, f"{module.__name__}.{name} lacks hints for {expected - set(hints)}"
 
 
 def test_options_are_keyword_only():
@@ -120,6 +142,7 @@ def test_within_its_ulps_of_exact(case, extreme, dtype):
     actual = case.function(*args, **kwargs, **options)
     expected = getattr(exact, case.name)(*args, **kwargs, **options)
     assert actual.dtype == dtype and expected.dtype == dtype
+    assert isinstance(actual, Result) and isinstance(expected, Result)  # as the hints say
     errors = ulps_of(actual, expected, case.scale and case.scale(args, kwargs))
     assert np.max(errors) <= case.ulps, f"{np.max(errors)} ulps at {np.argmax(errors)}"
 
@@ -202,6 +225,7 @@ def test_gradient_within_its_ulps_of_exact(case, extreme, dtype):
     actual = case.gradient(*args, **kwargs)
     expected = getattr(exact.grad, case.name)(*args, **kwargs)
     first = outputs(actual)[0]
+    assert isinstance(first, Result) and isinstance(outputs(expected)[0], Result)  # as the hints say
     assert first.dtype == dtype and first.shape == np.shape(args[case.differentiate])
     assert_gradient_within(case, actual, expected, grad_scales(case, args, kwargs, _mean_count(case, args, kwargs)))
 
@@ -237,6 +261,8 @@ def test_exact_gradient_is_the_derivative_of_the_textbook_formula(case):
         prediction = np.asarray(example[case.differentiate])
         symbols = sp.symbols(f"x0:{prediction.size}", real=True)
         formula = case.formula(symbols, example, example_kwargs)
+        if isinstance(formula, list):  # the losses of a sequence's tokens: their sum
+            formula = sp.Add(*formula)
         at = {s: sp.Rational(float(v)) for s, v in zip(symbols, np.ravel(prediction))}
         expected = [float(sp.N(sp.diff(formula, s).subs(at), 40)) for s in symbols]
         options = {"reduction": "sum"} if case.kind in REDUCED else {}
@@ -259,7 +285,7 @@ def test_gradient_matches_finite_differences(case):
     # sqrt(eps) = 1.5e-8, so their step is 4e-9; rounding then costs
     # eps |f| / h < 1e-6. Elsewhere a relative step of 1e-5 has truncation
     # error below 1e-10 and rounding error below 1e-9.
-    constrained = case.kind == "pairs" or case.name in ("nll_loss", "brier_score")
+    constrained = case.kind == "pairs" or case.name in ("nll_loss", "brier_score", "ctc_loss")
     step = np.full(x.shape, 4e-9) if constrained else 1e-5 * np.maximum(1, np.abs(x))
     expected = np.empty_like(x)
     for index in np.ndindex(x.shape):
@@ -312,6 +338,14 @@ def test_none_is_each_example_alone(case):
     gradient = outputs(case.gradient(*args, **kwargs, reduction="none"))[0]
     batched = range(len(args)) if case.batched is None else case.batched
     for index in range(3):
+        if case.kind == "sequences":
+            # A sequence alone is a batch of one.
+            alone = tuple(a[index:index + 1] for a in args)
+            alone_kwargs = {k: v[index:index + 1] for k, v in kwargs.items()}
+            np.testing.assert_array_equal(case.function(*alone, **alone_kwargs, reduction="sum"), np.sum(none[index]))
+            np.testing.assert_array_equal(case.gradient(*alone, **alone_kwargs, reduction="sum"),
+                                          gradient[index:index + 1])
+            continue
         alone = tuple(a[index] if i in batched else a for i, a in enumerate(args))
         alone_kwargs = {
             k: v[index] if k in case.per_example or (case.batched is None and np.ndim(v) == len(np.shape(args[0])))
@@ -349,7 +383,9 @@ def test_empty_batch(case):
 @pytest.mark.parametrize("reduction", ["avg", "MEAN", "batchmean", None, 1])
 def test_unknown_reduction_is_refused(case, reduction):
     args, kwargs = draw(case)
-    message = rf"^`reduction` must be one of 'mean', 'sum' or 'none'; got {re.escape(repr(reduction))}$"
+    listed = ", ".join(repr(choice) for choice in case.reductions[:-1])
+    expected = f"`reduction` must be one of {listed} or {case.reductions[-1]!r}; got {reduction!r}"
+    message = f"^{re.escape(expected)}$"
     for function in (case.function, case.gradient):
         with pytest.raises(ValueError, match=message):
             function(*args, **kwargs, reduction=reduction)
@@ -383,7 +419,7 @@ def test_dtype_is_kept_whatever_the_other_arguments_are(case, dtype):
         # Probabilities are renormalised in `dtype`; log-probabilities stay valid.
         prediction = (prediction / prediction.sum(axis=-1, keepdims=True)).astype(dtype)
     args = (*args[:case.differentiate], prediction.astype(dtype), *args[case.differentiate + 1:])
-    for reduction in (["mean", "sum", "none"] if case.kind in REDUCED else [None]):
+    for reduction in (case.reductions if case.kind in REDUCED else [None]):
         options = {} if reduction is None else {"reduction": reduction}
         assert np.asarray(case.function(*args, **kwargs, **options)).dtype == dtype
         if case.gradient is not None:
@@ -465,7 +501,7 @@ def test_no_floating_point_warning_for_any_valid_input(case, data, extreme):
     else:
         source = Draw(np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))), dtype=dtype)
     args, kwargs = case.make(source, (2,), True)
-    options = [{"reduction": r} for r in ("mean", "sum", "none")] if case.kind in REDUCED else [{}]
+    options = [{"reduction": r} for r in case.reductions] if case.kind in REDUCED else [{}]
     with np.errstate(all="raise"):
         for option in options:
             case.function(*args, **kwargs, **option)

@@ -539,6 +539,71 @@ def test_nll_loss(dtype, reduction):
 
 
 @DTYPES
+@pytest.mark.parametrize("padding", ["lengths", "mask"])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean", "sequence_mean"])
+def test_sequence_softmax_cross_entropy(dtype, padding, reduction):
+    rng = np.random.default_rng(SEED)
+    z = rng.normal(0, 4, (3, 4, 5)).astype(dtype)
+    z[1, 0, 2] = -np.inf
+    lengths = np.array([4, 1, 2])
+    counts = np.arange(4) < lengths[:, np.newaxis]
+    if padding == "mask":
+        counts[0, 1] = False  # a gap inside the first sequence
+    labels = np.where(counts, rng.integers(0, 5, (3, 4)), -100)
+    labels[1, 0] = 0  # not the -inf logit
+    options = {"lengths": lengths} if padding == "lengths" else {"mask": counts}
+    zero = mpmath.mpf(0)
+    losses = [[mp_softmax_cross_entropy(z[b, t], labels[b, t]) if counts[b, t] else zero for t in range(4)] for b in range(3)]
+    with digits(100):
+        if reduction == "none":
+            references = [loss for row in losses for loss in row]
+        elif reduction == "sequence_mean":
+            references = [mpmath.fsum(mpmath.fsum(row) / int(n) for row, n in zip(losses, counts.sum(axis=1))) / 3]
+        else:
+            total = mpmath.fsum(loss for row in losses for loss in row)
+            references = [total if reduction == "sum" else total / int(counts.sum())]
+    arguments = (z, labels)
+    _check("sequence_softmax_cross_entropy", arguments, {**options, "reduction": reduction}, references)
+    divisor = {"mean": np.full(3, counts.sum()), "sequence_mean": 3 * counts.sum(axis=1)}.get(reduction, np.ones(3))
+    gradient = [
+        v / int(divisor[b]) if counts[b, t] else zero
+        for b in range(3) for t in range(4)
+        for v in (mp_softmax_cross_entropy_grad(z[b, t], labels[b, t]) if counts[b, t] else [zero] * 5)
+    ]
+    _check("sequence_softmax_cross_entropy", arguments, {**options, "reduction": reduction}, gradient, gradient=True)
+
+
+@DTYPES
+def test_micro_batch_token_mean(dtype):
+    losses = np.random.default_rng(SEED).uniform(0, 30, 5).astype(dtype)
+    losses[2] = 0
+    counts = np.array([7, 3, 0, 12, 1])
+    with digits(60):
+        reference = mpmath.fsum(mpf(v) for v in losses) / 23
+    _check("micro_batch_token_mean", (losses, counts), {}, [reference])
+
+
+@DTYPES
+def test_perplexity_and_bits(dtype):
+    loss = np.concatenate([np.random.default_rng(SEED).uniform(0, 12, 12), [0.0, 5e-300, 700.0, np.inf]]).astype(dtype)
+    n_tokens = np.arange(1, 17) * 1000
+    n_units = np.arange(1, 17) * 4321
+    infinity = mpmath.inf
+
+    def each(f):
+        with digits(60):
+            return [infinity if v == np.inf else f(mpf(v), k) for k, v in enumerate(loss)]
+
+    _check("perplexity", (loss,), {}, each(lambda v, k: mpmath.exp(v)))
+    _check("perplexity", (loss,), {"base": 2}, each(lambda v, k: mpmath.power(2, v)))
+    _check("perplexity", (loss,), {"base": 10}, each(lambda v, k: mpmath.power(10, v)))
+    _check("bits_per_token", (loss,), {}, each(lambda v, k: v / mpmath.log(2)))
+    per_unit = each(lambda v, k: v * int(n_tokens[k]) / (int(n_units[k]) * mpmath.log(2)))
+    _check("bits_per_byte", (loss, n_tokens, n_units), {}, per_unit)
+    _check("bits_per_character", (loss, n_tokens, n_units), {}, per_unit)
+
+
+@DTYPES
 def test_sigmoid_log_sigmoid_softplus(dtype):
     x = np.concatenate([np.random.default_rng(SEED).normal(0, 20, 40), [0, -np.inf, np.inf]]).astype(dtype)
     _check("sigmoid", (x,), {}, [mp_sigmoid(v) for v in x])
@@ -900,6 +965,52 @@ BAD["expected_calibration_error"] = [
     (([[0.5, 0.5]], [0]), {"n_bins": 0}), (([[0.5, 0.5]], [0]), {"n_bins": 2.0}),
     ((np.zeros((0, 2)), np.zeros(0, int)), {}),
 ]
+HALVES = np.log(np.full((1, 3, 2), 0.5))
+BAD["ctc_loss"] = [
+    ((HALVES, [[1, 0]], [3], [2]), {}), ((HALVES, [[2]], [3], [1]), {}), ((HALVES, [[1]], [4], [1]), {}),
+    ((HALVES, [[1]], [3], [-1]), {}), ((HALVES, [[1]], [3], [1]), {"blank": 2}), ((HALVES, [[1.0]], [3], [1]), {}),
+    ((HALVES, [[1]], [3], [1]), {"zero_infinity": 1}), ((np.zeros((1, 3, 2)), [[1]], [3], [1]), {}),
+    ((HALVES[:0], np.zeros((0, 1), int), np.zeros(0, int), np.zeros(0, int)), {}),
+]
+
+BAD["binned_targets"] = [
+    (([0.5], [0.0, 1.0, 1.0]), {}), (([0.5], [0.0]), {}), (([1.5], [0.0, 1.0]), {}), (([np.nan], [0.0, 1.0]), {}),
+    ((np.float32([0.5]), [0.0, 1e300]), {}),
+]
+BAD["two_hot_targets"] = BAD["binned_targets"]
+BAD["hl_gauss_targets"] = [
+    (([0.5], [0.0, 1.0]), {"sigma": 0.0}), (([0.5], [0.0, 1.0]), {"sigma": True}),
+    (([0.5], [0.0, 1.0]), {"sigma": 1.0, "normalize": 1}), (([1.5], [0.0, 1.0]), {"sigma": 1.0}),
+    (([1e-300], [0.0, 1e-300, 2e-300]), {"sigma": 1e300}),
+]
+BAD["expected_value"] = [
+    (([[0.5, 0.4]], [0.0, 1.0]), {}), (([[0.5, 0.5]], [0.0, 1.0, 2.0]), {}), (([[0.5, 0.5]], [1.0, 0.0]), {}),
+]
+BAD["symlog"] = BAD["symexp"] = [(([0.0, np.nan],), {}), (([1j],), {})]
+
+
+SEQUENCES = np.zeros((2, 3, 4))
+LABELS_2x3 = np.zeros((2, 3), int)
+BAD["sequence_softmax_cross_entropy"] = [
+    ((SEQUENCES, [[0, 1, 4], [0, 0, 0]]), {"lengths": [3, 1]}), ((SEQUENCES, LABELS_2x3), {"lengths": [1, 4]}),
+    ((SEQUENCES, LABELS_2x3), {"lengths": [-1, 2]}), ((SEQUENCES, LABELS_2x3), {"mask": np.ones((2, 3))}),
+    ((SEQUENCES, LABELS_2x3), {"lengths": [1, 2], "mask": np.ones((2, 3), bool)}),
+    ((SEQUENCES, LABELS_2x3), {"mask": np.zeros((2, 3), bool)}),
+    ((SEQUENCES, LABELS_2x3), {"lengths": [2, 0], "reduction": "sequence_mean"}),
+    ((SEQUENCES[:0], LABELS_2x3[:0]), {"reduction": "sequence_mean"}), ((SEQUENCES[0], LABELS_2x3[0]), {}),
+]
+BAD["micro_batch_token_mean"] = [
+    (([1.0, np.nan], [1, 2]), {}), (([1.0, -1.0], [1, 2]), {}), (([1.0, 2.0], [1, 0]), {}),
+    (([0.0, 0.0], [0, 0]), {}), (([1.0, 2.0], [1.0, 2.0]), {}), (([1.0, 2.0], [1, 2, 3]), {}),
+    (([1.0, 2.0], [1, -2]), {}), ((np.ones((2, 2)), np.ones((2, 2), int)), {}),
+]
+BAD["perplexity"] = [(([np.nan],), {}), (([-1.0],), {}), (([1.0],), {"base": 1}), ((["1"],), {})]
+BAD["bits_per_token"] = [(([np.nan],), {}), (([-1e-300],), {}), ((np.array([1], np.float16),), {})]
+BAD["bits_per_byte"] = [
+    (([1.0], [0], [1]), {}), (([1.0], [1], [0]), {}), (([1.0], [1.0], [1]), {}), (([1.0], [1, 2], [1]), {}),
+    (([-1.0], [1], [1]), {}),
+]
+BAD["bits_per_character"] = BAD["bits_per_byte"]
 BAD["kl_divergence"] = BAD["cross_entropy"] + [(([-0.5, 1.5], [0.5, 0.5]), {})]
 BAD["softmax"] = BAD["log_softmax"]
 BAD["log_sigmoid"] = BAD["softplus"] = BAD["sigmoid"]

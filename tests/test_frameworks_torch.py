@@ -190,6 +190,55 @@ def test_nll_loss_agrees_on_log_probabilities_and_accepts_logits():
         xentref.nll_loss([[2.0, 1.0]], [0])
 
 
+# Sequences with padding ------------------------------------------------------------
+
+SEQUENCE_LOGITS = R.normal(scale=3, size=(3, 5, 4))  # (batch, time, classes)
+SEQUENCE_LENGTHS = np.array([5, 2, 3])
+SEQUENCE_COUNTS = np.arange(5) < SEQUENCE_LENGTHS[:, np.newaxis]
+SEQUENCE_LABELS = np.where(SEQUENCE_COUNTS, R.integers(0, 4, (3, 5)), -100)
+
+
+def torch_sequence_loss(logits, reduction):
+    """F.cross_entropy over (batch, classes, time), padding labelled -100 and ignored."""
+    x = tensor(np.moveaxis(logits, -1, 1), requires_grad=True)
+    loss = F.cross_entropy(x, torch.tensor(SEQUENCE_LABELS), ignore_index=-100, reduction=reduction)
+    loss.sum().backward()
+    return loss.detach().numpy(), np.moveaxis(x.grad.numpy(), 1, -1)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_with_ignore_index_is_the_token_mean(reduction):
+    loss, g = torch_sequence_loss(SEQUENCE_LOGITS, reduction)
+    options = {"lengths": SEQUENCE_LENGTHS, "reduction": reduction}
+    # log_softmax, then the entry picked: a small loss such as 0.055 loses a few ulps.
+    assert ulps(loss, exact.sequence_softmax_cross_entropy(SEQUENCE_LOGITS, SEQUENCE_LABELS, **options)) <= 4
+    assert ulps(xentref.sequence_softmax_cross_entropy(SEQUENCE_LOGITS, SEQUENCE_LABELS, **options),
+                exact.sequence_softmax_cross_entropy(SEQUENCE_LOGITS, SEQUENCE_LABELS, **options)) <= 2
+    sum_options = {**options, "reduction": "sum" if reduction == "none" else reduction}
+    expected = exact.grad.sequence_softmax_cross_entropy(SEQUENCE_LOGITS, SEQUENCE_LABELS, **sum_options)
+    assert np.all(g[~SEQUENCE_COUNTS] == 0)
+    scale = xentref.softmax(SEQUENCE_LOGITS) + 1
+    assert ulps_of_scale(g, expected, scale / (SEQUENCE_COUNTS.sum() if reduction == "mean" else 1)) <= 10
+
+
+def test_cross_entropy_with_every_token_ignored_is_nan_for_the_mean():
+    labels = torch.full((3, 5), -100)
+    assert np.isnan(F.cross_entropy(tensor(np.moveaxis(SEQUENCE_LOGITS, -1, 1)), labels, ignore_index=-100).item())
+    with pytest.raises(ValueError, match="every token is masked"):
+        xentref.sequence_softmax_cross_entropy(SEQUENCE_LOGITS, SEQUENCE_LABELS, lengths=[0, 0, 0])
+
+
+def test_a_nan_logit_at_an_ignored_token_leaves_the_loss_but_not_the_gradient():
+    # The loss skips the ignored token; the gradient of its log-softmax is
+    # NaN times 0, which is NaN. xentref refuses NaN logits anywhere.
+    broken = SEQUENCE_LOGITS.copy()
+    broken[1, 4, 0] = np.nan
+    loss, g = torch_sequence_loss(broken, "mean")
+    assert np.isfinite(loss) and np.isnan(g[1, 4]).all()
+    with pytest.raises(ValueError, match=r"`logits` must not contain NaN; found NaN at index \(1, 4, 0\)"):
+        xentref.sequence_softmax_cross_entropy(broken, SEQUENCE_LABELS, lengths=SEQUENCE_LENGTHS)
+
+
 # Entropy and KL divergence ------------------------------------------------------------
 
 
@@ -253,9 +302,141 @@ def test_distillation_by_kl_div_batchmean_agrees(temperature):
     assert ulps_of_scale(student.grad.numpy(), expected, scale) <= 8
 
 
+# Connectionist temporal classification ------------------------------------------------
+#
+# F.ctc_loss takes log_probs as (T, N, C); xentref takes them batch first,
+# (N, T, C), so each call moves the axis. Targets are padded (N, S).
+
+CTC = np.random.default_rng(20261128)
+CTC_LOG_PROBS = xentref.log_softmax(CTC.normal(scale=2, size=(4, 7, 5)))
+CTC_TARGETS = np.array([[1, 2, 2], [3, 4, 0], [4, 4, 4], [2, 0, 0]])
+CTC_INPUT_LENGTHS = np.array([7, 5, 7, 3])
+CTC_TARGET_LENGTHS = np.array([3, 2, 3, 0])
+CTC_ARGS = (CTC_LOG_PROBS, CTC_TARGETS, CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS)
+CTC_FRAMES = np.arange(7)[:, None] < CTC_INPUT_LENGTHS[:, None, None]
+
+
+def torch_ctc(log_probs, targets, input_lengths, target_lengths, **options):
+    """F.ctc_loss on batch-first input, and the gradient of its sum with respect to `log_probs`, batch first."""
+    x = tensor(np.moveaxis(log_probs, 0, 1), requires_grad=True)
+    loss = F.ctc_loss(x, torch.tensor(targets), torch.tensor(input_lengths), torch.tensor(target_lengths), **options)
+    loss.sum().backward()
+    return loss.detach().numpy(), np.moveaxis(x.grad.numpy(), 1, 0)
+
+
+@pytest.mark.parametrize("blank, targets", [(0, CTC_TARGETS), (4, np.array([[1, 2, 2], [3, 0, 0], [0, 0, 0], [2, 0, 0]]))])
+def test_ctc_loss_agrees_and_its_backward_is_the_gradient_through_log_softmax(blank, targets):
+    args = (CTC_LOG_PROBS, targets, CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS)
+    loss, g = torch_ctc(*args, blank=blank, reduction="none")
+    assert ulps(loss, exact.ctc_loss(*args, blank=blank, reduction="none")) <= 2
+    assert ulps(xentref.ctc_loss(*args, blank=blank, reduction="none"), exact.ctc_loss(*args, blank=blank, reduction="none")) <= 2
+    # PyTorch's backward returns y - gamma for log_probs, not the partial
+    # derivatives -gamma: each frame of it sums to 0, not to -1.
+    gamma = -exact.grad.ctc_loss(*args, blank=blank, reduction="sum")
+    y = np.exp(CTC_LOG_PROBS) * CTC_FRAMES
+    assert ulps_of_scale(g, y - gamma, y + gamma) <= 32
+    np.testing.assert_allclose(g.sum(axis=-1), 0, atol=1e-14)
+    np.testing.assert_allclose(grad.ctc_loss(*args, blank=blank, reduction="sum").sum(axis=-1), -1.0 * CTC_FRAMES[..., 0],
+                               atol=1e-14)
+    # Through log_softmax of logits both give softmax - gamma.
+    logits = tensor(CTC_LOG_PROBS + CTC.normal(size=(4, 7, 1)), requires_grad=True)
+    F.ctc_loss(F.log_softmax(logits, dim=-1).transpose(0, 1), torch.tensor(targets), torch.tensor(CTC_INPUT_LENGTHS),
+               torch.tensor(CTC_TARGET_LENGTHS), blank=blank, reduction="sum").backward()
+    ours = grad.ctc_loss(*args, blank=blank, reduction="sum")
+    through = ours - xentref.softmax(CTC_LOG_PROBS) * ours.sum(axis=-1, keepdims=True)
+    assert ulps_of_scale(logits.grad.numpy(), y - gamma, y + gamma) <= 32
+    assert ulps_of_scale(through, y - gamma, y + gamma) <= 8
+
+
+def test_ctc_loss_sum_agrees_and_torch_mean_divides_by_the_target_lengths():
+    total, _ = torch_ctc(*CTC_ARGS, reduction="sum")
+    assert ulps(total, exact.ctc_loss(*CTC_ARGS, reduction="sum")) <= 2
+    mean, g = torch_ctc(*CTC_ARGS, reduction="mean")
+    losses = exact.ctc_loss(*CTC_ARGS, reduction="none")
+    # An empty target (the last) divides by 1.
+    per_label = losses / np.maximum(CTC_TARGET_LENGTHS, 1)
+    assert ulps(mean, np.mean(per_label)) <= 2
+    assert abs(mean - xentref.ctc_loss(*CTC_ARGS)) > 0.1  # xentref's mean is the plain mean
+    gamma = -exact.grad.ctc_loss(*CTC_ARGS, reduction="sum")
+    scale = (np.maximum(CTC_TARGET_LENGTHS, 1) * 4)[:, None, None]
+    y = np.exp(CTC_LOG_PROBS) * CTC_FRAMES
+    assert ulps_of_scale(g, (y - gamma) / scale, (y + gamma) / scale) <= 32
+
+
+def test_ctc_loss_docstring_example_is_torch_mean():
+    log_probs = xentref.log_softmax(np.random.default_rng(0).normal(size=(2, 6, 4)))
+    mean, _ = torch_ctc(log_probs, [[1, 2, 2], [3, 0, 0]], [6, 4], [3, 1])
+    assert round(float(mean), 4) == 2.6772
+
+
+def test_ctc_loss_without_an_alignment_is_inf_with_nan_gradients_unless_zero_infinity():
+    # (4, 4, 4) needs 5 frames; it gets 4. (2, 2) gets 2 and needs 3.
+    args = (CTC_LOG_PROBS, CTC_TARGETS, np.array([7, 5, 4, 3]), np.array([3, 2, 3, 0]))
+    args_short = (CTC_LOG_PROBS, np.array([[2, 2]] * 4), np.array([2, 7, 3, 7]), np.array([2, 2, 2, 2]))
+    for arguments in (args, args_short):
+        loss, g = torch_ctc(*arguments, reduction="none")
+        ours = xentref.ctc_loss(*arguments, reduction="none")
+        np.testing.assert_array_equal(np.isinf(loss), np.isinf(ours))
+        assert np.isinf(ours).sum() == 1
+        gradient = grad.ctc_loss(*arguments, reduction="sum")
+        # NaN on the frames of the sequence without an alignment, in both.
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(gradient))
+        assert np.isnan(gradient).any()
+        zeroed, g = torch_ctc(*arguments, reduction="none", zero_infinity=True)
+        np.testing.assert_array_equal(zeroed == 0, np.isinf(ours))
+        assert ulps(zeroed, xentref.ctc_loss(*arguments, reduction="none", zero_infinity=True)) <= 2
+        assert not np.isnan(g).any()
+        gradient = grad.ctc_loss(*arguments, reduction="sum", zero_infinity=True)
+        np.testing.assert_array_equal(g[np.isinf(ours)], gradient[np.isinf(ours)])
+        mean, _ = torch_ctc(*arguments, zero_infinity=True)
+        assert ulps(mean, np.mean(exact.ctc_loss(*arguments, reduction="none", zero_infinity=True)
+                                  / np.maximum(arguments[3], 1))) <= 2
+
+
+def test_ctc_loss_of_an_empty_target_on_no_frames_is_minus_zero_in_torch():
+    loss, _ = torch_ctc(CTC_LOG_PROBS[:1], [[1]], [0], [0], reduction="none")
+    assert loss[0] == 0 and np.signbit(loss[0])
+    ours = xentref.ctc_loss(CTC_LOG_PROBS[:1], [[1]], [0], [0], reduction="none")
+    assert ours[0] == 0 and not np.signbit(ours[0])
+
+
+def test_ctc_loss_accepts_a_blank_in_the_target_and_scores_that_xentref_refuses():
+    # A target holding the blank, and logits passed as log_probs: PyTorch
+    # returns numbers for both.
+    loss, _ = torch_ctc(CTC_LOG_PROBS, [[0, 1, 2]] * 4, CTC_INPUT_LENGTHS, [3, 3, 3, 3], reduction="none")
+    assert np.all(np.isfinite(loss))
+    with pytest.raises(ValueError, match="must not contain the blank label 0"):
+        xentref.ctc_loss(CTC_LOG_PROBS, [[0, 1, 2]] * 4, CTC_INPUT_LENGTHS, [3, 3, 3, 3])
+    scores = CTC_LOG_PROBS + 3.0
+    loss, _ = torch_ctc(scores, *CTC_ARGS[1:], reduction="none")
+    assert np.all(loss < 0)  # a "probability" above 1
+    with pytest.raises(ValueError, match="must hold log-probabilities"):
+        xentref.ctc_loss(scores, *CTC_ARGS[1:])
+
+
+@pytest.mark.parametrize("gap", [30.0, 40.0])
+def test_ctc_loss_loses_the_digits_of_a_tiny_loss(gap, finding):
+    # Confident frames along (blank, 1, 1, blank, 2, blank): the loss is
+    # about 10 e^-gap less the other alignments' share; PyTorch sums its
+    # log-space terms without log1p and drops that share where it is below
+    # the rounding of 1.
+    path = [0, 1, 1, 0, 2, 0]
+    logits = np.zeros((1, 6, 3))
+    logits[0, np.arange(6), path] = gap
+    rows = xentref.log_softmax(logits)
+    loss, _ = torch_ctc(rows, [[1, 2]], [6], [2], reduction="none")
+    expected = exact.ctc_loss(rows, [[1, 2]], [6], [2], reduction="none")
+    error = abs(loss[0] - expected[0]) / expected[0]
+    assert error > 1e-4
+    assert abs(xentref.ctc_loss(rows, [[1, 2]], [6], [2]) - expected[0]) <= 1e-13 * expected[0]
+    finding(f"F.ctc_loss of a confident prediction (logit gap {gap:g}): relative error {error:.2g}, "
+            f"loss {loss[0]:.6g} against exact {expected[0]:.6g}")
+
+
 # The options: weight, ignore_index, label_smoothing, reductions ---------------------
 
-WEIGHT = R.uniform(0.1, 3, 5)
+# A generator of its own, so that these draws leave the later sections' data as it was.
+WEIGHT = rng().uniform(0.1, 3, 5)
 PADDED = np.where(np.arange(8) % 3 == 2, -100, LABELS)  # examples 2 and 5 are padding
 
 

@@ -54,13 +54,13 @@ def _ulp_errors(function, exact_function, x):
 
 
 def test_numpy_exp_and_log1p_are_as_accurate_as_the_bounds_assume():
-    # xentref/_shift.py assumes exp within 0.8 ulps (normal results) and
-    # log1p within 0.65 ulps; a sample can refute this, not prove it.
+    # xentref/_shift.py assumes exp (normal results) and log1p within 0.8
+    # ulps; a sample can refute this, not prove it.
     rng = np.random.default_rng(SEED)
     gaps = np.concatenate([-rng.uniform(0, 708, 3000), -rng.uniform(0, 1, 1000)])
     assert np.max(_ulp_errors(np.exp, mpmath.exp, gaps)) <= 0.8
     rests = np.concatenate([10.0 ** rng.uniform(-300, 5, 3000), rng.uniform(0, 3, 1000)])
-    assert np.max(_ulp_errors(np.log1p, mpmath.log1p, rests)) <= 0.65
+    assert np.max(_ulp_errors(np.log1p, mpmath.log1p, rests)) <= 0.8
 
 
 # The exact shift ------------------------------------------------------------------
@@ -80,7 +80,7 @@ def test_a_wide_non_integer_gap_costs_no_digits(gap, dtype):
         (xentref.grad.softmax_cross_entropy, exact.grad.softmax_cross_entropy),
     ):
         actual = function(z, labels, reduction="none")
-        assert np.max(exact.ulp_distance(actual, reference(z, labels, reduction="none"))) <= 3
+        assert np.max(exact.ulp_distance(actual, reference(z, labels, reduction="none"))) <= 4
     assert np.max(exact.ulp_distance(xentref.softmax(z), exact.softmax(z))) <= 4
 
 
@@ -155,9 +155,9 @@ def test_rows_in_chunks_of_classes_keep_the_bounds(budget, dtype):
     with blocks.configured(budget=10**6):
         plain = xentref.softmax_cross_entropy(z, labels, reduction="none")
     with blocks.configured(budget=budget):
-        # Both within 3 ulps of the correctly rounded loss (1 in float32).
+        # Both within 4 ulps of the correctly rounded loss (1 in float32).
         chunked = xentref.softmax_cross_entropy(z, labels, reduction="none")
-        assert np.max(exact.ulp_distance(chunked, plain)) <= (2 if dtype == np.float32 else 6)
+        assert np.max(exact.ulp_distance(chunked, plain)) <= (2 if dtype == np.float32 else 8)
         for case in (c for c in CASES if c.hard is not None):
             args = (z,) if case.kind == "rows" else (z, labels if case.variant.startswith("labels") else t)
             # The case's options (class weights, a selection, smoothing) for these rows.
@@ -246,10 +246,10 @@ def test_other_functions_still_refuse_half_precision():
 
 
 @pytest.mark.parametrize("k", [2, 17, 1000])
-def test_logsumexp_of_a_non_negative_maximum_is_within_3_ulps_of_itself(k):
+def test_logsumexp_of_a_non_negative_maximum_is_within_4_ulps_of_itself(k):
     # Its two terms, the maximum and log1p(s), then have one sign.
     rng = np.random.default_rng(SEED + k)
     z = hard_logits(rng, 12, k, np.float64)
     z = z[np.max(z, axis=1) >= 0]
     assert len(z) > 3
-    assert np.max(exact.ulp_distance(xentref.logsumexp(z), exact.logsumexp(z))) <= 3
+    assert np.max(exact.ulp_distance(xentref.logsumexp(z), exact.logsumexp(z))) <= 4

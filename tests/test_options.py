@@ -484,8 +484,13 @@ def test_symbolic_identities_of_the_options():
     epsilon, lam = sp.symbols("epsilon lambda", positive=True)
     w = sp.symbols("w1:5", positive=True)
     k = len(z)
-    # "others" is "uniform" with eps K / (K - 1), for labels and for probability targets.
     t = [sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(1, 8), sp.Rational(1, 8)]
+    # Both schemes give distributions; "others" keeps 1 - eps on the label.
+    for smoothing in ("uniform", "others"):
+        for target in (1, t):
+            assert sp.simplify(sp.Add(*symbolic.smoothed_target(target, k, epsilon, smoothing)) - 1) == 0
+    assert sp.simplify(symbolic.smoothed_target(1, k, epsilon, "others")[1] - (1 - epsilon)) == 0
+    # "others" is "uniform" with eps K / (K - 1), for labels and for probability targets.
     for target in (1, t):
         gap = (symbolic.softmax_cross_entropy(z, target, label_smoothing=epsilon, smoothing="others")
                - symbolic.softmax_cross_entropy(z, target, label_smoothing=epsilon * k / (k - 1)))
@@ -508,5 +513,5 @@ def test_symbolic_identities_of_the_options():
     with_z = symbolic.softmax_cross_entropy(z, 2, z_loss=lam) - symbolic.softmax_cross_entropy(z, 2)
     for zk, pk in zip(z, symbolic.softmax(z)):
         assert sp.simplify(sp.diff(with_z, zk) - 2 * lam * symbolic.logsumexp(z) * pk) == 0
-    print("verified: others = uniform with eps K/(K-1); smoothing mixes in the uniform target; "
+    print("verified: smoothed targets sum to 1; others = uniform with eps K/(K-1); smoothing mixes in the uniform target; "
           "weights multiply each class's term (PyTorch), not w_y H(q, p); d(lambda lse^2) = 2 lambda lse p")

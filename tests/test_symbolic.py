@@ -128,3 +128,117 @@ def test_smoothed_target_keeps_the_share_each_convention_promises():
     assert symbolic.smoothed_target(soft, 4, eps) == [sp.Rational(19, 40)] * 2 + [sp.Rational(1, 40)] * 2
     assert sum(symbolic.smoothed_target(soft, 4, eps, "others")) == 1
     assert symbolic.smoothed_target(0, 3) == [1, 0, 0]
+
+
+def test_ctc_collapse_merges_repeats_then_drops_blanks():
+    assert symbolic.ctc_collapse([1, 1, 0, 1, 2, 2, 0]) == [1, 1, 2]
+    assert symbolic.ctc_collapse([0, 0]) == [] and symbolic.ctc_collapse([2, 0], blank=2) == [0]
+
+
+def test_ctc_loss_of_one_label_in_two_uniform_frames_is_log_four_thirds():
+    # Three of the four paths, (1, 1), (1, b) and (b, 1), collapse to (1,).
+    half = [[sp.log(sp.Rational(1, 2))] * 2] * 2
+    assert sp.simplify(symbolic.ctc_loss(half, [1]) - sp.log(sp.Rational(4, 3))) == 0
+    # (1, 1) needs a blank between its labels: no path of two frames.
+    assert symbolic.ctc_loss(half, [1, 1]) == sp.oo
+
+
+def test_ctc_loss_sums_exactly_the_paths_that_collapse_to_the_target():
+    # In symbols: for two frames the loss is -log of the three products.
+    y = sp.symbols("y0:2_0:2", positive=True)
+    rows = [[sp.log(y[0]), sp.log(y[1])], [sp.log(y[2]), sp.log(y[3])]]
+    expected = -sp.log(y[1] * y[3] + y[1] * y[2] + y[0] * y[3])
+    assert sp.simplify(symbolic.ctc_loss(rows, [1]) - expected) == 0
+
+
+def test_two_hot_weights_average_the_support_to_the_value():
+    # On each interval the hats are linear interpolation: mean y, total 1.
+    y = sp.symbols("y", real=True)
+    support = [sp.Integer(-2), sp.Rational(1, 2), sp.Integer(3), sp.Integer(7)]
+    weights = symbolic.two_hot_targets(y, support)
+    for low, high in zip(support[:-1], support[1:]):
+        inside = {y: low + (high - low) * sp.Rational(1, 3)}
+        on_interval = [sp.piecewise_fold(w).subs(inside) for w in weights]
+        assert sp.simplify(sp.Add(*on_interval) - 1) == 0
+        assert sp.simplify(symbolic.expected_value(on_interval, support) - inside[y]) == 0
+    t = sp.symbols("t", positive=True)  # a point of the second interval, as a symbol
+    y_t = support[1] + (support[2] - support[1]) * t / (1 + t)
+    at = [w.subs(y, y_t) for w in weights]
+    assert sp.simplify(symbolic.expected_value(at, support) - y_t) == 0
+
+
+def test_hl_gauss_masses_telescope_to_the_captured_mass():
+    y = sp.symbols("y", real=True)
+    sigma = sp.symbols("sigma", positive=True)
+    edges = [sp.Integer(k) for k in range(5)]
+    masses = symbolic.hl_gauss_targets(y, edges, sigma, normalize=False)
+    captured = symbolic.normal_cdf((edges[-1] - y) / sigma) - symbolic.normal_cdf((edges[0] - y) / sigma)
+    assert sp.simplify(sp.Add(*masses) - captured) == 0
+    assert sp.simplify(sp.Add(*symbolic.hl_gauss_targets(y, edges, sigma)) - 1) == 0
+
+
+def test_normal_cdf_is_the_integral_of_the_normal_density():
+    z = sp.symbols("z", real=True)
+    density = sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi)
+    assert sp.simplify(sp.diff(symbolic.normal_cdf(z), z) - density) == 0
+    assert sp.limit(symbolic.normal_cdf(z), z, -sp.oo) == 0
+
+
+def test_symexp_inverts_symlog_and_both_have_slope_1_at_0():
+    x = sp.symbols("x", positive=True)
+    assert sp.simplify(symbolic.symexp(symbolic.symlog(x)) - x) == 0
+    assert sp.simplify(symbolic.symexp(symbolic.symlog(-x)) + x) == 0
+    assert sp.limit(symbolic.symlog(x) / x, x, 0) == 1 and sp.limit(symbolic.symexp(x) / x, x, 0) == 1
+
+
+def test_hl_gauss_masses_tend_to_the_one_hot_bin_as_sigma_goes_to_0():
+    sigma = sp.symbols("sigma", positive=True)
+    edges = [sp.Integer(0), sp.Integer(1), sp.Integer(2), sp.Integer(3)]
+    for y in (sp.Rational(1, 2), sp.Rational(7, 4), sp.Integer(1)):
+        limits = [sp.limit(m, sigma, 0, "+") for m in symbolic.hl_gauss_targets(y, edges, sigma, normalize=False)]
+        bins = symbolic.binned_targets(y, edges)
+        if y == 1:  # on an edge, half of the mass on each side
+            assert limits == [sp.Rational(1, 2), sp.Rational(1, 2), 0] and bins == [0, 1, 0]
+        else:
+            assert limits == bins and sp.Add(*bins) == 1
+
+
+def test_sequence_reductions_agree_when_every_sequence_has_as_many_tokens():
+    z = [[list(sp.symbols(f"z{b}{t}_0:3", real=True)) for t in range(2)] for b in range(2)]
+    labels = [[0, 2], [1, 1]]
+    token_mean = symbolic.sequence_softmax_cross_entropy(z, labels)
+    sequence_mean = symbolic.sequence_softmax_cross_entropy(z, labels, reduction="sequence_mean")
+    assert sp.simplify(token_mean - sequence_mean) == 0
+    # With lengths 2 and 1 they differ: the token mean weighs the sequences 2 : 1.
+    losses = symbolic.sequence_softmax_cross_entropy(z, labels, lengths=[2, 1], reduction="none")
+    assert losses[1][1] == 0
+    padded = symbolic.sequence_softmax_cross_entropy(z, labels, lengths=[2, 1])
+    assert sp.simplify(padded - (losses[0][0] + losses[0][1] + losses[1][0]) / 3) == 0
+    by_sequence = symbolic.sequence_softmax_cross_entropy(z, labels, lengths=[2, 1], reduction="sequence_mean")
+    assert sp.simplify(by_sequence - ((losses[0][0] + losses[0][1]) / 2 + losses[1][0]) / 2) == 0
+
+
+def test_micro_batch_token_mean_weighs_each_mean_by_its_share_of_the_tokens():
+    s1, s2 = sp.symbols("S1 S2", nonnegative=True)
+    n1, n2 = sp.symbols("N1 N2", positive=True)
+    weighted = n1 / (n1 + n2) * (s1 / n1) + n2 / (n1 + n2) * (s2 / n2)
+    assert sp.simplify(symbolic.micro_batch_token_mean([s1, s2], [n1, n2]) - weighted) == 0
+    naive = (s1 / n1 + s2 / n2) / 2
+    # The naive average of the means is the token mean only when N1 = N2 or
+    # S1/N1 = S2/N2 (checked by hand at N = (1, 2), S = (1, 0): 1/2 - 1/3 = 1/6).
+    gap = sp.factor(naive - symbolic.micro_batch_token_mean([s1, s2], [n1, n2]))
+    assert sp.simplify(gap - (n1 - n2) * (n1 * s2 - n2 * s1) / (2 * n1 * n2 * (n1 + n2))) == 0
+
+
+def test_perplexity_and_bits_convert_into_each_other():
+    loss = sp.symbols("L", nonnegative=True)
+    n_tokens, n_bytes, n_characters, k = sp.symbols("N n m k", positive=True)
+    bits = symbolic.bits_per_token(loss)
+    assert sp.simplify(symbolic.perplexity(loss) - 2**bits) == 0
+    assert sp.simplify(symbolic.perplexity(bits, base=2) - symbolic.perplexity(loss)) == 0
+    assert sp.simplify(symbolic.bits_per_byte(loss, n_tokens, n_bytes) - bits * n_tokens / n_bytes) == 0
+    # The text's total bits do not depend on the unit it is divided by.
+    per_character = symbolic.bits_per_character(loss, n_tokens, n_characters)
+    assert sp.simplify(per_character * n_characters - symbolic.bits_per_byte(loss, n_tokens, n_bytes) * n_bytes) == 0
+    # A model as unsure as k equally likely tokens has perplexity k.
+    assert sp.simplify(symbolic.perplexity(sp.log(k)) - k) == 0

@@ -1,6 +1,6 @@
 """Time and memory of xentref's softmax cross-entropy beside plain NumPy, SciPy and PyTorch.
 
-Usage: ``python tools/bench.py [--repeat N] [--quick] [--only main|scaling|huge|linear]``
+Usage: ``python tools/bench.py [--repeat N] [--quick] [--only main|scaling|huge|linear] [--save FILE]``
 (``make bench``). Each implementation runs in a fresh process: it allocates
 the inputs, records its resident memory, resets the peak (Linux
 ``/proc/self/clear_refs``), calls the implementation `repeat` times and
@@ -10,6 +10,12 @@ temporary and output. GB/s is the size of the logits (or of the hidden
 states and the matrix) over the median time. Nothing here is a test: the
 machine may be shared, so the load average is printed with the results,
 and the spread shows how steady they were.
+
+``--save FILE`` also writes the scaling run (time and memory against the
+number of classes) as JSON, with the machine, the versions and the date,
+for the book's chapter on accuracy and cost to plot without timing
+anything itself (``make bench BENCH="--quick --only scaling --save
+book/data/bench.json"``).
 
 Implementations, for integer labels and ``reduction="mean"``:
 
@@ -25,8 +31,10 @@ Implementations, for integer labels and ``reduction="mean"``:
 """
 
 import argparse
+import datetime
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -156,6 +164,27 @@ def load():
     return os.getloadavg()[0]
 
 
+def machine():
+    """What the numbers were measured on: processor, cores, memory, system and versions."""
+    info = {field: "" for field in ("model name", "MemTotal")}
+    for name in ("/proc/cpuinfo", "/proc/meminfo"):
+        for line in Path(name).read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in info and not info[key.strip()]:
+                info[key.strip()] = value.strip()
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    for module in ("scipy", "torch", "xentref"):
+        versions[module] = __import__(module).__version__
+    return {
+        "processor": info["model name"] or platform.processor(),
+        "cpus": os.cpu_count(),
+        "cpus_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "memory": info["MemTotal"],
+        "system": platform.platform(),
+        "versions": versions,
+    }
+
+
 def _row(name, result, size, reference, data_bytes):
     if "error" in result:
         return f"  {name:<15} failed: {result['error']}"
@@ -185,12 +214,16 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="smaller shapes, to try the tool")
     parser.add_argument("--only", choices=["main", "scaling", "huge", "linear"])
+    parser.add_argument("--save", type=Path, metavar="FILE",
+                        help="write the scaling run, with the machine and the date, to FILE as JSON")
     parser.add_argument("--worker", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         implementation, gradient, n, k, dtype, d, repeat = args.worker
         worker(implementation, bool(int(gradient)), int(n), int(k), dtype, int(d) or None, int(repeat))
         return
+    if args.save is not None and args.only not in (None, "scaling"):
+        parser.error(f"--save writes the scaling run, which --only {args.only} leaves out")
     scale = 16 if args.quick else 1
     everyone = ["xentref", "numpy", "scipy", "torch"]
     print(f"load averages {os.getloadavg()}, {os.cpu_count()} CPUs")
@@ -201,13 +234,31 @@ def main():
         n = 2048 // scale
         table(f"classifier head: ({n} x 256) hidden, (32000 x 256) weight, float32",
               ["xentref fused", "xentref", "torch"], n, 32000, "float32", args.repeat, d=256)
+    scaling = []
     if args.only in (None, "scaling"):
-        print(f"\nscaling with the number of classes: float32, 2^27 / K rows, loss  (load {load():.2f})")
-        for k in (1024, 4096, 16384, 65536, 262144):
-            n = 2**27 // k // scale
-            for name in ("xentref", "torch"):
-                result = measure(name, False, n, k, "float32", repeat=args.repeat)
-                print(_row(f"{name} K={k}", result, n * k * 4, None, n * k * 4))
+        for gradient in (False, True):
+            what = "loss and gradient" if gradient else "loss"
+            print(f"\nscaling with the number of classes: float32, 2^27 / K rows, {what}  (load {load():.2f})")
+            for k in (1024, 4096, 16384, 65536, 262144, 2**20):
+                n = 2**27 // k // scale
+                for name in everyone:
+                    result = measure(name, gradient, n, k, "float32", repeat=args.repeat)
+                    print(_row(f"{name} K={k}", result, n * k * 4, None, n * k * 4))
+                    scaling.append({"implementation": name, "gradient": gradient, "rows": n, "classes": k,
+                                    "dtype": "float32", "load": load(), **result})
+    if args.save is not None:
+        record = {
+            "recorded": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "command": "python tools/bench.py " + " ".join(sys.argv[1:]),
+            "repeat": args.repeat,
+            "machine": machine(),
+            "notes": "times in seconds (every repeat); peak: bytes of resident memory above the "
+                     "inputs' baseline (VmHWM); each call in a fresh process",
+            "scaling": scaling,
+        }
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        args.save.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"\nwrote {args.save}")
     if args.only in (None, "huge") and not args.quick:
         for n, k, note in ((4096, 262144, "a row per block"), (512, 2**21, "rows in 8 chunks, merged online")):
             size = n * k * 4

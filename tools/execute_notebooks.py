@@ -9,11 +9,13 @@ every chapter is executed.
 
 The notebook depends only on the source and the outputs: cell ids are
 numbered from the chapter's name (jupytext draws random ones), no timing
-metadata is written, and consecutive writes to the same stream are stored as
-one output (the kernel splits them depending on timing). A re-run that
-changes nothing leaves the notebook byte for byte unchanged.
+metadata is written, consecutive writes to the same stream are stored as
+one output (the kernel splits them depending on timing), and figures are
+SVG without a date, their numbers rounded by book/ipython_startup.py. A
+re-run that changes nothing leaves the notebook byte for byte unchanged.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +26,9 @@ from nbclient.exceptions import CellExecutionError
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 SOURCES = BOOK / "chapters"
+# Run by the kernel before the first cell: it rounds the numbers of SVG
+# figures, so a figure is stored alike on every machine (see that file).
+STARTUP = BOOK / "ipython_startup.py"
 
 
 def merge_streams(outputs):
@@ -52,7 +57,9 @@ def read_source(name):
     return notebook
 
 
-def execute(name):
+def execute(name, destination=None):
+    """Execute chapter `name` and store it in `destination`, by default book/<name>.ipynb."""
+    os.environ["PYTHONSTARTUP"] = str(STARTUP)
     notebook = read_source(name)
     client = NotebookClient(
         notebook,
@@ -65,7 +72,7 @@ def execute(name):
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = merge_streams(cell.outputs)
-    nbformat.write(notebook, BOOK / f"{name}.ipynb")
+    nbformat.write(notebook, destination or BOOK / f"{name}.ipynb")
 
 
 def main(names):

@@ -1,5 +1,7 @@
 """Binary cross-entropy of targets in [0, 1] under predicted probabilities."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
@@ -11,6 +13,7 @@ from xentref._reduction import (
     scale_gradient,
     selected_divisor,
 )
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked(probs, targets, weight, reduction, where):
@@ -23,7 +26,14 @@ def _checked(probs, targets, weight, reduction, where):
 
 
 @fill()
-def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean", where=None):
+def binary_cross_entropy(
+    probs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Binary cross-entropy of targets under predicted probabilities.
 
     Parameters
@@ -81,14 +91,20 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean", where
     --------
     >>> import numpy as np
     >>> import xentref
-    >>> loss = xentref.binary_cross_entropy([0.9, 0.2], [1, 0], reduction="none")
+    >>> loss = xentref.binary_cross_entropy(
+    ...     [0.9, 0.2], [1, 0], reduction="none"
+    ... )
     >>> print(np.round(loss, 4))  # -log 0.9, -log 0.8
     [0.1054 0.2231]
 
     A certain, correct prediction costs nothing; a certain, wrong one costs
     infinitely much:
 
-    >>> print(xentref.binary_cross_entropy([1.0, 0.0, 0.0], [1, 0, 1], reduction="none"))
+    >>> print(
+    ...     xentref.binary_cross_entropy(
+    ...         [1.0, 0.0, 0.0], [1, 0, 1], reduction="none"
+    ...     )
+    ... )
     [ 0.  0. inf]
     """
     probs, targets, weight, keep = _checked(probs, targets, weight, reduction, where)
@@ -106,7 +122,14 @@ def binary_cross_entropy(probs, targets, *, weight=None, reduction="mean", where
 
 
 @fill(of=binary_cross_entropy)
-def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean", where=None):
+def binary_cross_entropy_grad(
+    probs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Gradient of %(loss)s with respect to `probs`.
 
     %(gradient_parameters)s
@@ -153,7 +176,9 @@ def binary_cross_entropy_grad(probs, targets, *, weight=None, reduction="mean", 
     --------
     >>> import numpy as np
     >>> from xentref import grad
-    >>> g = grad.binary_cross_entropy([0.8, 0.0, 0.0], [1, 0, 1], reduction="sum")
+    >>> g = grad.binary_cross_entropy(
+    ...     [0.8, 0.0, 0.0], [1, 0, 1], reduction="sum"
+    ... )
     >>> print(np.round(g, 4))  # -1/0.8, then 1/(1 - 0) and -1/0
     [-1.25  1.    -inf]
     """

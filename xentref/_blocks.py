@@ -96,16 +96,15 @@ def as_rows(x, axis):
     """
     moved = np.moveaxis(x, axis, -1)
     shape = (-1, moved.shape[-1]) if moved.shape[-1] else (moved.size, 0)
-    try:
-        return np.reshape(moved, shape, copy=False)
-    except ValueError:
-        # Batch axes whose strides do not merge (a slice with steps, say).
-        return np.reshape(moved, shape)
+    # A copy only where the batch axes' strides do not merge (a slice with
+    # steps, say); NumPy 2.0 has no reshape(copy=False) to ask for a view.
+    return moved.reshape(shape)
 
 
 def from_rows(values, x, axis):
     """Per-row `values` (n,) or per-element `values` (n, K) in the layout of `x`."""
-    moved_shape = np.moveaxis(np.empty(x.shape, dtype=np.bool_), axis, -1).shape
+    # A view of no memory with the shape of `x`: only its shape is needed.
+    moved_shape = np.moveaxis(np.broadcast_to(np.empty((), dtype=np.bool_), x.shape), axis, -1).shape
     if values.ndim == 1:
         return values.reshape(moved_shape[:-1])
     return np.moveaxis(values.reshape(moved_shape), -1, axis)

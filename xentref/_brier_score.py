@@ -1,11 +1,19 @@
-"""The Brier score: squared error between predicted probabilities and targets."""
+"""The Brier score: squared error between predicted probabilities and targets.
+"""
+
+from __future__ import annotations
 
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
 from xentref._focal_loss import dropped_rows
-from xentref._reduction import apply_reduction, scale_gradient, selected_divisor
+from xentref._reduction import (
+    apply_reduction,
+    scale_gradient,
+    selected_divisor,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked(probs, targets, axis, reduction, where):
@@ -19,8 +27,16 @@ def _checked(probs, targets, axis, reduction, where):
 
 
 @fill()
-def brier_score(probs, targets, *, axis=-1, reduction="mean", where=None):
-    r"""Brier score: the squared distance between predicted and target probabilities.
+def brier_score(
+    probs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
+    r"""Brier score: the squared distance between predicted and target
+    probabilities.
 
     Parameters
     ----------
@@ -93,13 +109,21 @@ def brier_score(probs, targets, *, axis=-1, reduction="mean", where=None):
     """
     probs, axis, targets, keep = _checked(probs, targets, axis, reduction, where)
     with np.errstate(under="ignore"):
-        # The square of a difference below about 1e-154 underflows towards 0, as it should.
+        # The square of a difference below about 1e-154 underflows towards 0,
+        # as it should.
         losses = np.sum((probs - targets) ** 2, axis=axis)
     return apply_reduction(dropped_rows(losses, keep), reduction, selected_divisor(losses.size, keep, reduction))
 
 
 @fill(of=brier_score)
-def brier_score_grad(probs, targets, *, axis=-1, reduction="mean", where=None):
+def brier_score_grad(
+    probs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Gradient of %(loss)s with respect to `probs`.
 
     %(gradient_parameters)s

@@ -58,7 +58,7 @@ def floats(x, name, half=False):
     x = array(x, name)
     if x.dtype.kind in "biu":
         return x.astype(np.float64)
-    allowed = ((np.float32, np.float64) + HALF) if half else (np.float32, np.float64)
+    allowed = ((np.float32, np.float64, *HALF)) if half else (np.float32, np.float64)
     if x.dtype not in allowed:
         names = f"{', '.join(str(np.dtype(d)) for d in HALF)}, float32 or float64" if half else "float32 or float64"
         raise TypeError(f"`{name}` must hold real numbers of dtype {names}; got dtype {x.dtype}")
@@ -226,15 +226,19 @@ def _computed_in_float32(dtype, total):
     )
 
 
-def log_distribution(log_p, axis, name):
+LOGITS_HINT = "Pass log_softmax(logits), or use softmax_cross_entropy on logits"
+
+
+def log_distribution(log_p, axis, name, hint=LOGITS_HINT):
     """Log-probabilities along a class axis; return them with the axis index.
 
     Entries must be finite or -inf and at most 0 (a probability of at most
     1), and each slice's logsumexp must be 0 within :func:`sum_tolerance`,
-    the tolerance on a probability sum; unnormalised logits fail this. One
-    pass, block by block: the sum of the exponentials of each slice, whose
-    logarithm is tested (NaN and +inf fail the test too, and are then
-    looked for to be named).
+    the tolerance on a probability sum; unnormalised logits fail this, and
+    the message ends with `hint`, what to pass instead. One pass, block by
+    block: the sum of the exponentials of each slice, whose logarithm is
+    tested (NaN and +inf fail the test too, and are then looked for to be
+    named).
     """
     log_p = floats(log_p, name, half=True)
     index = class_axis(log_p, axis, name)
@@ -265,8 +269,7 @@ def log_distribution(log_p, axis, name):
         raise ValueError(
             f"`{name}` must hold log-probabilities: their logsumexp along axis "
             f"{index} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
-            f"got {np.asarray(totals)[at].item()!r}{at_batch_index(at)}. Pass "
-            f"log_softmax(logits), or use softmax_cross_entropy on logits"
+            f"got {np.asarray(totals)[at].item()!r}{at_batch_index(at)}. {hint}"
         )
     positive = log_p > 0
     if positive.any():
@@ -366,12 +369,14 @@ def weights(weight, like, name, like_name):
     return converted
 
 
-def labels(labels, like, axis, name):
+def labels(labels, like, axis, name, where=None):
     """Integer class labels for `like`, whose class axis is `axis` (an index).
 
     The labels have the shape of `like` without its class axis and lie in
     [0, K). They are returned with that axis kept at size 1, ready for
-    ``take_along_axis``.
+    ``take_along_axis``. With `where`, a boolean array of the labels' shape,
+    only the labels where it is True must lie in [0, K): the others may be
+    any integer (padding such as -100) and are returned as 0.
     """
     labels = array(labels, name)
     batch_shape = like.shape[:axis] + like.shape[axis + 1:]
@@ -386,12 +391,19 @@ def labels(labels, like, axis, name):
             f"`{name}` as class labels must have shape {batch_shape}; got {labels.shape}"
         )
     outside = (labels < 0) | (labels >= n_classes)
+    if where is not None:
+        outside &= where
     if np.any(outside):
         at = first_index(outside)
+        padding = "" if where is None else (
+            ", a position that counts (only masked positions may hold other integers)"
+        )
         raise ValueError(
             f"`{name}` must be class labels in [0, {n_classes}); got "
-            f"{labels[at].item()!r} at index {at}"
+            f"{labels[at].item()!r} at index {at}{padding}"
         )
+    if where is not None:
+        labels = np.where(where, labels, 0)
     return np.expand_dims(labels, axis)
 
 
@@ -440,11 +452,12 @@ def base(base):
     return float(np.log(base))
 
 
-def reduction(reduction):
-    """Refuse anything but ``"mean"``, ``"sum"`` or ``"none"``."""
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+def reduction(reduction, choices=REDUCTIONS):
+    """Refuse anything but one of `choices`: ``"mean"``, ``"sum"`` or ``"none"`` by default."""
+    if not isinstance(reduction, str) or reduction not in choices:
+        listed = ", ".join(repr(choice) for choice in choices[:-1])
         raise ValueError(
-            f"`reduction` must be one of 'mean', 'sum' or 'none'; got {reduction!r}"
+            f"`reduction` must be one of {listed} or {choices[-1]!r}; got {reduction!r}"
         )
     return reduction
 
@@ -522,6 +535,45 @@ def same_shape(x, like, name, like_name):
     if x.shape != like.shape:
         raise ValueError(
             f"`{name}` must have the shape of `{like_name}` {like.shape}; got {x.shape}"
+        )
+    return x
+
+
+def at_index(index):
+    """Where in an array an entry is: nothing for a scalar."""
+    return f" at index {index}" if index else ""
+
+
+def integers(x, name, what):
+    """`x` as an array of integers; `what` says what they count or name, for the message.
+
+    Booleans and floats are refused, except in an empty array, which holds
+    no numbers to misread (``np.asarray([])`` is float64) and is read as
+    int64.
+    """
+    x = array(x, name)
+    if x.size == 0 and x.dtype.kind in "biuf":
+        return x.astype(np.int64)
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"`{name}` holds {what} and must have an integer dtype; got {x.dtype}")
+    return x
+
+
+def shape_of(x, shape, name, described):
+    """Refuse `x` unless it has `shape`; `described` says what that shape is."""
+    if x.shape != shape:
+        raise ValueError(f"`{name}` must have shape {described}; got shape {x.shape}")
+    return x
+
+
+def counts_up_to(x, most, name, what):
+    """Integers in [0, `most`]; `what` says where the bound comes from."""
+    outside = (x < 0) | (x > most)
+    if np.any(outside):
+        at = first_index(outside)
+        raise ValueError(
+            f"`{name}` must be integers in [0, {most}], {what}; got "
+            f"{x[at].item()!r}{at_index(at)}"
         )
     return x
 
@@ -682,3 +734,186 @@ def selected_targets_checked(given, logits, axis, mask, like_name="logits"):
             given = selected_rows(given, axis, keep, np.eye(1, logits.shape[axis], dtype=given.dtype)[0])
     probabilities, checked = targets(given, logits, axis, like_name)
     return probabilities, checked, keep
+
+
+def increasing(points, name, dtype, kind, minimum=2):
+    """Bin edges or support points: 1-D, finite and strictly increasing in `dtype`.
+
+    `kind` names what they are in messages ("bin edges", "support points");
+    there must be at least `minimum` of them.
+    They are read in `dtype`, the dtype of the values they encode, and must
+    stay finite and strictly increasing there; their span, last minus first,
+    must be finite too, since the encodings subtract and divide by gaps
+    between them and the values.
+    """
+    original = floats(points, name)
+    if original.ndim != 1:
+        raise ValueError(f"`{name}` must be a 1-D array of {kind}; got shape {original.shape}")
+    if original.size < minimum:
+        raise ValueError(f"`{name}` must hold at least {minimum} {kind}; got {original.size}")
+    no_nan(original, name)
+    converted = in_dtype(original, dtype)
+    infinite = np.isinf(converted)
+    if infinite.any():
+        at = first_index(infinite)
+        value = original[at].item()
+        overflow = f", which overflows {converted.dtype}" if np.isfinite(value) else ""
+        raise ValueError(f"`{name}` must be finite; got {value!r} at index {at}{overflow}")
+    with np.errstate(over="ignore"):
+        # A gap beyond the float range is +-inf, whose sign is all that counts here.
+        flat = ~(np.diff(converted) > 0)
+    if flat.any():
+        i = int(np.argmax(flat))
+        merged = f" once read in {converted.dtype}" if original[i] < original[i + 1] else ""
+        raise ValueError(
+            f"`{name}` must be strictly increasing; got {original[i + 1].item()!r} at "
+            f"index {i + 1} after {original[i].item()!r} at index {i}{merged}"
+        )
+    with np.errstate(over="ignore"):
+        # A span beyond the float range is refused just below.
+        span = converted[-1] - converted[0]
+    if np.isinf(span):
+        raise ValueError(
+            f"`{name}` must span a finite width in {converted.dtype}; got "
+            f"{converted[0].item()!r} to {converted[-1].item()!r}, whose difference overflows"
+        )
+    return converted
+
+
+def within(values, points, name, points_name):
+    """Refuse NaN and any value outside ``[points[0], points[-1]]``."""
+    no_nan(values, name)
+    low, high = points[0].item(), points[-1].item()
+    outside = ~((values >= low) & (values <= high))
+    if outside.any():
+        at = first_index(outside)
+        raise ValueError(
+            f"`{name}` must lie in [{low!r}, {high!r}], the range of `{points_name}`; "
+            f"got {values[at].item()!r} at index {at}"
+        )
+    return values
+
+
+def one_per_class(points, like, axis, name, like_name):
+    """Refuse `points` unless it has one entry per class along `axis` of `like`."""
+    if points.size != like.shape[axis]:
+        raise ValueError(
+            f"`{name}` must have one point per class, {like.shape[axis]} along axis "
+            f"{axis} of `{like_name}`; got {points.size}"
+        )
+    return points
+
+
+def dimensions(x, ndim, name, meaning):
+    """Refuse `x` unless it has `ndim` dimensions, whose `meaning` the message gives."""
+    if x.ndim != ndim:
+        raise ValueError(
+            f"`{name}` must have {ndim} dimension{'s' if ndim != 1 else ''}, {meaning}; "
+            f"got shape {x.shape}"
+        )
+    return x
+
+
+def index(value, name, size):
+    """A Python or NumPy integer (not a bool) in [0, `size`), as an int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{name}` must be an integer; got {value!r}")
+    if not 0 <= value < size:
+        raise ValueError(f"`{name}` must be a class index in [0, {size}); got {value!r}")
+    return int(value)
+
+
+def flag(value, name):
+    """True or False (Python or NumPy booleans), as a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False; got {value!r}")
+    return bool(value)
+
+
+def padding(lengths, mask, shape):
+    """Which tokens of sequences of `shape` (batch, time) count: a boolean array of that shape.
+
+    The padding is given by `lengths` (the tokens before that time step
+    count), by a boolean `mask` (True where a token counts), or by neither
+    (every token counts); not by both.
+    """
+    if lengths is not None and mask is not None:
+        raise ValueError(
+            "give the padding as `lengths` or as `mask`, not both; got both"
+        )
+    if mask is not None:
+        return _mask(mask, shape)
+    if lengths is not None:
+        return _lengths(lengths, shape)
+    return np.ones(shape, dtype=bool)
+
+
+def _mask(mask, shape):
+    mask = array(mask, "mask")
+    if mask.dtype != np.bool_:
+        raise TypeError(
+            f"`mask` must be boolean, True where a token counts; got dtype {mask.dtype}"
+        )
+    if mask.shape != shape:
+        raise ValueError(
+            f"`mask` must have shape {shape}, (batch, time) as `logits` without "
+            f"its class axis; got {mask.shape}"
+        )
+    return mask
+
+
+def _lengths(lengths, shape):
+    lengths = array(lengths, "lengths")
+    batch, time = shape
+    if lengths.dtype.kind not in "iu":
+        raise TypeError(
+            f"`lengths` must hold integers, the number of tokens of each "
+            f"sequence; got dtype {lengths.dtype}"
+        )
+    if lengths.shape != (batch,):
+        raise ValueError(
+            f"`lengths` must have shape ({batch},), one length per sequence "
+            f"of `logits`; got {lengths.shape}"
+        )
+    negative = lengths < 0
+    if negative.any():
+        at = first_index(negative)
+        raise ValueError(
+            f"`lengths` must be non-negative; got {lengths[at].item()!r} at index {at}"
+        )
+    too_long = lengths > time
+    if too_long.any():
+        at = first_index(too_long)
+        raise ValueError(
+            f"`lengths` must be at most {time}, the number of time steps of "
+            f"`logits`; got {lengths[at].item()!r} at index {at}"
+        )
+    return np.arange(time) < lengths[:, np.newaxis]
+
+
+def whole_numbers(x, name, least, like, like_name):
+    """Numbers of things (tokens, bytes), integers of at least `least`, that broadcast to `like`.
+
+    `x` must broadcast to the shape of `like` without enlarging it. Returned
+    as an integer array.
+    """
+    x = array(x, name)
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"`{name}` must hold integers (a count); got dtype {x.dtype}")
+    try:
+        fits = np.broadcast_shapes(x.shape, like.shape) == like.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"`{name}` of shape {x.shape} must broadcast to the shape of "
+            f"`{like_name}` {like.shape}"
+        )
+    below = x < least
+    if below.any():
+        at = first_index(below) if below.ndim else ()
+        raise ValueError(
+            f"`{name}` must be at least {least}; got {x[at].item()!r}"
+            + (f" at index {at}" if at else "")
+        )
+    return x

@@ -1,9 +1,12 @@
 r"""Class weights from the effective number of samples (Cui et al. 2019)."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
+from xentref._typing import ArrayLike, Result
 
 
 def log_beta(beta):
@@ -18,8 +21,11 @@ def log_beta(beta):
 
 
 @fill()
-def class_balanced_weights(counts, *, beta, axis=-1):
-    r"""Class weights inversely proportional to the effective number of samples.
+def class_balanced_weights(
+    counts: ArrayLike, *, beta: float, axis: int = -1
+) -> Result:
+    r"""Class weights inversely proportional to the effective number of
+    samples.
 
     Parameters
     ----------
@@ -94,4 +100,6 @@ def class_balanced_weights(counts, *, beta, axis=-1):
         # beta^n below the float range leaves 1 - beta^n = 1, as it should.
         effective = -np.expm1(counts * counts.dtype.type(log_beta(beta)))
     inverse = 1 / effective
-    return counts.shape[index] * (inverse / np.sum(inverse, axis=index, keepdims=True))
+    return counts.shape[index] * (
+        inverse / np.sum(inverse, axis=index, keepdims=True)
+    )

@@ -1,12 +1,19 @@
 """Knowledge distillation (Hinton, Vinyals and Dean 2015) from logits."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
 from xentref._focal_loss import dropped_rows
 from xentref._kl_divergence_of_log_probs import log_terms
-from xentref._reduction import apply_reduction, scale_gradient, selected_divisor
+from xentref._reduction import (
+    apply_reduction,
+    scale_gradient,
+    selected_divisor,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked(student_logits, teacher_logits, temperature, axis, reduction, where):
@@ -17,14 +24,18 @@ def _checked(student_logits, teacher_logits, temperature, axis, reduction, where
         # The teachers of the examples left out are not read.
         teacher = check.selected_rows(teacher, axis, keep, 0.0)
     teacher, _ = check.logits(teacher, axis, "teacher_logits")
-    teacher = check.in_dtype(check.same_shape(teacher, student, "teacher_logits", "student_logits"), student.dtype)
+    teacher = check.in_dtype(
+        check.same_shape(teacher, student, "teacher_logits", "student_logits"),
+        student.dtype,
+    )
     temperature = check.number(temperature, "temperature", "(0, inf)")
     check.reduction(reduction)
     return student, teacher, temperature, axis, keep
 
 
 def softened_log_softmax(logits, temperature, axis):
-    r""":math:`\log \operatorname{softmax}(z / T)` for validated logits, without overflow.
+    r""":math:`\log \operatorname{softmax}(z / T)` for validated logits,
+    without overflow.
 
     The gaps :math:`z_k - \max z \le 0` are divided by :math:`T`, so logits
     that differ by a constant give the same result. A gap beyond the float
@@ -32,14 +43,18 @@ def softened_log_softmax(logits, temperature, axis):
     is then formed as :math:`z_k / T - \max z / T`; below 1 it is -inf, as
     its probability is 0.
     """
-    top = np.take_along_axis(logits, np.argmax(logits, axis=axis, keepdims=True), axis=axis)
+    top = np.take_along_axis(
+        logits, np.argmax(logits, axis=axis, keepdims=True), axis=axis
+    )
     with np.errstate(over="ignore", under="ignore"):
         # Gaps below the float range round to -inf (probability 0), tiny
         # quotients to 0, and their exponentials underflow to 0.
         shifted = (logits - top) / temperature
         if temperature >= 1:
             overflowed = np.isneginf(shifted) & np.isfinite(logits)
-            shifted = np.where(overflowed, logits / temperature - top / temperature, shifted)
+            shifted = np.where(
+                overflowed, logits / temperature - top / temperature, shifted
+            )
         exps = np.exp(shifted)
     top = np.argmax(logits, axis=axis, keepdims=True)
     np.put_along_axis(exps, top, 0, axis=axis)
@@ -47,8 +62,17 @@ def softened_log_softmax(logits, temperature, axis):
 
 
 @fill()
-def distillation_loss(student_logits, teacher_logits, *, temperature, axis=-1, reduction="mean", where=None):
-    r"""Distillation loss: the KL divergence between softened softmaxes, times :math:`T^2`.
+def distillation_loss(
+    student_logits: ArrayLike,
+    teacher_logits: ArrayLike,
+    *,
+    temperature: float,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
+    r"""Distillation loss: the KL divergence between softened softmaxes, times
+    :math:`T^2`.
 
     Parameters
     ----------
@@ -112,8 +136,14 @@ def distillation_loss(student_logits, teacher_logits, *, temperature, axis=-1, r
     >>> import xentref
     >>> s, t = np.array([[1.0, 2.0, 0.0]]), np.array([[2.0, 1.0, 0.0]])
     >>> T = 4.0
-    >>> kl = xentref.kl_divergence(xentref.softmax(t / T), xentref.softmax(s / T))
-    >>> bool(np.isclose(xentref.distillation_loss(s, t, temperature=T), T**2 * kl[0]))
+    >>> kl = xentref.kl_divergence(
+    ...     xentref.softmax(t / T), xentref.softmax(s / T)
+    ... )
+    >>> bool(
+    ...     np.isclose(
+    ...         xentref.distillation_loss(s, t, temperature=T), T**2 * kl[0]
+    ...     )
+    ... )
     True
 
     A student that matches the teacher up to a constant costs nothing:
@@ -121,19 +151,24 @@ def distillation_loss(student_logits, teacher_logits, *, temperature, axis=-1, r
     >>> float(xentref.distillation_loss(t + 3, t, temperature=T))
     0.0
     """
-    student, teacher, temperature, axis, keep = _checked(student_logits, teacher_logits, temperature, axis, reduction,
-                                                         where)
+    student, teacher, temperature, axis, keep = _checked(
+        student_logits, teacher_logits, temperature, axis, reduction, where
+    )
     log_q = softened_log_softmax(student, temperature, axis)
     log_p = softened_log_softmax(teacher, temperature, axis)
     with np.errstate(over="ignore", under="ignore"):
         # A loss beyond the float range is inf. T (T D) rather than T^2 D,
         # so that a huge T meets a zero divergence without making NaN.
-        losses = temperature * (temperature * np.sum(log_terms(log_p, log_q), axis=axis))
-    return apply_reduction(dropped_rows(losses + 0.0, keep), reduction, selected_divisor(losses.size, keep, reduction))
+        losses = temperature * (
+            temperature * np.sum(log_terms(log_p, log_q), axis=axis)
+        )
+    divisor = selected_divisor(losses.size, keep, reduction)
+    return apply_reduction(dropped_rows(losses + 0.0, keep), reduction, divisor)
 
 
 def probability_difference(log_q, log_p):
-    r""":math:`q - p = e^{l_q} - e^{l_p}`, as the larger one times an ``expm1``.
+    r""":math:`q - p = e^{l_q} - e^{l_p}`, as the larger one times an
+    ``expm1``.
 
     :math:`q - p = -q \operatorname{expm1}(l_p - l_q)` where :math:`q \ge p`
     and :math:`p \operatorname{expm1}(l_q - l_p)` elsewhere: the argument is
@@ -147,11 +182,21 @@ def probability_difference(log_q, log_p):
         magnitude = -np.exp(np.where(present, larger, 0)) * np.expm1(
             np.where(present, smaller - np.where(present, larger, 0), 0)
         )
-    return np.where(present, np.where(log_q >= log_p, magnitude, -magnitude), 0)
+    return np.where(
+        present, np.where(log_q >= log_p, magnitude, -magnitude), 0
+    )
 
 
 @fill(of=distillation_loss)
-def distillation_loss_grad(student_logits, teacher_logits, *, temperature, axis=-1, reduction="mean", where=None):
+def distillation_loss_grad(
+    student_logits: ArrayLike,
+    teacher_logits: ArrayLike,
+    *,
+    temperature: float,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Gradient of %(loss)s with respect to `student_logits`.
 
     Parameters
@@ -197,11 +242,13 @@ def distillation_loss_grad(student_logits, teacher_logits, *, temperature, axis=
     >>> print(np.round(g, 6), (s - t) / 3)
     [ 0.25 -0.5   0.25] [ 0.25 -0.5   0.25]
     """
-    student, teacher, temperature, axis, keep = _checked(student_logits, teacher_logits, temperature, axis, reduction,
-                                                         where)
+    student, teacher, temperature, axis, keep = _checked(
+        student_logits, teacher_logits, temperature, axis, reduction, where
+    )
     divisor = selected_divisor(student.size // student.shape[axis], keep, reduction)
     difference = probability_difference(
-        softened_log_softmax(student, temperature, axis), softened_log_softmax(teacher, temperature, axis)
+        softened_log_softmax(student, temperature, axis),
+        softened_log_softmax(teacher, temperature, axis),
     )
     with np.errstate(under="ignore"):
         # A product below the float range rounds toward 0.

@@ -1,8 +1,13 @@
-"""Expected calibration error of a classifier's confidences, by equal-width bins."""
+"""Expected calibration error of a classifier's confidences, by equal-width
+bins.
+"""
+
+from __future__ import annotations
 
 import numpy as np
 
 from xentref import _check as check
+from xentref._typing import ArrayLike, Result
 
 
 def _n_bins(n_bins):
@@ -18,12 +23,17 @@ def _checked(probs, labels, axis, n_bins):
     labels = check.labels(labels, probs, axis, "labels")
     n_bins = _n_bins(n_bins)
     if labels.size == 0:
-        raise ValueError("the expected calibration error of an empty batch (0 examples) is undefined")
+        raise ValueError(
+            "the expected calibration error of an empty batch (0 examples) is "
+            "undefined"
+        )
     return probs, axis, labels, n_bins
 
 
 def bin_edges(n_bins):
-    """The float64 edges ``fl(m / n_bins)``, m = 0, ..., n_bins, each correctly rounded."""
+    """The float64 edges ``fl(m / n_bins)``, m = 0, ..., n_bins, each correctly
+    rounded.
+    """
     return np.arange(n_bins + 1) / n_bins
 
 
@@ -48,8 +58,11 @@ def confidence_bins(probs, labels, *, axis=-1, n_bins=15):
     return confidence, correct, np.minimum(bins, n_bins - 1)
 
 
-def expected_calibration_error(probs, labels, *, axis=-1, n_bins=15):
-    r"""Expected calibration error: the mean gap between confidence and accuracy.
+def expected_calibration_error(
+    probs: ArrayLike, labels: ArrayLike, *, axis: int = -1, n_bins: int = 15
+) -> Result:
+    r"""Expected calibration error: the mean gap between confidence and
+    accuracy.
 
     Parameters
     ----------
@@ -129,11 +142,19 @@ def expected_calibration_error(probs, labels, *, axis=-1, n_bins=15):
 
     Confidence 0.9 and half of them right: a gap of 0.4.
 
-    >>> float(xentref.expected_calibration_error([[0.9, 0.1], [0.1, 0.9]], [0, 0]))
+    >>> float(
+    ...     xentref.expected_calibration_error(
+    ...         [[0.9, 0.1], [0.1, 0.9]], [0, 0]
+    ...     )
+    ... )
     0.4
     """
     probs = check.floats(probs, "probs")
-    confidence, correct, bins = confidence_bins(probs, labels, axis=axis, n_bins=n_bins)
+    confidence, correct, bins = confidence_bins(
+        probs, labels, axis=axis, n_bins=n_bins
+    )
     n_bins = _n_bins(n_bins)
-    gaps = np.bincount(bins, weights=correct - confidence.astype(np.float64), minlength=n_bins)
+    gaps = np.bincount(
+        bins, weights=correct - confidence.astype(np.float64), minlength=n_bins
+    )
     return probs.dtype.type(np.sum(np.abs(gaps)) / confidence.size)

@@ -5,6 +5,8 @@ power, so :math:`1 - p_t` is never formed by subtracting :math:`p_t` from 1,
 which would round a confident prediction's tiny :math:`1 - p_t` to 0.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
@@ -17,8 +19,16 @@ from xentref._reduction import (
     selected_divisor,
 )
 from xentref._sigmoid import sigmoid_unchecked
-from xentref._sigmoid_binary_cross_entropy import gradients_unchecked, losses_unchecked
-from xentref._softmax_gradient import as_coefficients, shift, softmax_times_total_minus
+from xentref._sigmoid_binary_cross_entropy import (
+    gradients_unchecked,
+    losses_unchecked,
+)
+from xentref._softmax_gradient import (
+    as_coefficients,
+    shift,
+    softmax_times_total_minus,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked_sigmoid(logits, targets, gamma, alpha, reduction, where):
@@ -51,7 +61,15 @@ def _alpha_t(alpha, targets):
 
 
 @fill()
-def sigmoid_focal_loss(logits, targets, *, gamma=2.0, alpha=None, reduction="mean", where=None):
+def sigmoid_focal_loss(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    gamma: float = 2.0,
+    alpha: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Focal loss of binary targets under the sigmoid of logits.
 
     Parameters
@@ -171,7 +189,15 @@ def _sigmoid_ratio(logits, targets):
 
 
 @fill(of=sigmoid_focal_loss)
-def sigmoid_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, reduction="mean", where=None):
+def sigmoid_focal_loss_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    gamma: float = 2.0,
+    alpha: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Gradient of %(loss)s with respect to the logits.
 
     Parameters
@@ -271,7 +297,16 @@ def _pick(values, labels, axis):
 
 
 @fill()
-def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean", where=None):
+def softmax_focal_loss(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    gamma: float = 2.0,
+    alpha: ArrayLike | None = None,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Focal loss of targets under the softmax of logits.
 
     Parameters
@@ -368,7 +403,16 @@ def softmax_focal_loss(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduc
 
 
 @fill(of=softmax_focal_loss)
-def softmax_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, axis=-1, reduction="mean", where=None):
+def softmax_focal_loss_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    gamma: float = 2.0,
+    alpha: ArrayLike | None = None,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Gradient of %(loss)s with respect to `logits`.
 
     Parameters
@@ -440,4 +484,5 @@ def softmax_focal_loss_grad(logits, targets, *, gamma=2.0, alpha=None, axis=-1, 
             coefficients = probabilities * per_class
     else:
         coefficients = as_coefficients(_pick(per_class, labels, axis), labels, logits, axis)
-    return dropped_rows(scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor), keep, axis)
+    grad = softmax_times_total_minus(logits, coefficients, axis)
+    return dropped_rows(scale_gradient(grad, None, divisor), keep, axis)

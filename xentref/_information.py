@@ -1,9 +1,12 @@
 """Entropy, cross-entropy and KL divergence of discrete distributions."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
+from xentref._typing import ArrayLike, Result
 
 
 def distribution_pair(p, q, axis):
@@ -15,7 +18,9 @@ def distribution_pair(p, q, axis):
     p, _ = check.distribution(p, axis, "p")
     q, _ = check.distribution(q, axis, "q")
     q_shape = q.shape
-    p, q, index = check.same_classes(check.in_dtype(p, q.dtype), q, axis, "p", "q")
+    p, q, index = check.same_classes(
+        check.in_dtype(p, q.dtype), q, axis, "p", "q"
+    )
     return p, q, index, q_shape
 
 
@@ -42,12 +47,16 @@ def _log_ratio(p, q):
         far = np.log(p) - np.log(q)
         direct = np.log(ratio)
     out = np.where((ratio >= 0.5) & (ratio <= 2), near, direct)
-    out = np.where(np.isinf(ratio) | (ratio < np.finfo(ratio.dtype).tiny), far, out)
+    out = np.where(
+        np.isinf(ratio) | (ratio < np.finfo(ratio.dtype).tiny), far, out
+    )
     return np.where(q == 0, np.inf, out)
 
 
 @fill()
-def entropy(p, *, axis=-1, base=None):
+def entropy(
+    p: ArrayLike, *, axis: int = -1, base: float | None = None
+) -> Result:
     r"""Shannon entropy of a discrete distribution.
 
     Parameters
@@ -113,7 +122,9 @@ def entropy(p, *, axis=-1, base=None):
 
 
 @fill()
-def cross_entropy(p, q, *, axis=-1, base=None):
+def cross_entropy(
+    p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | None = None
+) -> Result:
     r"""Cross-entropy of a distribution `q` relative to a distribution `p`.
 
     Parameters
@@ -187,7 +198,9 @@ def cross_entropy(p, q, *, axis=-1, base=None):
 
 
 @fill()
-def kl_divergence(p, q, *, axis=-1, base=None):
+def kl_divergence(
+    p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | None = None
+) -> Result:
     r"""Kullback-Leibler divergence of `q` from `p`.
 
     Parameters
@@ -261,7 +274,9 @@ def kl_divergence(p, q, *, axis=-1, base=None):
 def _sum_to_shape(grad, shape):
     """Sum `grad` over the dimensions that broadcasting added to `shape`."""
     grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape))))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    stretched = tuple(
+        i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1
+    )
     return np.sum(grad, axis=stretched, keepdims=True)
 
 
@@ -279,7 +294,9 @@ def _minus_p_over_q(p, q, axis, base):
 
 
 @fill(of=cross_entropy)
-def cross_entropy_grad(p, q, *, axis=-1, base=None):
+def cross_entropy_grad(
+    p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | None = None
+) -> Result:
     r"""Gradient of %(loss)s with respect to `q`.
 
     %(gradient_parameters)s
@@ -318,7 +335,9 @@ def cross_entropy_grad(p, q, *, axis=-1, base=None):
     --------
     >>> import numpy as np
     >>> from xentref import grad
-    >>> print(np.round(grad.cross_entropy([0.5, 0.5, 0.0], [0.25, 0.5, 0.25]), 4))
+    >>> print(
+    ...     np.round(grad.cross_entropy([0.5, 0.5, 0.0], [0.25, 0.5, 0.25]), 4)
+    ... )
     [-2. -1.  0.]
     >>> print(grad.cross_entropy([0.5, 0.5], [1.0, 0.0]))
     [-0.5 -inf]
@@ -327,7 +346,9 @@ def cross_entropy_grad(p, q, *, axis=-1, base=None):
 
 
 @fill(of=kl_divergence)
-def kl_divergence_grad(p, q, *, axis=-1, base=None):
+def kl_divergence_grad(
+    p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | None = None
+) -> Result:
     r"""Gradient of %(loss)s with respect to `q`.
 
     %(gradient_parameters)s
@@ -349,7 +370,8 @@ def kl_divergence_grad(p, q, *, axis=-1, base=None):
     Notes
     -----
     .. math:: \frac{\partial D_{KL}(p \,\|\, q)}{\partial q_k}
-              = -\frac{p_k}{q_k} \quad (\div \log b \text{ for } \texttt{base} = b)
+              = -\frac{p_k}{q_k}
+              \quad (\div \log b \text{ for } \texttt{base} = b)
 
     the gradient of the cross-entropy, since
     :math:`D_{KL}(p \| q) = H(p, q) - H(p)` and :math:`H(p)` does not

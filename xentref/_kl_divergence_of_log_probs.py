@@ -1,22 +1,29 @@
 """KL divergence between distributions given by their log-probabilities."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
 from xentref._information import _sum_to_shape, in_unit
+from xentref._typing import ArrayLike, Result
 
 
 def _checked(log_p, log_q, axis, base):
     log_p, _ = check.log_distribution(log_p, axis, "log_p")
     log_q, _ = check.log_distribution(log_q, axis, "log_q")
     q_shape = log_q.shape
-    log_p, log_q, index = check.same_classes(check.in_dtype(log_p, log_q.dtype), log_q, axis, "log_p", "log_q")
+    log_p, log_q, index = check.same_classes(
+        check.in_dtype(log_p, log_q.dtype), log_q, axis, "log_p", "log_q"
+    )
     return log_p, log_q, index, q_shape, check.base(base)
 
 
 def log_terms(log_p, log_q):
-    r""":math:`e^{l_p} (l_p - l_q)` elementwise: 0 where :math:`l_p = -\infty`, +inf where only :math:`l_q` is."""
+    r""":math:`e^{l_p} (l_p - l_q)` elementwise: 0 where :math:`l_p = -\infty`,
+    +inf where only :math:`l_q` is.
+    """
     present = log_p > -np.inf
     impossible = present & (log_q == -np.inf)
     finite = present & ~impossible
@@ -30,8 +37,15 @@ def log_terms(log_p, log_q):
 
 
 @fill()
-def kl_divergence_of_log_probs(log_p, log_q, *, axis=-1, base=None):
-    r"""Kullback-Leibler divergence of `q` from `p`, both given as log-probabilities.
+def kl_divergence_of_log_probs(
+    log_p: ArrayLike,
+    log_q: ArrayLike,
+    *,
+    axis: int = -1,
+    base: float | None = None,
+) -> Result:
+    r"""Kullback-Leibler divergence of `q` from `p`, both given as
+    log-probabilities.
 
     Parameters
     ----------
@@ -101,9 +115,13 @@ def kl_divergence_of_log_probs(log_p, log_q, *, axis=-1, base=None):
     Probabilities below the float range are no obstacle in log space:
 
     >>> log_p = np.array([0.0, -2000.0])  # p = (1, e^-2000)
-    >>> float(xentref.kl_divergence_of_log_probs(log_p, np.array([0.0, -3000.0])))
+    >>> float(
+    ...     xentref.kl_divergence_of_log_probs(log_p, np.array([0.0, -3000.0]))
+    ... )
     0.0
-    >>> float(xentref.kl_divergence_of_log_probs(log_p, np.array([0.0, -np.inf])))
+    >>> float(
+    ...     xentref.kl_divergence_of_log_probs(log_p, np.array([0.0, -np.inf]))
+    ... )
     inf
     """
     log_p, log_q, index, _, log_base = _checked(log_p, log_q, axis, base)
@@ -113,7 +131,13 @@ def kl_divergence_of_log_probs(log_p, log_q, *, axis=-1, base=None):
 
 
 @fill(of=kl_divergence_of_log_probs)
-def kl_divergence_of_log_probs_grad(log_p, log_q, *, axis=-1, base=None):
+def kl_divergence_of_log_probs_grad(
+    log_p: ArrayLike,
+    log_q: ArrayLike,
+    *,
+    axis: int = -1,
+    base: float | None = None,
+) -> Result:
     r"""Gradient of %(loss)s with respect to `log_q`.
 
     Parameters
@@ -151,7 +175,11 @@ def kl_divergence_of_log_probs_grad(log_p, log_q, *, axis=-1, base=None):
     --------
     >>> import numpy as np
     >>> from xentref import grad
-    >>> print(grad.kl_divergence_of_log_probs(np.log([0.25, 0.75]), np.log([0.5, 0.5])))
+    >>> print(
+    ...     grad.kl_divergence_of_log_probs(
+    ...         np.log([0.25, 0.75]), np.log([0.5, 0.5])
+    ...     )
+    ... )
     [-0.25 -0.75]
     """
     log_p, _, _, q_shape, log_base = _checked(log_p, log_q, axis, base)

@@ -1,5 +1,7 @@
 """Softmax cross-entropy of a linear layer's output, without forming its logits."""
 
+from __future__ import annotations
+
 from collections import namedtuple
 
 import numpy as np
@@ -11,7 +13,13 @@ from xentref._focal_loss import dropped_rows
 from xentref._half import round_to
 from xentref._reduction import apply_reduction, selected_divisor
 from xentref._shift import Shifted, normalise, scaled_exps
-from xentref._softmax_rows import gradient_factor, label_losses, put, special_values
+from xentref._softmax_rows import (
+    gradient_factor,
+    label_losses,
+    put,
+    special_values,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 LinearGradient = namedtuple("LinearGradient", ["hidden", "weight", "bias"])
 LinearGradient.__doc__ = """\
@@ -48,7 +56,7 @@ def _checked(hidden, weight, labels, bias, reduction, block_size, where):
         if value is not None:
             check.finite(value, name)
     # A view of no memory with the shape of the logits, for the labels' check.
-    logits_shape = np.broadcast_to(np.empty((), dtype=np.bool_), hidden.shape[:-1] + (weight.shape[0],))
+    logits_shape = np.broadcast_to(np.empty((), dtype=np.bool_), (*hidden.shape[:-1], weight.shape[0]))
     keep = check.where(where, hidden.shape[:-1], "tokens")
     labels, keep = check.selected_labels(labels, logits_shape, hidden.ndim - 1, "labels", mask=keep)
     dtype = hidden.dtype
@@ -89,7 +97,9 @@ class _Linear:
         width = 2 ** (max(int(block_size).bit_length() - 1, 0) // 2)
         self.width = max(1, min(self.n_classes, width))
         self.height = max(1, min(max(self.n_rows, 1), block_size // self.width))
-        self.spans = [(first, min(first + self.width, self.n_classes)) for first in range(0, self.n_classes, self.width)]
+        self.spans = [
+            (first, min(first + self.width, self.n_classes)) for first in range(0, self.n_classes, self.width)
+        ]
 
     def row_spans(self):
         return [(start, min(start + self.height, self.n_rows)) for start in range(0, self.n_rows, self.height)]
@@ -142,7 +152,16 @@ def _token_losses(linear, labels):
 
 
 @fill()
-def linear_softmax_cross_entropy(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None, where=None):
+def linear_softmax_cross_entropy(
+    hidden: ArrayLike,
+    weight: ArrayLike,
+    labels: ArrayLike,
+    *,
+    bias: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    block_size: int | None = None,
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Softmax cross-entropy of the logits ``hidden @ weight.T + bias``, never formed whole.
 
     The classifier head of a language model: a hidden state per token, a
@@ -240,8 +259,16 @@ def linear_softmax_cross_entropy(hidden, weight, labels, *, bias=None, reduction
 
 
 @fill(of=linear_softmax_cross_entropy)
-def linear_softmax_cross_entropy_grad(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None,
-                                      where=None):
+def linear_softmax_cross_entropy_grad(
+    hidden: ArrayLike,
+    weight: ArrayLike,
+    labels: ArrayLike,
+    *,
+    bias: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    block_size: int | None = None,
+    where: ArrayLike | None = None,
+) -> LinearGradient:
     r"""Gradient of %(loss)s with respect to `hidden`, `weight` and `bias`.
 
     Parameters

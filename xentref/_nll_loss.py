@@ -1,5 +1,7 @@
 """Negative log-likelihood of class labels under given log-probabilities."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
@@ -13,6 +15,7 @@ from xentref._reduction import (
     reduction_divisor,
     scale_gradient,
 )
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked(log_probs, labels, axis, reduction, class_weight, ignore_index, where):
@@ -51,7 +54,16 @@ def _divisor(weights, weight, keep, reduction):
 
 
 @fill()
-def nll_loss(log_probs, labels, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None, where=None):
+def nll_loss(
+    log_probs: ArrayLike,
+    labels: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Negative log-likelihood of class labels under log-probabilities.
 
     Parameters
@@ -153,7 +165,16 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean", class_weight=None,
 
 
 @fill(of=nll_loss)
-def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None, where=None):
+def nll_loss_grad(
+    log_probs: ArrayLike,
+    labels: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Gradient of %(loss)s with respect to `log_probs`.
 
     Parameters

@@ -5,15 +5,31 @@ coefficient of the first term from 1 to :math:`1 + \epsilon`. The term
 :math:`1 - p_t` is formed without subtracting :math:`p_t` from 1.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
 from xentref._focal_loss import _per_class, _pick, _wrong, dropped_rows
-from xentref._reduction import apply_reduction, kept, scale_gradient, selected_divisor
+from xentref._logsumexp import log_softmax
+from xentref._reduction import (
+    apply_reduction,
+    kept,
+    scale_gradient,
+    selected_divisor,
+)
 from xentref._sigmoid import sigmoid_unchecked
-from xentref._sigmoid_binary_cross_entropy import gradients_unchecked, losses_unchecked
-from xentref._softmax_gradient import as_coefficients, softmax_times_total_minus
+from xentref._sigmoid_binary_cross_entropy import (
+    gradients_unchecked,
+    losses_unchecked,
+)
+from xentref._softmax_cross_entropy import softmax_cross_entropy
+from xentref._softmax_gradient import (
+    as_coefficients,
+    softmax_times_total_minus,
+)
+from xentref._typing import ArrayLike, Reduction, Result
 
 # Leng et al. require every coefficient of (1 - p_t)^j to be non-negative;
 # the first is 1 + epsilon.
@@ -29,7 +45,15 @@ def _checked_softmax(logits, targets, epsilon, axis, reduction, where):
 
 
 @fill()
-def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean", where=None):
+def softmax_poly1_loss(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Poly-1 loss of targets under the softmax of logits.
 
     Parameters
@@ -71,7 +95,8 @@ def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean", w
     .. math::
 
         \ell(z, t) = -\sum_k t_k \log p_k + \epsilon \sum_k t_k (1 - p_k),
-        \qquad \ell(z, y) = -\log p_y + \epsilon (1 - p_y),
+
+        \ell(z, y) = -\log p_y + \epsilon (1 - p_y),
 
     Optax's ``poly_loss_cross_entropy``. Since :math:`-\log p = \sum_{j \ge 1}
     (1 - p)^j / j`, the loss is a series in :math:`1 - p_t` whose first
@@ -99,19 +124,22 @@ def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean", w
     >>> print(np.round(extra / 2, 4), np.round(1 - xentref.softmax(z)[:, 0], 4))
     [0.1562 0.7881] [0.1562 0.7881]
     """
-    logits, axis, probabilities, labels, epsilon, keep = _checked_softmax(logits, targets, epsilon, axis, reduction,
-                                                                          where)
-    surprisal, wrong, _ = _per_class(logits, axis)
-    if labels is None:
-        with np.errstate(under="ignore", over="ignore"):
-            # A product with a tiny target rounds toward 0, a sum beyond the
-            # float range to inf. A zero target contributes 0, even against
-            # a -inf logit.
-            cross_entropy = np.sum(probabilities * np.where(probabilities > 0, surprisal, 0), axis=axis)
-            wrong = np.sum(probabilities * wrong, axis=axis)
-    else:
-        cross_entropy = np.squeeze(_pick(surprisal, labels, axis), axis=axis)
-        wrong = np.squeeze(_pick(wrong, labels, axis), axis=axis)
+    logits, axis, probabilities, labels, epsilon, keep = _checked_softmax(
+        logits, targets, epsilon, axis, reduction, where
+    )
+    # The cross-entropy from the kernel: exact shift, and no overflow of a
+    # term when the sum is finite. The examples left out have loss 0, and
+    # their targets are not read.
+    cross_entropy = softmax_cross_entropy(logits, targets, axis=axis, reduction="none", where=keep)
+    with np.errstate(under="ignore"):
+        # 1 - p from log p: -expm1 keeps the digits of a tiny 1 - p, and for
+        # a label it is formed from the loss itself, so that
+        # -log p - (1 - p) >= 0 holds in floats too. A tiny product rounds
+        # toward 0.
+        if labels is None:
+            wrong = np.sum(probabilities * -np.expm1(log_softmax(logits, axis=axis)), axis=axis)
+        else:
+            wrong = -np.expm1(-cross_entropy)
     with np.errstate(under="ignore", over="ignore"):
         # A tiny product rounds toward 0; a huge loss plus a term of at most
         # epsilon may round to inf.
@@ -120,7 +148,15 @@ def softmax_poly1_loss(logits, targets, *, epsilon, axis=-1, reduction="mean", w
 
 
 @fill(of=softmax_poly1_loss)
-def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mean", where=None):
+def softmax_poly1_loss_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Gradient of %(loss)s with respect to `logits`.
 
     Parameters
@@ -178,7 +214,8 @@ def softmax_poly1_loss_grad(logits, targets, *, epsilon, axis=-1, reduction="mea
             coefficients = probabilities * (1 + epsilon * probability)
     else:
         coefficients = as_coefficients(1 + epsilon * _pick(probability, labels, axis), labels, logits, axis)
-    return dropped_rows(scale_gradient(softmax_times_total_minus(logits, coefficients, axis), None, divisor), keep, axis)
+    grad = softmax_times_total_minus(logits, coefficients, axis)
+    return dropped_rows(scale_gradient(grad, None, divisor), keep, axis)
 
 
 def _checked_sigmoid(logits, targets, epsilon, reduction, where):
@@ -191,7 +228,14 @@ def _checked_sigmoid(logits, targets, epsilon, reduction, where):
 
 
 @fill()
-def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean", where=None):
+def sigmoid_poly1_loss(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Poly-1 loss of binary targets under the sigmoid of logits.
 
     Parameters
@@ -263,7 +307,14 @@ def sigmoid_poly1_loss(logits, targets, *, epsilon, reduction="mean", where=None
 
 
 @fill(of=sigmoid_poly1_loss)
-def sigmoid_poly1_loss_grad(logits, targets, *, epsilon, reduction="mean", where=None):
+def sigmoid_poly1_loss_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epsilon: float,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Gradient of %(loss)s with respect to the logits.
 
     Parameters

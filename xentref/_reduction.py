@@ -5,12 +5,11 @@ import numpy as np
 from xentref._half import HALF, round_to
 
 
-def empty_mean(n_examples=0, selection="`where` and `ignore_index` leave", unit="examples"):
-    """The error for a mean of no losses: an empty batch, or a selection of none of its examples."""
+def empty_mean(n_examples=0, selection="`where` and `ignore_index` leave", unit="examples", what="an empty batch"):
+    """The error for a mean of no losses: `what` (an empty batch), or a selection of none of its examples."""
     if n_examples == 0:
         return ValueError(
-            "`reduction='mean'` is undefined for an empty batch (0 losses); "
-            "use 'sum' or 'none'"
+            f"`reduction='mean'` is undefined for {what} (0 losses); use 'sum' or 'none'"
         )
     return ValueError(
         f"`reduction='mean'` is undefined for an empty selection: {selection} "
@@ -62,16 +61,22 @@ def apply_reduction(losses, reduction, count=None):
     count = losses.size if count is None else count
     if count == 0:
         raise empty_mean(losses.size)
-    return mean_of(losses, float(count), losses.dtype)
+    return mean_of(losses, count)
 
 
-def mean_of(losses, divisor, dtype):
-    """The sum of `losses` divided by the positive float `divisor`, in `dtype`.
+def mean_of(losses, divisor, dtype=None, empty="an empty batch"):
+    """The sum of `losses` divided by `divisor`, the number (or total weight) of those that count, in `dtype`.
 
-    The losses are added in their dtype (in float64 for half precision, and
-    for a `dtype` wider than theirs) and the quotient rounded once to `dtype`.
+    The others, if any, are 0. The losses are added in their dtype (in
+    float64 for half precision, and for a `dtype` wider than theirs) and the
+    quotient rounded once to `dtype` (by default theirs). With `divisor` 0
+    the mean is undefined, and the error names what was `empty`.
     """
+    if divisor == 0:
+        raise empty_mean(what=empty)
+    divisor = float(divisor)
     losses = np.asarray(losses)
+    dtype = losses.dtype if dtype is None else dtype
     wide = losses.dtype in HALF or np.dtype(dtype) != losses.dtype
     if wide:
         losses = losses.astype(np.float64)
@@ -93,19 +98,19 @@ def mean_of(losses, divisor, dtype):
     return mean
 
 
-def reduction_divisor(n_losses, reduction):
+def reduction_divisor(n_losses, reduction, empty="an empty batch"):
     """What the gradient of the summed losses is divided by under ``reduction``.
 
     The count of losses for ``"mean"``, 1 otherwise: ``"none"`` asks for the
     gradient of each loss with respect to its own inputs, which is the
-    gradient of the sum. An empty batch with ``"mean"`` is refused, as in
-    :func:`apply_reduction`.
+    gradient of the sum. A mean of no losses is refused, as in
+    :func:`mean_of`.
     """
     if reduction != "mean":
         return 1
     if n_losses == 0:
-        raise empty_mean()
-    return n_losses
+        raise empty_mean(what=empty)
+    return int(n_losses)
 
 
 def apply_weight(values, weight):

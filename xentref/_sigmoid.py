@@ -12,10 +12,13 @@ two rest on one form that never overflows and keeps a tiny result's digits:
 The two terms on the right are never of opposite sign, so nothing cancels.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
+from xentref._typing import ArrayLike, Result
 
 
 def softplus_unchecked(x):
@@ -40,7 +43,7 @@ def sigmoid_unchecked(x):
 
 
 @fill()
-def sigmoid(x):
+def sigmoid(x: ArrayLike) -> Result:
     r"""The logistic sigmoid :math:`\sigma(x) = 1 / (1 + e^{-x})`.
 
     Parameters
@@ -94,8 +97,8 @@ def sigmoid(x):
 
 
 @fill()
-def softplus(x):
-    r"""The softplus function :math:`\log(1 + e^x)`, a smooth :math:`\max(x, 0)`.
+def softplus(x: ArrayLike) -> Result:
+    r"""The softplus :math:`\log(1 + e^x)`, a smooth :math:`\max(x, 0)`.
 
     Parameters
     ----------
@@ -147,8 +150,8 @@ def softplus(x):
 
 
 @fill()
-def log_sigmoid(x):
-    r"""Logarithm of the logistic sigmoid, :math:`\log \sigma(x) = -\log(1 + e^{-x})`.
+def log_sigmoid(x: ArrayLike) -> Result:
+    r"""The log-sigmoid, :math:`\log \sigma(x) = -\log(1 + e^{-x})`.
 
     Parameters
     ----------
@@ -199,7 +202,13 @@ def log_sigmoid(x):
     The two classes' log-probabilities are log_sigmoid(x) and log_sigmoid(-x):
 
     >>> x = np.array([-2.0, 0.5, 3.0])
-    >>> bool(np.allclose(np.exp(xentref.log_sigmoid(x)) + np.exp(xentref.log_sigmoid(-x)), 1))
+    >>> bool(
+    ...     np.allclose(
+    ...         np.exp(xentref.log_sigmoid(x))
+    ...         + np.exp(xentref.log_sigmoid(-x)),
+    ...         1,
+    ...     )
+    ... )
     True
     """
     return (-softplus_unchecked(-check.values(x, "x")))[()]

@@ -1,5 +1,7 @@
 """Binary cross-entropy of targets in [0, 1] under the sigmoid of logits."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref import _check as check
@@ -12,6 +14,7 @@ from xentref._reduction import (
     selected_divisor,
 )
 from xentref._sigmoid import sigmoid_unchecked, softplus_unchecked
+from xentref._typing import ArrayLike, Reduction, Result
 
 
 def _checked(logits, targets, pos_weight, weight, reduction, where):
@@ -25,7 +28,9 @@ def _checked(logits, targets, pos_weight, weight, reduction, where):
 
 
 def _coefficients(targets, pos_weight):
-    """The weights :math:`w_+ y` and :math:`1 - y` of the two log-probabilities."""
+    """The weights :math:`w_+ y` and :math:`1 - y` of the two
+    log-probabilities.
+    """
     if pos_weight is None:
         return targets, 1 - targets
     with np.errstate(under="ignore"):
@@ -35,27 +40,43 @@ def _coefficients(targets, pos_weight):
 
 
 def losses_unchecked(logits, positive, negative):
-    """``positive * softplus(-z) + negative * softplus(z)``, elementwise, unreduced."""
+    """``positive * softplus(-z) + negative * softplus(z)``, elementwise,
+    unreduced.
+    """
     with np.errstate(over="ignore", under="ignore"):
         # A loss beyond the float range rounds to inf, a tiny product to 0.
         # Where a coefficient is 0 the softplus is taken at a harmless
         # stand-in, so 0 * softplus(+-inf) is 0, not NaN.
-        positive_term = positive * softplus_unchecked(-np.where(positive > 0, logits, 0))
-        negative_term = negative * softplus_unchecked(np.where(negative > 0, logits, 0))
+        positive_term = positive * softplus_unchecked(
+            -np.where(positive > 0, logits, 0)
+        )
+        negative_term = negative * softplus_unchecked(
+            np.where(negative > 0, logits, 0)
+        )
         return positive_term + negative_term
 
 
 def gradients_unchecked(logits, positive, negative):
-    """``negative * sigmoid(z) - positive * sigmoid(-z)``: the derivative of :func:`losses_unchecked`."""
+    """``negative * sigmoid(z) - positive * sigmoid(-z)``: the derivative of
+    :func:`losses_unchecked`.
+    """
     with np.errstate(under="ignore"):
         # Products with a tiny sigmoid round toward 0, as they should.
-        return negative * sigmoid_unchecked(logits) - positive * sigmoid_unchecked(-logits)
+        return negative * sigmoid_unchecked(
+            logits
+        ) - positive * sigmoid_unchecked(-logits)
 
 
 @fill()
 def sigmoid_binary_cross_entropy(
-    logits, targets, *, pos_weight=None, weight=None, reduction="mean", where=None
-):
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    pos_weight: ArrayLike | None = None,
+    weight: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Binary cross-entropy of targets under the sigmoid of logits.
 
     Parameters
@@ -98,9 +119,10 @@ def sigmoid_binary_cross_entropy(
 
     .. math::
 
-        \ell(z, y) = -w \big[\, w_+ y \log\sigma(z) + (1 - y) \log\sigma(-z) \,\big]
-                   = w \big[\, w_+ y \operatorname{softplus}(-z)
-                     + (1 - y) \operatorname{softplus}(z) \,\big],
+        \ell(z, y) &= -w \big[\, w_+ y \log\sigma(z)
+                      + (1 - y) \log\sigma(-z) \,\big] \\
+                   &= w \big[\, w_+ y \operatorname{softplus}(-z)
+                      + (1 - y) \operatorname{softplus}(z) \,\big],
 
     since :math:`1 - \sigma(z) = \sigma(-z)`. Both terms are non-negative
     and :func:`softplus` keeps its digits, so tiny losses keep theirs:
@@ -123,7 +145,14 @@ def sigmoid_binary_cross_entropy(
     >>> import numpy as np
     >>> import xentref
     >>> z = np.array([2.0, -1.0])
-    >>> print(np.round(xentref.sigmoid_binary_cross_entropy(z, [1, 0], reduction="none"), 4))
+    >>> print(
+    ...     np.round(
+    ...         xentref.sigmoid_binary_cross_entropy(
+    ...             z, [1, 0], reduction="none"
+    ...         ),
+    ...         4,
+    ...     )
+    ... )
     [0.1269 0.3133]
 
     A confident, correct prediction has a tiny loss that keeps its digits,
@@ -134,7 +163,9 @@ def sigmoid_binary_cross_entropy(
     >>> float(xentref.sigmoid_binary_cross_entropy(1e300, 0.0))
     1e+300
     """
-    logits, targets, pos_weight, weight, keep = _checked(logits, targets, pos_weight, weight, reduction, where)
+    logits, targets, pos_weight, weight, keep = _checked(
+        logits, targets, pos_weight, weight, reduction, where
+    )
     losses = losses_unchecked(logits, *_coefficients(targets, pos_weight))
     return apply_reduction(apply_weight(losses, weight), reduction, selected_divisor(logits.size, keep, reduction,
                                                                                       "elements"))
@@ -142,8 +173,14 @@ def sigmoid_binary_cross_entropy(
 
 @fill(of=sigmoid_binary_cross_entropy)
 def sigmoid_binary_cross_entropy_grad(
-    logits, targets, *, pos_weight=None, weight=None, reduction="mean", where=None
-):
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    pos_weight: ArrayLike | None = None,
+    weight: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    where: ArrayLike | None = None,
+) -> Result:
     r"""Gradient of %(loss)s with respect to the logits.
 
     %(gradient_parameters)s
@@ -183,12 +220,20 @@ def sigmoid_binary_cross_entropy_grad(
     --------
     >>> import numpy as np
     >>> from xentref import grad
-    >>> print(grad.sigmoid_binary_cross_entropy([0.0, 0.0], [1, 0], reduction="sum"))
+    >>> print(
+    ...     grad.sigmoid_binary_cross_entropy(
+    ...         [0.0, 0.0], [1, 0], reduction="sum"
+    ...     )
+    ... )
     [-0.5  0.5]
-    >>> print(f"{grad.sigmoid_binary_cross_entropy(40.0, 1.0):.4e}")  # sigma(40) - 1
+    >>> print(
+    ...     f"{grad.sigmoid_binary_cross_entropy(40.0, 1.0):.4e}"
+    ... )  # sigma(40) - 1
     -4.2484e-18
     """
-    logits, targets, pos_weight, weight, keep = _checked(logits, targets, pos_weight, weight, reduction, where)
+    logits, targets, pos_weight, weight, keep = _checked(
+        logits, targets, pos_weight, weight, reduction, where
+    )
     divisor = selected_divisor(logits.size, keep, reduction, "elements")
     grad = gradients_unchecked(logits, *_coefficients(targets, pos_weight))
     return scale_gradient(grad, weight, divisor)

@@ -1,4 +1,5 @@
-r"""The gradient shape shared by the softmax losses: :math:`\operatorname{softmax}(z) \sum_k g_k - g`.
+r"""The gradient shape shared by the softmax losses:
+:math:`\operatorname{softmax}(z) \sum_k g_k - g`.
 
 Every loss of the form :math:`-\sum_k g_k \log \operatorname{softmax}(z)_k`,
 with each :math:`g_k` held constant, has this gradient; so do the focal and
@@ -26,7 +27,8 @@ def shift(x, axis):
 
 
 def as_coefficients(values, labels, like, axis):
-    """`values` (one per example, class axis kept) placed at the labels, 0 elsewhere.
+    """`values` (one per example, class axis kept) placed at the labels, 0
+    elsewhere.
 
     With `labels` None, `values` already has the shape of `like`.
     """
@@ -38,7 +40,8 @@ def as_coefficients(values, labels, like, axis):
 
 
 def softmax_times_total_minus(logits, coefficients, axis):
-    r""":math:`\operatorname{softmax}(z)_k G - g_k` with :math:`G = \sum_j g_j`, for validated logits.
+    r""":math:`\operatorname{softmax}(z)_k G - g_k` with :math:`G = \sum_j
+    g_j`, for validated logits.
 
     At the largest logit, index :math:`m`, the softmax is :math:`1/(1 + s)`,
     within rounding of 1 for a confident prediction, so that entry is formed
@@ -55,5 +58,7 @@ def softmax_times_total_minus(logits, coefficients, axis):
         # Softmax entries, and their products with the coefficients, below
         # the normal range round toward 0, as they should.
         grad = exps / (1 + rest) * total - coefficients
-        np.put_along_axis(grad, top, (others - at_top * rest) / (1 + rest), axis=axis)
+        np.put_along_axis(
+            grad, top, (others - at_top * rest) / (1 + rest), axis=axis
+        )
     return grad

@@ -27,28 +27,28 @@ computed on a stand-in target and set to 0.
 Error bounds for float64
 ------------------------
 With the assumptions and the notation of :mod:`xentref._shift`
-(:math:`L` within :math:`2.9u` of itself), and coefficients that are 0 or
-above :math:`2^{-969}` (so that TwoProduct is exact; weights of any size
-are scaled by powers of two for it):
+(:math:`L` within :math:`3.2u` of itself), and coefficients that are 0 or
+above :math:`2^{-969}` (so that TwoProduct is exact; operands of any size
+are scaled by powers of two for it, :func:`xentref._error_free.multiply_wide`):
 
 - The coefficients :math:`(1 - \epsilon) t_k + \epsilon / K` (or
   :math:`\ldots + \epsilon (1 - t_k)/(K - 1)`) times :math:`w_k`, and
   their sum :math:`C`, are pairs within order :math:`u^2` of their values.
 - The cross-entropy :math:`C L + \sum_k c_k (-g_k)`: each product
   :math:`c_k h_k` is rounded once (:math:`u`), :math:`C L` is within
-  :math:`2.9u`, every term is non-negative, and the pair is rounded once:
-  **3 ulps**, as without options.
+  :math:`3.2u`, every term is non-negative, and the pair is rounded once:
+  **4 ulps**, as without options.
 - With z-loss, :math:`\operatorname{lse} = a + L` has the error of
   :math:`L` alone (:math:`a` is exact), so its square is within
-  :math:`2 |\operatorname{lse}| \cdot 2.9u L \le 5.8u (|a| + L)^2`: the
-  loss is within **6.8 ulps** (5.8, the rounding, and the correct
+  :math:`2 |\operatorname{lse}| \cdot 3.2u L \le 6.4u (|a| + L)^2`: the
+  loss is within **7.4 ulps** (6.4, the rounding, and the correct
   rounding's half ulp) of :math:`S = \ell_{CE} + \lambda (|a| + L)^2`,
   which is the loss itself when :math:`a \ge 0`.
 - A gradient entry :math:`p_k T - c_k`: :math:`p_k T` as in
   :mod:`xentref._shift` (4.2 ulps of itself), :math:`c_k` divided as the
   reduction asks and rounded, and the difference rounded: **5.7 ulps** of
   :math:`p_k T + c_k`. With z-loss, :math:`T = C + 2 \lambda \operatorname{lse}`
-  carries :math:`2 \lambda \cdot 2.9u L`: **8.6 ulps** of
+  carries :math:`2 \lambda \cdot 3.2u L`: **8.9 ulps** of
   :math:`p_k (C + 2 \lambda (|a| + L)) + c_k`. The entries at the largest
   logit and at the largest coefficient are pairs rounded once. With class
   weights alone on labels the coefficients are :math:`w_y` at the label
@@ -68,10 +68,6 @@ from xentref._half import round_to, working
 from xentref._reduction import apply_reduction, empty_mean, mean_of
 from xentref._shift import columns_of, exp_at, normalise, scaled_exps, shifted_chunks
 from xentref._softmax_rows import Problem, _weighted_distance, put
-
-# Weights from 2^990 up are scaled down by 2^128 for their products, which
-# TwoProduct forms exactly only below 2^995.
-_BIG = 2.0**990
 
 
 def as_pair(pair):
@@ -106,16 +102,7 @@ def weighted(q, weight):
     """The pair ``q * weight``, `weight` one float per class; exact to order u^2 for any finite weight."""
     if weight is None:
         return q
-    big = weight >= _BIG
-    scaled = np.where(big, np.ldexp(weight, -128), weight) if big.any() else weight
-    product = ef.multiply(q, (scaled, np.zeros_like(scaled)))
-    if not big.any():
-        return product
-    with np.errstate(over="ignore"):
-        # Back to scale: beyond the float range is inf.
-        high = np.where(big, np.ldexp(product[0], 128), product[0])
-        low = np.where(big & np.isfinite(high), np.ldexp(product[1], 128), np.where(big, 0.0, product[1]))
-    return high, low
+    return ef.multiply_wide(q, (weight, np.zeros_like(weight)))
 
 
 def coefficient_sum(c):

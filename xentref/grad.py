@@ -59,7 +59,9 @@ __all__ = []
 # The gradient of a public loss ``f`` is ``f_grad`` in the module that
 # defines ``f``; every loss is listed here under its own name.
 for _name in xentref.__all__:
-    _gradient = getattr(sys.modules[getattr(xentref, _name).__module__], f"{_name}_grad", None)
+    _gradient = getattr(
+        sys.modules[getattr(xentref, _name).__module__], f"{_name}_grad", None
+    )
     if _gradient is not None:
         globals()[_name] = _gradient
         __all__.append(_name)

@@ -6,8 +6,9 @@ it returns, in the same shape, dtype and type, except that each value is the
 exact value of the mathematical function at the given inputs, each input
 taken as the binary number it is, rounded once to the nearest float32 or
 float64, or float16 or bfloat16 where the function accepts them (ties to
-even, with subnormals and overflow to infinity as in IEEE 754). ``"sum"`` and ``"mean"`` round the exact sum, or the exact sum
-divided by the count, once. :mod:`xentref.exact.grad` does the same for
+even, with subnormals and overflow to infinity as in IEEE 754). ``"sum"``
+and ``"mean"`` round the exact sum, or the exact sum divided by the count,
+once. :mod:`xentref.exact.grad` does the same for
 :mod:`xentref.grad`. Use it to check any implementation's numbers, with
 :func:`ulp_distance` to count how far they are off.
 
@@ -30,7 +31,8 @@ It is slow by design, some 10 to 50 microseconds per element where
 NumPy needs nanoseconds. Measured on a busy two-core machine, 1,000 rows of
 10 classes through :func:`softmax_cross_entropy` take 0.03 s with
 ``reduction="mean"`` (one certified sum), 0.08 s with ``"none"`` and 0.2 s
-for :func:`grad.softmax_cross_entropy <xentref.exact.grad.softmax_cross_entropy>`
+for :func:`grad.softmax_cross_entropy
+<xentref.exact.grad.softmax_cross_entropy>`
 (10,000 certified values); 10,000 elements of
 :func:`sigmoid_binary_cross_entropy` take 0.5 s. It is meant for test
 cases and worked examples of up to about 10^5 elements, not for
@@ -68,7 +70,8 @@ try:
     import flint  # noqa: F401
 except ImportError as missing:
     raise ImportError(
-        'xentref.exact needs python-flint; install it with: pip install "xentref[exact]"'
+        'xentref.exact needs python-flint; install it with: pip install '
+        '"xentref[exact]"'
     ) from missing
 
 import importlib
@@ -78,12 +81,15 @@ from xentref.exact._ulp import ulp_distance
 
 
 def mirror(name, suffix=""):
-    """The exact form of ``xentref.<name>`` (with `suffix` "_grad", of its gradient).
+    """The exact form of ``xentref.<name>`` (with `suffix` "_grad", of its
+    gradient).
 
     It is the function of that name in the module of :mod:`xentref.exact`
     named as the module that defines ``xentref.<name>``.
     """
-    module = getattr(xentref, name).__module__.replace("xentref.", "xentref.exact.", 1)
+    module = getattr(xentref, name).__module__.replace(
+        "xentref.", "xentref.exact.", 1
+    )
     return getattr(importlib.import_module(module), name + suffix)
 
 

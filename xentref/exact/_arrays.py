@@ -9,7 +9,9 @@ from xentref import _check
 
 
 def floats(x):
-    """`x` as an array, with booleans and integers as float64 (as xentref reads them)."""
+    """`x` as an array, with booleans and integers as float64 (as xentref reads
+    them).
+    """
     array = np.asarray(x)
     return array.astype(np.float64) if array.dtype.kind in "biu" else array
 
@@ -33,7 +35,8 @@ def class_rows(array, axis):
 
 
 def like(template, values, axis=None):
-    """`values`, in C order, shaped and typed as the float function's `template`.
+    """`values`, in C order, shaped and typed as the float function's
+    `template`.
 
     With `axis`, the values are in the order of ``np.moveaxis(template, axis,
     -1)`` and are moved back.
@@ -45,4 +48,6 @@ def like(template, values, axis=None):
     if axis is None:
         return np.array(values, dtype=dtype).reshape(template.shape)
     moved_shape = np.moveaxis(template, axis, -1).shape
-    return np.moveaxis(np.array(values, dtype=dtype).reshape(moved_shape), -1, axis)
+    return np.moveaxis(
+        np.array(values, dtype=dtype).reshape(moved_shape), -1, axis
+    )

@@ -8,7 +8,11 @@ is recomputed with twice the working precision, up to :data:`MAX_PRECISION`.
 
 from flint import ctx
 
-from xentref.exact._rounding import round_dyadic, round_fraction, tie_neighbours
+from xentref.exact._rounding import (
+    round_dyadic,
+    round_fraction,
+    tie_neighbours,
+)
 from xentref.exact._split import Rational, Split
 
 START_PRECISION = 128
@@ -32,7 +36,9 @@ def _rounded(value, dtype):
     if isinstance(value, Split):
         return _rounded_split(value, dtype)
     if value.is_nan():
-        raise ArithmeticError("a ball computed as NaN: a formula left its domain")
+        raise ArithmeticError(
+            "a ball computed as NaN: a formula left its domain"
+        )
     if not value.is_finite():
         return None
     low = round_dyadic(*value.lower().man_exp(), dtype)
@@ -44,9 +50,15 @@ def _rounded(value, dtype):
 
 
 def _rounded_split(value, dtype):
-    """Round ``main + small``; at a tie, `main` exact, let the sign of `small` decide."""
+    """Round ``main + small``; at a tie, `main` exact, let the sign of `small`
+    decide.
+    """
     rounded = _rounded(value.ball(), dtype)
-    if rounded is not None or not value.main.is_exact() or value.small.is_zero():
+    if (
+        rounded is not None
+        or not value.main.is_exact()
+        or value.small.is_zero()
+    ):
         return rounded
     tie = tie_neighbours(*value.main.man_exp(), dtype)
     if tie is None:
@@ -54,7 +66,10 @@ def _rounded_split(value, dtype):
     ball = value.ball()
     if not ball.is_finite():
         return None
-    ends = {round_dyadic(*end.man_exp(), dtype) for end in (ball.lower(), ball.upper())}
+    ends = {
+        round_dyadic(*end.man_exp(), dtype)
+        for end in (ball.lower(), ball.upper())
+    }
     if not ends <= set(tie):
         return None
     # small is not exactly 0, so it has its sign: the value is past the tie.
@@ -89,11 +104,14 @@ def certify(compute, dtype, name):
             try:
                 rounded = [_rounded(value, dtype) for value in compute()]
             except ArithmeticError as error:
-                raise ArithmeticError(f"xentref.exact.{name}: {error}") from None
+                raise ArithmeticError(
+                    f"xentref.exact.{name}: {error}"
+                ) from None
         if None not in rounded:
             return rounded
         precision *= 2
     raise ArithmeticError(
-        f"xentref.exact.{name}: a value could not be certified to be correctly "
+        f"xentref.exact.{name}: a value could not be certified to be "
+        "correctly "
         f"rounded with {MAX_PRECISION} bits of working precision"
     )

@@ -1,8 +1,11 @@
 """Exact class-balanced weights."""
 
+from __future__ import annotations
+
 from flint import arb
 
 import xentref
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import class_rows, exact, floats
 from xentref.exact._doc import mirrors
 from xentref.exact._logsumexp import per_class
@@ -20,11 +23,22 @@ def _row(counts, beta):
 
 
 @mirrors(
-    "xentref.class_balanced_weights", "Exact class-balanced weights.",
-    r"w_c = K \frac{(1 - \beta)/(1 - \beta^{n_c})}{\sum_j (1 - \beta)/(1 - \beta^{n_j})}", "weights",
+    "xentref.class_balanced_weights",
+    "Exact class-balanced weights.",
+    r"w_c = K \frac{(1 - \beta)/(1 - \beta^{n_c})}{\sum_j (1 - \beta)/(1 - "
+    r"\beta^{n_j})}",
+    "weights",
 )
-def class_balanced_weights(counts, *, beta, axis=-1):
+def class_balanced_weights(
+    counts: ArrayLike, *, beta: float, axis: int = -1
+) -> Result:
     template = xentref.class_balanced_weights(counts, beta=beta, axis=axis)
     counts = floats(counts)
     axis = axis % counts.ndim
-    return per_class(template, axis, class_rows(counts, axis), lambda row: _row(row, beta), "class_balanced_weights")
+    return per_class(
+        template,
+        axis,
+        class_rows(counts, axis),
+        lambda row: _row(row, beta),
+        "class_balanced_weights",
+    )

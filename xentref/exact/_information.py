@@ -1,4 +1,8 @@
-"""Exact entropy, cross-entropy and KL divergence, and the gradients with respect to q."""
+"""Exact entropy, cross-entropy and KL divergence, and the gradients with
+respect to q.
+"""
+
+from __future__ import annotations
 
 import math
 
@@ -7,13 +11,15 @@ from flint import arb
 
 import xentref
 from xentref import grad as float_grad
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import class_rows, exact, floats, in_dtype
 from xentref.exact._doc import mirrors
 from xentref.exact._reduction import add, reduced
 
 
 def _binary_parts(x):
-    """``(m, e)`` with ``x = m * 2**e`` and `m` odd, for a positive float `x`."""
+    """``(m, e)`` with ``x = m * 2**e`` and `m` odd, for a positive float `x`.
+    """
     mantissa, exponent = exact(x).man_exp()
     return int(mantissa), int(exponent)
 
@@ -80,7 +86,9 @@ def _entropy_of(row, base):
 
 
 def _of_pair(p_row, q_row, base, divergence):
-    r""":math:`-\sum_k p_k \log q_k`, or with `divergence` :math:`\sum_k p_k \log(p_k / q_k)`."""
+    r""":math:`-\sum_k p_k \log q_k`, or with `divergence` :math:`\sum_k p_k
+    \log(p_k / q_k)`.
+    """
     total = _LogSum()
     for p, q in zip(p_row, q_row):
         # 0 log 0 = 0: only positive entries of p contribute.
@@ -95,45 +103,78 @@ def _of_pair(p_row, q_row, base, divergence):
     return total.in_unit(base)
 
 
-@mirrors("xentref.entropy", "Exact Shannon entropy.", r"H(p) = -\sum_k p_k \log p_k", "h")
-def entropy(p, *, axis=-1, base=None):
+@mirrors(
+    "xentref.entropy",
+    "Exact Shannon entropy.",
+    r"H(p) = -\sum_k p_k \log p_k",
+    "h",
+)
+def entropy(
+    p: ArrayLike, *, axis: int = -1, base: float | None = None
+) -> Result:
     template = xentref.entropy(p, axis=axis, base=base)
     p = floats(p)
     rows = class_rows(p, axis % p.ndim)
     return reduced(
         [lambda row=row: _entropy_of(row, base) for row in rows],
-        "none", template, "entropy",
-    )
-
-
-@mirrors("xentref.cross_entropy", "Exact cross-entropy.", r"H(p, q) = -\sum_k p_k \log q_k", "h")
-def cross_entropy(p, q, *, axis=-1, base=None):
-    template = xentref.cross_entropy(p, q, axis=axis, base=base)
-    return reduced(
-        [lambda a=a, b=b: _of_pair(a, b, base, divergence=False) for a, b in _pairs(p, q, axis)],
-        "none", template, "cross_entropy",
+        "none",
+        template,
+        "entropy",
     )
 
 
 @mirrors(
-    "xentref.kl_divergence", "Exact Kullback-Leibler divergence.",
-    r"D_{KL}(p \,\|\, q) = \sum_k p_k \log \frac{p_k}{q_k}", "d",
+    "xentref.cross_entropy",
+    "Exact cross-entropy.",
+    r"H(p, q) = -\sum_k p_k \log q_k",
+    "h",
 )
-def kl_divergence(p, q, *, axis=-1, base=None):
+def cross_entropy(
+    p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | None = None
+) -> Result:
+    template = xentref.cross_entropy(p, q, axis=axis, base=base)
+    return reduced(
+        [
+            lambda a=a, b=b: _of_pair(a, b, base, divergence=False)
+            for a, b in _pairs(p, q, axis)
+        ],
+        "none",
+        template,
+        "cross_entropy",
+    )
+
+
+@mirrors(
+    "xentref.kl_divergence",
+    "Exact Kullback-Leibler divergence.",
+    r"D_{KL}(p \,\|\, q) = \sum_k p_k \log \frac{p_k}{q_k}",
+    "d",
+)
+def kl_divergence(
+    p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | None = None
+) -> Result:
     template = xentref.kl_divergence(p, q, axis=axis, base=base)
     return reduced(
-        [lambda a=a, b=b: _of_pair(a, b, base, divergence=True) for a, b in _pairs(p, q, axis)],
-        "none", template, "kl_divergence",
+        [
+            lambda a=a, b=b: _of_pair(a, b, base, divergence=True)
+            for a, b in _pairs(p, q, axis)
+        ],
+        "none",
+        template,
+        "kl_divergence",
     )
 
 
 def _minus_p_over_q(p, q, base, template, name):
-    """-P_k / q_k (in the unit of `base`), P_k the sum of the p that meet q_k."""
+    """-P_k / q_k (in the unit of `base`), P_k the sum of the p that meet q_k.
+    """
     q = floats(q)
     p, broadcast_q = np.broadcast_arrays(floats(p), q)
     # The float gradient reads p in the dtype of q.
     p = in_dtype(p, q.dtype)
-    owner = np.broadcast_to(np.arange(q.size).reshape(q.shape), broadcast_q.shape)
+    owner = np.broadcast_to(
+        np.arange(q.size).reshape(q.shape), broadcast_q.shape
+    )
     meeting = [[] for _ in range(q.size)]
     for k, value in zip(owner.ravel().tolist(), p.ravel().tolist()):
         if value > 0:
@@ -148,24 +189,38 @@ def _minus_p_over_q(p, q, base, template, name):
         return nats if base is None else nats / exact(base).log()
 
     return reduced(
-        [lambda ps=ps, q_k=q_k: gradient(ps, q_k) for ps, q_k in zip(meeting, q.ravel().tolist())],
-        "none", template, name,
+        [
+            lambda ps=ps, q_k=q_k: gradient(ps, q_k)
+            for ps, q_k in zip(meeting, q.ravel().tolist())
+        ],
+        "none",
+        template,
+        name,
     )
 
 
 @mirrors(
-    "xentref.grad.cross_entropy", "Exact gradient of the cross-entropy with respect to q.",
-    r"\frac{\partial}{\partial q_k} \sum H(p, q) = -\frac{\sum p_k}{q_k}", "grad",
+    "xentref.grad.cross_entropy",
+    "Exact gradient of the cross-entropy with respect to q.",
+    r"\frac{\partial}{\partial q_k} \sum H(p, q) = -\frac{\sum p_k}{q_k}",
+    "grad",
 )
-def cross_entropy_grad(p, q, *, axis=-1, base=None):
+def cross_entropy_grad(
+    p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | None = None
+) -> Result:
     template = float_grad.cross_entropy(p, q, axis=axis, base=base)
     return _minus_p_over_q(p, q, base, template, "grad.cross_entropy")
 
 
 @mirrors(
-    "xentref.grad.kl_divergence", "Exact gradient of the KL divergence with respect to q.",
-    r"\frac{\partial}{\partial q_k} \sum D_{KL}(p \,\|\, q) = -\frac{\sum p_k}{q_k}", "grad",
+    "xentref.grad.kl_divergence",
+    "Exact gradient of the KL divergence with respect to q.",
+    r"\frac{\partial}{\partial q_k} \sum D_{KL}(p \,\|\, q) = -\frac{\sum "
+    r"p_k}{q_k}",
+    "grad",
 )
-def kl_divergence_grad(p, q, *, axis=-1, base=None):
+def kl_divergence_grad(
+    p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | None = None
+) -> Result:
     template = float_grad.kl_divergence(p, q, axis=axis, base=base)
     return _minus_p_over_q(p, q, base, template, "grad.kl_divergence")

@@ -1,5 +1,7 @@
 """Exact KL divergence of log-probabilities, and its gradient."""
 
+from __future__ import annotations
+
 import math
 from fractions import Fraction
 
@@ -8,6 +10,7 @@ from flint import arb, fmpq
 
 import xentref
 from xentref import grad as float_grad
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import exact, floats, in_dtype
 from xentref.exact._doc import mirrors
 from xentref.exact._information import _infinity, _pairs
@@ -20,7 +23,8 @@ def rational(fraction):
 
 
 def grouped_sum(exponents, coefficients, scale=1):
-    r""":math:`\sum_k e^{a_k / T} c_k` for rational :math:`a_k, c_k` and :math:`T` = `scale`, with equal exponents combined first.
+    r""":math:`\sum_k e^{a_k / T} c_k` for rational :math:`a_k, c_k` and
+    :math:`T` = `scale`, with equal exponents combined first.
 
     The exponentials of distinct rationals are linearly independent over
     the rationals (Lindemann-Weierstrass), so the sum is exactly 0 only
@@ -30,7 +34,13 @@ def grouped_sum(exponents, coefficients, scale=1):
     combined = {}
     for a, c in zip(exponents, coefficients):
         combined[a] = combined.get(a, Fraction(0)) + c
-    return add([(rational(a) / exact(scale)).exp() * rational(c) for a, c in combined.items() if c != 0])
+    return add(
+        [
+            (rational(a) / exact(scale)).exp() * rational(c)
+            for a, c in combined.items()
+            if c != 0
+        ]
+    )
 
 
 def _kl_of(p_row, q_row, base):
@@ -48,28 +58,55 @@ def _kl_of(p_row, q_row, base):
 
 
 @mirrors(
-    "xentref.kl_divergence_of_log_probs", "Exact KL divergence of log-probabilities.",
-    r"D_{KL}(p \,\|\, q) = \sum_k e^{l_{p,k}} (l_{p,k} - l_{q,k})", "d",
+    "xentref.kl_divergence_of_log_probs",
+    "Exact KL divergence of log-probabilities.",
+    r"D_{KL}(p \,\|\, q) = \sum_k e^{l_{p,k}} (l_{p,k} - l_{q,k})",
+    "d",
 )
-def kl_divergence_of_log_probs(log_p, log_q, *, axis=-1, base=None):
-    template = xentref.kl_divergence_of_log_probs(log_p, log_q, axis=axis, base=base)
+def kl_divergence_of_log_probs(
+    log_p: ArrayLike,
+    log_q: ArrayLike,
+    *,
+    axis: int = -1,
+    base: float | None = None,
+) -> Result:
+    template = xentref.kl_divergence_of_log_probs(
+        log_p, log_q, axis=axis, base=base
+    )
     return reduced(
-        [lambda p=p, q=q: _kl_of(p, q, base) for p, q in _pairs(log_p, log_q, axis)],
-        "none", template, "kl_divergence_of_log_probs",
+        [
+            lambda p=p, q=q: _kl_of(p, q, base)
+            for p, q in _pairs(log_p, log_q, axis)
+        ],
+        "none",
+        template,
+        "kl_divergence_of_log_probs",
     )
 
 
 @mirrors(
-    "xentref.grad.kl_divergence_of_log_probs", "Exact gradient of the KL divergence of log-probabilities.",
-    r"\frac{\partial}{\partial l_{q,k}} \sum D_{KL} = -\sum e^{l_{p,k}}", "grad",
+    "xentref.grad.kl_divergence_of_log_probs",
+    "Exact gradient of the KL divergence of log-probabilities.",
+    r"\frac{\partial}{\partial l_{q,k}} \sum D_{KL} = -\sum e^{l_{p,k}}",
+    "grad",
 )
-def kl_divergence_of_log_probs_grad(log_p, log_q, *, axis=-1, base=None):
-    template = float_grad.kl_divergence_of_log_probs(log_p, log_q, axis=axis, base=base)
+def kl_divergence_of_log_probs_grad(
+    log_p: ArrayLike,
+    log_q: ArrayLike,
+    *,
+    axis: int = -1,
+    base: float | None = None,
+) -> Result:
+    template = float_grad.kl_divergence_of_log_probs(
+        log_p, log_q, axis=axis, base=base
+    )
     log_q = floats(log_q)
     log_p, broadcast_q = np.broadcast_arrays(floats(log_p), log_q)
     # The float gradient reads log_p in the dtype of log_q.
     log_p = in_dtype(log_p, log_q.dtype)
-    owner = np.broadcast_to(np.arange(log_q.size).reshape(log_q.shape), broadcast_q.shape)
+    owner = np.broadcast_to(
+        np.arange(log_q.size).reshape(log_q.shape), broadcast_q.shape
+    )
     meeting = [[] for _ in range(log_q.size)]
     for k, value in zip(owner.ravel().tolist(), log_p.ravel().tolist()):
         if value > -math.inf:
@@ -81,5 +118,7 @@ def kl_divergence_of_log_probs_grad(log_p, log_q, *, axis=-1, base=None):
 
     return reduced(
         [lambda values=values: gradient(values) for values in meeting],
-        "none", template, "grad.kl_divergence_of_log_probs",
+        "none",
+        template,
+        "grad.kl_divergence_of_log_probs",
     )

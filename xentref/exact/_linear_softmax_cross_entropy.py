@@ -7,6 +7,8 @@ certifies it. The gradients are sums of products of the exact logit
 gradient with the given floats, certified entry by entry.
 """
 
+from __future__ import annotations
+
 from fractions import Fraction
 
 import numpy as np
@@ -14,6 +16,8 @@ from flint import arb, fmpq
 
 import xentref
 from xentref import grad as float_grad
+from xentref._linear_softmax_cross_entropy import LinearGradient
+from xentref._typing import ArrayLike, Reduction, Result
 from xentref.exact._arrays import in_dtype
 from xentref.exact._certify import certify
 from xentref.exact._doc import mirrors
@@ -36,8 +40,16 @@ def _inputs(hidden, weight, labels, bias, dtype):
     "xentref.linear_softmax_cross_entropy", "Exact softmax cross-entropy of a linear layer.",
     r"\ell_n = \operatorname{logsumexp}_k(h_n \cdot w_k + b_k) - (h_n \cdot w_{y_n} + b_{y_n})", "loss",
 )
-def linear_softmax_cross_entropy(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None,
-                                 where=None):
+def linear_softmax_cross_entropy(
+    hidden: ArrayLike,
+    weight: ArrayLike,
+    labels: ArrayLike,
+    *,
+    bias: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    block_size: int | None = None,
+    where: ArrayLike | None = None,
+) -> Result:
     template = xentref.linear_softmax_cross_entropy(
         hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size, where=where,
     )
@@ -84,8 +96,16 @@ def _dot(values, factors):
     r"\quad \partial \ell / \partial b = \sum_n G_n",
     "grad",
 )
-def linear_softmax_cross_entropy_grad(hidden, weight, labels, *, bias=None, reduction="mean", block_size=None,
-                                      where=None):
+def linear_softmax_cross_entropy_grad(
+    hidden: ArrayLike,
+    weight: ArrayLike,
+    labels: ArrayLike,
+    *,
+    bias: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    block_size: int | None = None,
+    where: ArrayLike | None = None,
+) -> LinearGradient:
     template = float_grad.linear_softmax_cross_entropy(
         hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size, where=where,
     )

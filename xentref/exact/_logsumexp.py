@@ -6,11 +6,14 @@ no useful ball), and :math:`s = \sum_{k \ne m} e^{z_k - a}` enters through
 ``log1p``, whose ball stays narrow for a tiny :math:`s`.
 """
 
+from __future__ import annotations
+
 import math
 
 from flint import arb
 
 import xentref
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import class_rows, exact, floats, like
 from xentref.exact._certify import certify
 from xentref.exact._doc import mirrors
@@ -60,7 +63,7 @@ def logits_rows(logits, axis):
 
 
 @mirrors("xentref.logsumexp", "Exact log-sum-exp.", r"\log \sum_k e^{x_k}", "lse")
-def logsumexp(x, *, axis=-1):
+def logsumexp(x: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.logsumexp(x, axis=axis)
     _, _, rows = logits_rows(x, axis)
 
@@ -87,7 +90,7 @@ def per_class(template, axis, rows, row_values, name):
     "xentref.log_softmax", "Exact log-softmax.",
     r"\log \operatorname{softmax}(z)_k = z_k - \log \sum_j e^{z_j}", "log_p",
 )
-def log_softmax(logits, *, axis=-1):
+def log_softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.log_softmax(logits, axis=axis)
     _, axis, rows = logits_rows(logits, axis)
 
@@ -103,7 +106,7 @@ def log_softmax(logits, *, axis=-1):
     "xentref.softmax", "Exact softmax.",
     r"\operatorname{softmax}(z)_k = e^{z_k} / \sum_j e^{z_j}", "p",
 )
-def softmax(logits, *, axis=-1):
+def softmax(logits: ArrayLike, *, axis: int = -1) -> Result:
     template = xentref.softmax(logits, axis=axis)
     _, axis, rows = logits_rows(logits, axis)
 

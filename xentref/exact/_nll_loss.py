@@ -1,5 +1,7 @@
 """Exact negative log-likelihood and its gradient."""
 
+from __future__ import annotations
+
 import math
 from fractions import Fraction
 
@@ -8,6 +10,7 @@ from flint import arb
 
 import xentref
 from xentref import grad as float_grad
+from xentref._typing import ArrayLike, Reduction, Result
 from xentref.exact import _options as options_
 from xentref.exact._arrays import exact, like
 from xentref.exact._certify import certify
@@ -27,8 +30,22 @@ def _selected(log_probs, labels, axis, class_weight, ignore_index, where):
     return rows, labels, per_example, total, axis
 
 
-@mirrors("xentref.nll_loss", "Exact negative log-likelihood.", r"\ell(\log p, y) = -w_y \log p_y", "loss")
-def nll_loss(log_probs, labels, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None, where=None):
+@mirrors(
+    "xentref.nll_loss",
+    "Exact negative log-likelihood.",
+    r"\ell(\log p, y) = -w_y \log p_y",
+    "loss",
+)
+def nll_loss(
+    log_probs: ArrayLike,
+    labels: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    where: ArrayLike | None = None,
+) -> Result:
     options = {"class_weight": class_weight, "ignore_index": ignore_index, "where": where}
     template = xentref.nll_loss(log_probs, labels, axis=axis, reduction=reduction, **options)
     if all(v is None for v in options.values()):
@@ -60,10 +77,21 @@ def nll_loss(log_probs, labels, *, axis=-1, reduction="mean", class_weight=None,
 
 
 @mirrors(
-    "xentref.grad.nll_loss", "Exact gradient of the negative log-likelihood.",
-    r"\frac{\partial \ell}{\partial \log p_k} = -w_y [k = y]", "grad",
+    "xentref.grad.nll_loss",
+    "Exact gradient of the negative log-likelihood.",
+    r"\frac{\partial \ell}{\partial \log p_k} = -w_y [k = y]",
+    "grad",
 )
-def nll_loss_grad(log_probs, labels, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None, where=None):
+def nll_loss_grad(
+    log_probs: ArrayLike,
+    labels: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    where: ArrayLike | None = None,
+) -> Result:
     options = {"class_weight": class_weight, "ignore_index": ignore_index, "where": where}
     template = float_grad.nll_loss(log_probs, labels, axis=axis, reduction=reduction, **options)
     rows, labels, weights, total, axis = _selected(log_probs, labels, axis, **options)

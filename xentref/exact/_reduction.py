@@ -14,7 +14,8 @@ from xentref.exact._split import total
 
 
 def add(values):
-    """The exact sum of `values` (balls or Splits): an infinity if there is one.
+    """The exact sum of `values` (balls or Splits): an infinity if there is
+    one.
 
     The callers never mix infinities of opposite signs: every loss is
     non-negative and every infinite gradient entry of one function has the
@@ -28,12 +29,15 @@ def add(values):
 
 
 def scale(value, factor):
-    """``factor * value`` for a positive exact `factor` (an arb); an infinity stays."""
+    """``factor * value`` for a positive exact `factor` (an arb); an infinity
+    stays.
+    """
     return value if isinstance(value, float) else value * factor
 
 
 def weighted(value, weight, count=1):
-    """``weight * value / count`` for a float weight >= 0: 0 where the weight is 0, even against an infinity.
+    """``weight * value / count`` for a float weight >= 0: 0 where the weight
+    is 0, even against an infinity.
 
     A zero weight removes an element from the loss, so its infinite loss or
     gradient does not count.
@@ -64,7 +68,13 @@ def reduced(losses, reduction, template, name, keep=None):
     count = len(losses) if keep is None else sum(keep)
     dtype = template.dtype
     if reduction == "none":
-        return like(template, [certify(lambda loss=loss: [loss()], dtype, name)[0] for loss in losses])
+        return like(
+            template,
+            [
+                certify(lambda loss=loss: [loss()], dtype, name)[0]
+                for loss in losses
+            ],
+        )
 
     def reduced_value():
         value = add([loss() for loss in losses])
@@ -81,6 +91,8 @@ def mask(where):
 
 
 def divisor(count, reduction):
-    """What a gradient of the summed losses is divided by: the count for ``"mean"``."""
+    """What a gradient of the summed losses is divided by: the count for
+    ``"mean"``.
+    """
     return count if reduction == "mean" else 1
 

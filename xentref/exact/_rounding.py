@@ -68,7 +68,8 @@ def round_dyadic(mantissa, exponent, dtype):
 
 
 def tie_neighbours(mantissa, exponent, dtype):
-    """The two `dtype` values around ``mantissa * 2**exponent`` if it lies exactly halfway.
+    """The two `dtype` values around ``mantissa * 2**exponent`` if it lies
+    exactly halfway.
 
     Returns
     -------

@@ -1,10 +1,15 @@
-"""Exact sigmoid, log-sigmoid and softplus, and their values as balls for the losses."""
+"""Exact sigmoid, log-sigmoid and softplus, and their values as balls for the
+losses.
+"""
+
+from __future__ import annotations
 
 import math
 
 from flint import arb
 
 import xentref
+from xentref._typing import ArrayLike, Result
 from xentref.exact._arrays import exact, floats
 from xentref.exact._doc import mirrors
 from xentref.exact._reduction import reduced
@@ -12,7 +17,8 @@ from xentref.exact._split import Split
 
 
 def softplus_of(x):
-    """:math:`\\log(1 + e^x)` of a float, as ``max(x, 0)`` plus a positive Split part.
+    """:math:`\\log(1 + e^x)` of a float, as ``max(x, 0)`` plus a positive
+    Split part.
 
     inf at inf, an exact 0 at -inf.
     """
@@ -38,11 +44,21 @@ def sigmoid_of(x):
 
 
 def _elementwise(template, x, value, name):
-    return reduced([lambda v=v: value(v) for v in floats(x).ravel().tolist()], "none", template, name)
+    return reduced(
+        [lambda v=v: value(v) for v in floats(x).ravel().tolist()],
+        "none",
+        template,
+        name,
+    )
 
 
-@mirrors("xentref.sigmoid", "Exact logistic sigmoid.", r"\sigma(x) = 1 / (1 + e^{-x})", "p")
-def sigmoid(x):
+@mirrors(
+    "xentref.sigmoid",
+    "Exact logistic sigmoid.",
+    r"\sigma(x) = 1 / (1 + e^{-x})",
+    "p",
+)
+def sigmoid(x: ArrayLike) -> Result:
     return _elementwise(xentref.sigmoid(x), x, sigmoid_of, "sigmoid")
 
 
@@ -51,13 +67,22 @@ def _log_sigmoid_of(x):
 
 
 @mirrors(
-    "xentref.log_sigmoid", "Exact logarithm of the sigmoid.",
-    r"\log \sigma(x) = -\log(1 + e^{-x})", "y",
+    "xentref.log_sigmoid",
+    "Exact logarithm of the sigmoid.",
+    r"\log \sigma(x) = -\log(1 + e^{-x})",
+    "y",
 )
-def log_sigmoid(x):
-    return _elementwise(xentref.log_sigmoid(x), x, _log_sigmoid_of, "log_sigmoid")
+def log_sigmoid(x: ArrayLike) -> Result:
+    return _elementwise(
+        xentref.log_sigmoid(x), x, _log_sigmoid_of, "log_sigmoid"
+    )
 
 
-@mirrors("xentref.softplus", "Exact softplus.", r"\operatorname{softplus}(x) = \log(1 + e^x)", "y")
-def softplus(x):
+@mirrors(
+    "xentref.softplus",
+    "Exact softplus.",
+    r"\operatorname{softplus}(x) = \log(1 + e^x)",
+    "y",
+)
+def softplus(x: ArrayLike) -> Result:
     return _elementwise(xentref.softplus(x), x, softplus_of, "softplus")

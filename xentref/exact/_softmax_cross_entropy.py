@@ -1,5 +1,7 @@
 """Exact softmax cross-entropy and its gradient."""
 
+from __future__ import annotations
+
 import math
 from fractions import Fraction
 
@@ -8,6 +10,7 @@ from flint import arb
 
 import xentref
 from xentref import grad as float_grad
+from xentref._typing import ArrayLike, Reduction, Result
 from xentref.exact import _options as options_
 from xentref.exact._arrays import class_rows, exact, in_dtype, like
 from xentref.exact._certify import certify
@@ -47,8 +50,19 @@ def _loss(row, target):
     "xentref.softmax_cross_entropy", "Exact softmax cross-entropy.",
     r"\ell(z, t) = -\sum_k t_k \log \operatorname{softmax}(z)_k", "loss",
 )
-def softmax_cross_entropy(logits, targets, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None,
-                          where=None, label_smoothing=0.0, smoothing="uniform", z_loss=0.0):
+def softmax_cross_entropy(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    where: ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    smoothing: str = "uniform",
+    z_loss: float = 0.0,
+) -> Result:
     options = {"class_weight": class_weight, "ignore_index": ignore_index, "where": where,
                "label_smoothing": label_smoothing, "smoothing": smoothing, "z_loss": z_loss}
     template = xentref.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction, **options)
@@ -128,8 +142,19 @@ def exact_sum(values):
     "xentref.grad.softmax_cross_entropy", "Exact gradient of the softmax cross-entropy.",
     r"\frac{\partial \ell}{\partial z_k} = \operatorname{softmax}(z)_k \sum_j t_j - t_k", "grad",
 )
-def softmax_cross_entropy_grad(logits, targets, *, axis=-1, reduction="mean", class_weight=None, ignore_index=None,
-                               where=None, label_smoothing=0.0, smoothing="uniform", z_loss=0.0):
+def softmax_cross_entropy_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    where: ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    smoothing: str = "uniform",
+    z_loss: float = 0.0,
+) -> Result:
     options = {"class_weight": class_weight, "ignore_index": ignore_index, "where": where,
                "label_smoothing": label_smoothing, "smoothing": smoothing, "z_loss": z_loss}
     template = float_grad.softmax_cross_entropy(logits, targets, axis=axis, reduction=reduction, **options)

@@ -51,7 +51,7 @@ class Rational:
     positive integer.
     """
 
-    __slots__ = ("value", "sign")
+    __slots__ = ("sign", "value")
 
     def __init__(self, value, sign=0):
         self.value, self.sign = value, sign
@@ -61,7 +61,9 @@ class Rational:
 
 
 def total(values):
-    """The sum of arb balls and Splits: a Split if every Split has the same sign."""
+    """The sum of arb balls and Splits: a Split if every Split has the same
+    sign.
+    """
     splits = [value for value in values if isinstance(value, Split)]
     signs = {split.sign for split in splits}
     if len(signs) != 1:

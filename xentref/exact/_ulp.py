@@ -1,8 +1,11 @@
 """Distances between floats counted in units in the last place."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from xentref._half import BFLOAT16
+from xentref._typing import ArrayLike, Result
 
 _INTEGERS = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32, np.dtype(np.float16): np.int16}
 if BFLOAT16 is not None:
@@ -28,7 +31,7 @@ def _ordinal(x):
     return np.where(bits < 0, -magnitude, magnitude)
 
 
-def ulp_distance(actual, expected):
+def ulp_distance(actual: ArrayLike, expected: ArrayLike) -> Result:
     """How many representable floats lie between `actual` and `expected`.
 
     Parameters

@@ -1,4 +1,5 @@
-"""Exact gradients: :mod:`xentref.grad`'s functions, each value certified and correctly rounded.
+"""Exact gradients: :mod:`xentref.grad`'s functions, each value certified and
+correctly rounded.
 
 Same names, signatures, checks and conventions as :mod:`xentref.grad`
 (``"mean"`` divides by the same count, ``"none"`` is the gradient of the
