@@ -118,9 +118,9 @@ def hl_gauss_targets(values: ArrayLike, edges: ArrayLike, *, sigma: float, norma
 
     .. math::
 
-        m_k = \Phi\Big(\frac{e_{k+1} - y}{\sigma}\Big)
-            - \Phi\Big(\frac{e_k - y}{\sigma}\Big), \qquad
-        Z = \sum_k m_k = \Phi\Big(\frac{e_K - y}{\sigma}\Big)
+        m_k &= \Phi\Big(\frac{e_{k+1} - y}{\sigma}\Big)
+            - \Phi\Big(\frac{e_k - y}{\sigma}\Big), \\
+        Z &= \sum_k m_k = \Phi\Big(\frac{e_K - y}{\sigma}\Big)
             - \Phi\Big(\frac{e_0 - y}{\sigma}\Big).
 
     The mass :math:`1 - Z` that lies beyond the edges is lost: it is at

@@ -35,8 +35,9 @@ def _masses(edges, value, sigma):
 
 @mirrors(
     "xentref.hl_gauss_targets", "Exact HL-Gauss targets.",
-    r"t_k = \frac{\Phi((e_{k+1} - y)/\sigma) - \Phi((e_k - y)/\sigma)}"
-    r"{\Phi((e_K - y)/\sigma) - \Phi((e_0 - y)/\sigma)} \text{ (the numerator alone without normalize)}",
+    r"t_k &= m_k / Z \quad (m_k \text{ alone without normalize}), \\ "
+    r"m_k &= \Phi((e_{k+1} - y)/\sigma) - \Phi((e_k - y)/\sigma), \\ "
+    r"Z &= \Phi((e_K - y)/\sigma) - \Phi((e_0 - y)/\sigma)",
     "targets",
 )
 def hl_gauss_targets(values: ArrayLike, edges: ArrayLike, *, sigma: float, normalize: bool = True) -> Result:
