@@ -118,6 +118,18 @@ def test_kl_of_log_probs_is_kl_of_probs():
     assert sp.simplify(sp.expand_log(by_logs - symbolic.kl_divergence(p, q), force=True)) == 0
 
 
+def test_smoothed_target_keeps_the_share_each_convention_promises():
+    # eps = 1/10 over 4 classes: "uniform" gives the label 1 - eps + eps/4 and
+    # every class eps/4; "others" gives the label 1 - eps and the rest eps/3.
+    eps = sp.Rational(1, 10)
+    assert symbolic.smoothed_target(2, 4, eps) == [sp.Rational(1, 40)] * 2 + [sp.Rational(37, 40), sp.Rational(1, 40)]
+    assert symbolic.smoothed_target(2, 4, eps, "others") == [sp.Rational(1, 30)] * 2 + [sp.Rational(9, 10), sp.Rational(1, 30)]
+    soft = [sp.Rational(1, 2), sp.Rational(1, 2), 0, 0]
+    assert symbolic.smoothed_target(soft, 4, eps) == [sp.Rational(19, 40)] * 2 + [sp.Rational(1, 40)] * 2
+    assert sum(symbolic.smoothed_target(soft, 4, eps, "others")) == 1
+    assert symbolic.smoothed_target(0, 3) == [1, 0, 0]
+
+
 def test_ctc_collapse_merges_repeats_then_drops_blanks():
     assert symbolic.ctc_collapse([1, 1, 0, 1, 2, 2, 0]) == [1, 1, 2]
     assert symbolic.ctc_collapse([0, 0]) == [] and symbolic.ctc_collapse([2, 0], blank=2) == [0]
