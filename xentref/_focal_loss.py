@@ -475,7 +475,9 @@ def softmax_focal_loss_grad(
     :math:`1.6 \gamma + 5.8 + 8 \gamma / (1 + \gamma)` ulps (14.4 at
     :math:`\gamma = 2`) of itself for labels, and for probability targets
     within :math:`1.6 \gamma + 7.3 + 8 \gamma / (1 + \gamma)` ulps (15.9) of
-    :math:`p_j \sum_k g_k + g_j`.
+    :math:`p_j \sum_k g_k + g_j`, which is at most
+    :math:`(1 + \gamma)(p_j \max_k \alpha_k + \alpha_j t_j)`, the scale the
+    tests measure in.
 
     References
     ----------

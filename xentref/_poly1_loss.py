@@ -208,7 +208,8 @@ def softmax_poly1_loss_grad(
     - \operatorname{onehot}(y))`. Divided by the number of examples for
     ``"mean"``. Accuracy, float64: each entry within 7.4 ulps of itself for
     labels, and within 8.9 ulps of :math:`p_j \sum_k g_k + g_j` for
-    probability targets.
+    probability targets, which is at most :math:`(1 + |\epsilon|)(p_j + t_j)`,
+    the scale the tests measure in.
 
     References
     ----------
