@@ -4,6 +4,7 @@ from pathlib import Path
 
 import hypothesis
 import pytest
+from filelock import FileLock
 
 # Property tests draw the same examples on every run, so a failure in CI
 # reproduces locally; deadlines are off because a loaded 2-core machine is slow.
@@ -14,12 +15,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    """The book built strictly, as `make book` builds it, into a fresh folder."""
-    output = tmp_path_factory.mktemp("book")
-    command = [sys.executable, str(ROOT / "tools" / "build_book.py"), "--path-output", str(output)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"the book does not build:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+def site(tmp_path_factory, worker_id):
+    """The book built strictly, as `make book` builds it, into a fresh folder.
+
+    Built once per run: the pytest-xdist workers share the first one's build.
+    """
+    run = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        run = run.parent  # the run's folder, above each worker's own
+    output = run / "book"
+    failure = run / "book-failure.txt"
+    with FileLock(f"{output}.lock"):
+        if not output.exists() and not failure.exists():
+            command = [sys.executable, str(ROOT / "tools" / "build_book.py"), "--path-output", str(output)]
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                failure.write_text(f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    assert not failure.exists(), f"the book does not build:\n{failure.read_text()}"
     return output / "_build" / "html"
 
 
