@@ -56,7 +56,8 @@ terms :math:`L_p + L_q` cannot be left out of the scale by any formula that
 normalises the two rows separately: when the student is within a few ulps
 of the teacher, :math:`\sum_k |p_k d_k|` is of the order of that difference
 while the errors of the two ``exp``/``log1p`` evaluations are not
-correlated (``tests/test_variants.py`` shows such a pair of rows).
+correlated: the hard corpus at :math:`T = 20` has rows 70 ulps of
+:math:`T^2 \sum_k |p_k d_k|` from the exact value and within 1 of :math:`S`.
 
 The gradient entry :math:`T (q_k - p_k)/N` is within :math:`3.2u (p_k + q_k)`
 times :math:`T/N` before its one rounding: **3.7 ulps** of
@@ -160,15 +161,15 @@ class Softened:
         self.half_gaps = half
         x, y = self._softened(temperature, beyond)
         with np.errstate(under="ignore"):
-            # Exponentials far below the maximum underflow to 0; the row's
-            # sum is then formed again scaled (below).
+            # Exponentials far below the maximum, and their corrections,
+            # underflow toward 0; the row's sum is then formed again scaled.
             exps = np.exp(x)
-        exps[rows, top] = 0
-        rest = _sum_with_corrections(exps, y)
-        tiny = (rest[0] < TINY) & (z.shape[1] > 1)
-        if tiny.any():
-            scaled = _scaled_rest(x[tiny], y[tiny], top[tiny])
-            rest[0][tiny], rest[1][tiny] = scaled
+            exps[rows, top] = 0
+            rest = _sum_with_corrections(exps, y)
+            tiny = (rest[0] < TINY) & (z.shape[1] > 1)
+            if tiny.any():
+                scaled = _scaled_rest(x[tiny], y[tiny], top[tiny])
+                rest[0][tiny], rest[1][tiny] = scaled
         exps[rows, top] = 1
         normaliser = Normaliser(None, top, rest, True)
         self.log_normaliser = tuple(part[:, None] for part in normaliser.log())
