@@ -212,7 +212,8 @@ HALF = [np.float16, *([] if BFLOAT16 is None else [BFLOAT16])]
 def test_half_precision_is_computed_wide_and_rounded_once(dtype, hard):
     # Within 1 ulp of the exact value, in the input's dtype.
     rng = np.random.default_rng(SEED)
-    for case in (c for c in CASES if c.hard is not None):
+    # distillation_loss takes float32 and float64 logits only.
+    for case in (c for c in CASES if c.hard is not None and c.name != "distillation_loss"):
         if hard:
             args, kwargs = case.hard(rng, 6, 9, np.float32)
             # Rescaled into the half-precision range (float16 ends at 65504).

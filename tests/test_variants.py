@@ -19,6 +19,7 @@ from hypothesis.extra import numpy as hnp
 
 import xentref
 from xentref import exact, grad, symbolic
+from cases import _distillation_grad_scale, _distillation_scale
 from helpers import distributions, logits, ulps_of
 
 def ulp_distance_to(actual, expected):
@@ -334,6 +335,21 @@ def test_distillation_at_a_low_temperature_does_not_overflow():
     assert np.all(np.isfinite(loss) | np.isinf(loss)) and not np.any(np.isnan(loss))
     assert loss[1] > 0
 
+
+
+def test_distillation_keeps_the_digits_of_a_wide_non_integer_gap():
+    # The student's gap of -1143.31... divided by T = 4: the rounded shift
+    # (logits - top) / T was 93.5 ulps from the exact loss and 187 ulps from
+    # the exact gradient (of their cases.py scales); from the exact gaps, 0 and 0.
+    student = np.array([[16.364213131701383, -1126.9497262757288]])
+    teacher = np.array([[-1e300, -1.7078084781191998e308]])
+    options = {"temperature": 4.0}
+    loss = xentref.distillation_loss(student, teacher, reduction="none", **options)
+    expected = exact.distillation_loss(student, teacher, reduction="none", **options)
+    assert ulps_of(loss, expected, _distillation_scale((student, teacher), options))[0] <= 1
+    gradient = grad.distillation_loss(student, teacher, **options)
+    expected = exact.grad.distillation_loss(student, teacher, **options)
+    assert np.max(ulps_of(gradient, expected, _distillation_grad_scale((student, teacher), options))) <= 1
 
 # Refusals, one by one ----------------------------------------------------------------
 

@@ -1,17 +1,91 @@
-"""Knowledge distillation (Hinton, Vinyals and Dean 2015) from logits."""
+r"""Knowledge distillation (Hinton, Vinyals and Dean 2015) from logits, from the exact gaps.
+
+Each row of logits :math:`z` at temperature :math:`T` is shifted by its
+first maximum :math:`a` as the kernel of :mod:`xentref._shift` shifts it:
+the gap :math:`g_k = z_k - a` is the exact pair :math:`h_k + l_k` (TwoSum),
+and the softened gap :math:`g_k / T` the pair :math:`x_k + y_k` with
+:math:`x_k = \operatorname{fl}(h_k / T)` and :math:`y_k` the rest, formed
+from the exact remainder :math:`h_k - T x_k` (Dekker's product,
+:func:`xentref._error_free.divide_wide`) plus :math:`l_k`, divided by
+:math:`T`. A gap beyond the float range (a finite logit, an infinite
+:math:`h_k`) is formed from the halved logits, whose gap is finite, and
+doubled. Then, as in the kernel, :math:`s = \sum_{k \ne m} e^{x_k}(1 + y_k)`
+by extraction, :math:`L = \operatorname{log1p}(s)` and :math:`r = 1/(1 + s)`
+as pairs; the log-softmax :math:`\log p_k = (x_k + y_k) - L` and the softmax
+:math:`p_k = e^{x_k}(1 + y_k)\, r` are pairs. The student's give
+:math:`\log q_k` and :math:`q_k` alike.
+
+The loss :math:`T^2 \sum_k p_k (\log p_k - \log q_k)` is a sum of terms of
+both signs, each a product of pairs; the positive and the negative terms
+are summed by extraction, the two sums subtracted as pairs and multiplied by
+:math:`T` twice, and the result rounded once. The gradient
+:math:`T (q_k - p_k) / N` is the difference of the two pairs times the pair
+:math:`T/N`, rounded once.
+
+Error bounds for float64
+------------------------
+With :math:`u = 2^{-53}` and the platform assumption of :mod:`xentref._shift`
+(NumPy's ``exp`` and ``log1p`` within :math:`\alpha_e = \alpha_l = 1.6u` of
+the exact value, ``tests/test_kernel.py`` samples them):
+
+- The softened gap pair is :math:`g_k / T` up to :math:`2u^2 |g_k / T|`:
+  the remainder :math:`h_k - T x_k` is exact, and only its sum with
+  :math:`l_k` and the quotient by :math:`T` round, each by :math:`u` of a
+  value below :math:`2u |x_k|`. As in :mod:`xentref._shift`, every other
+  :math:`O(u^2)` term below is left out of the bounds.
+- :math:`s` is within :math:`\alpha_e` of itself, :math:`L` within
+  :math:`\alpha_e + \alpha_l = 3.2u` of itself, :math:`r` within
+  :math:`\alpha_e`, so :math:`p_k` is within :math:`3.2u` of itself
+  (:mod:`xentref._shift`), and :math:`\log p_k` within :math:`3.2u L_p` of
+  itself, absolutely; :math:`\log q_k` within :math:`3.2u L_q`.
+- The difference :math:`d_k = \log p_k - \log q_k` of the two pairs is then
+  within :math:`3.2u (L_p + L_q)` of the exact one: this error is common to
+  every class and does not shrink with :math:`d_k`. The term
+  :math:`p_k d_k` is within :math:`3.2u |p_k d_k| + 3.2u\, p_k (L_p + L_q)`,
+  and since :math:`\sum_k p_k = 1` the sum within
+  :math:`3.2u (\sum_k |p_k d_k| + L_p + L_q)`. The extraction sums, their
+  difference and the products with :math:`T` add :math:`O(u^2)` of that;
+  the final rounding half an ulp of the value, which is at most
+  :math:`\sum_k |p_k d_k|`.
+
+So the loss is within **3.7 ulps** of the exact value, measured against
+:math:`S = T^2 (\sum_k |p_k (\log p_k - \log q_k)| + L_p + L_q)`, with
+:math:`L_p = \log \sum_k e^{(t_k - \max t)/T} \in [0, \log K]` and
+:math:`L_q` likewise for the student (``tests/cases.py`` tests 4). The
+terms :math:`L_p + L_q` cannot be left out of the scale by any formula that
+normalises the two rows separately: when the student is within a few ulps
+of the teacher, :math:`\sum_k |p_k d_k|` is of the order of that difference
+while the errors of the two ``exp``/``log1p`` evaluations are not
+correlated: the hard corpus at :math:`T = 20` has rows 70 ulps of
+:math:`T^2 \sum_k |p_k d_k|` from the exact value and within 1 of :math:`S`.
+
+The gradient entry :math:`T (q_k - p_k)/N` is within :math:`3.2u (p_k + q_k)`
+times :math:`T/N` before its one rounding: **3.7 ulps** of
+:math:`T (p_k + q_k) / N`, rounded to 4 in ``tests/cases.py``.
+
+Input narrower than float64 is computed in float64 (its gaps are then exact
+pairs as well) and rounded once: within 1 ulp of the same scales.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from xentref import _blocks as blocks
 from xentref import _check as check
+from xentref import _error_free as ef
 from xentref._docs import fill
 from xentref._focal_loss import dropped_rows
-from xentref._kl_divergence_of_log_probs import log_terms
-from xentref._reduction import (
-    apply_reduction,
-    scale_gradient,
-    selected_divisor,
+from xentref._half import round_to
+from xentref._reduction import apply_reduction, selected_divisor
+from xentref._shift import (
+    TINY,
+    Normaliser,
+    _scaled_rest,
+    _sum_with_corrections,
+    _unscaled,
+    finite_lows,
+    gap_pair,
 )
 from xentref._typing import ArrayLike, Reduction, Result
 
@@ -33,32 +107,167 @@ def _checked(student_logits, teacher_logits, temperature, axis, reduction, where
     return student, teacher, temperature, axis, keep
 
 
-def softened_log_softmax(logits, temperature, axis):
-    r""":math:`\log \operatorname{softmax}(z / T)` for validated logits,
-    without overflow.
+def _negative(pair):
+    return -pair[0], -pair[1]
 
-    The gaps :math:`z_k - \max z \le 0` are divided by :math:`T`, so logits
-    that differ by a constant give the same result. A gap beyond the float
-    range is -inf; for :math:`T \ge 1` its quotient may still be finite and
-    is then formed as :math:`z_k / T - \max z / T`; below 1 it is -inf, as
-    its probability is 0.
+
+def _divided(pair, temperature):
+    """The pair ``pair / T`` for finite pairs of any size: beyond the float range it is -inf."""
+    divisor = np.full_like(pair[0], temperature)
+    high, low = ef.divide_wide(pair, (divisor, np.zeros_like(divisor)))
+    return high, np.where(np.isfinite(high), low, 0.0)
+
+
+class Softened:
+    r"""A block of rows `z` (float64, (R, K)) at temperature :math:`T`, from the exact gaps.
+
+    Attributes
+    ----------
+    absent : ndarray (R, K) of bool
+        The -inf logits.
+    overflowed : ndarray (R,) of bool
+        Rows with a gap beyond the float range.
+    gaps, half_gaps : pairs of ndarray (R, K)
+        :math:`z_k - a` (-inf where it leaves the float range) and
+        :math:`(z_k - a)/2` (finite wherever the logit is), exactly.
+    log_normaliser : pair of ndarray (R, 1)
+        :math:`L = \operatorname{log1p}(s)`.
+    log_probability, probability : pairs of ndarray (R, K)
+        The softened log-softmax and softmax.
     """
-    top = np.take_along_axis(
-        logits, np.argmax(logits, axis=axis, keepdims=True), axis=axis
-    )
-    with np.errstate(over="ignore", under="ignore"):
-        # Gaps below the float range round to -inf (probability 0), tiny
-        # quotients to 0, and their exponentials underflow to 0.
-        shifted = (logits - top) / temperature
-        if temperature >= 1:
-            overflowed = np.isneginf(shifted) & np.isfinite(logits)
-            shifted = np.where(
-                overflowed, logits / temperature - top / temperature, shifted
-            )
-        exps = np.exp(shifted)
-    top = np.argmax(logits, axis=axis, keepdims=True)
-    np.put_along_axis(exps, top, 0, axis=axis)
-    return shifted - np.log1p(np.sum(exps, axis=axis, keepdims=True))
+
+    def __init__(self, z, temperature):
+        rows = np.arange(len(z))
+        top = np.argmax(z, axis=1)
+        shift = z[rows, top][:, None]
+        self.absent = np.isneginf(z)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # A gap beyond the float range, or at a -inf logit, rounds to -inf
+            # and its low part is NaN: repaired here and below.
+            hi, lo = gap_pair(z, shift)
+        lo = finite_lows(hi, lo)
+        self.gaps = hi, lo
+        beyond = np.isneginf(hi) & ~self.absent
+        self.overflowed = np.any(beyond, axis=1)
+        with np.errstate(under="ignore"):
+            # Halving a subnormal gap may lose its last bit, 2^-1075: only
+            # in rows whose other row holds a gap beyond the float range,
+            # whose terms dwarf it.
+            half = hi * 0.5, lo * 0.5
+        if beyond.any():
+            # Halving these huge logits is exact, and their gap is then finite.
+            half_hi, half_lo = gap_pair(z[beyond] * 0.5, np.broadcast_to(shift, z.shape)[beyond] * 0.5)
+            half[0][beyond], half[1][beyond] = half_hi, half_lo
+        self.half_gaps = half
+        x, y = self._softened(temperature, beyond)
+        with np.errstate(under="ignore"):
+            # Exponentials far below the maximum, and their corrections,
+            # underflow toward 0; the row's sum is then formed again scaled.
+            exps = np.exp(x)
+            exps[rows, top] = 0
+            rest = _sum_with_corrections(exps, y)
+            tiny = (rest[0] < TINY) & (z.shape[1] > 1)
+            if tiny.any():
+                scaled = _scaled_rest(x[tiny], y[tiny], top[tiny])
+                rest[0][tiny], rest[1][tiny] = scaled
+        exps[rows, top] = 1
+        normaliser = Normaliser(None, top, rest, True)
+        self.log_normaliser = tuple(part[:, None] for part in normaliser.log())
+        present = x > -np.inf
+        with np.errstate(invalid="ignore"):
+            # A -inf gap makes NaN inside the pair: its entry is -inf.
+            log_probability = ef.add((x, y), _negative(self.log_normaliser))
+        self.log_probability = (np.where(present, log_probability[0], -np.inf),
+                                np.where(present, log_probability[1], 0.0))
+        self.softened, self.reciprocal = (x, y), tuple(part[:, None] for part in normaliser.reciprocal())
+        with np.errstate(under="ignore"):
+            # Probabilities below the normal range round toward 0.
+            self.probability = ef.multiply((exps, exps * y), self.reciprocal)
+
+    def scaled_probability(self, rows):
+        """The probabilities of `rows` (bool) times 2^600, accurate where the plain ones are subnormal."""
+        x, y = (part[rows] for part in self.softened)
+        return ef.multiply(ef.exp((x, y), scale=600), tuple(part[rows] for part in self.reciprocal))
+
+    def _softened(self, temperature, beyond):
+        """The gaps divided by T as pairs: -inf at -inf logits and where the quotient leaves the float range."""
+        hi, lo = self.gaps
+        finite = np.isfinite(hi)
+        with np.errstate(over="ignore", under="ignore"):
+            # A quotient beyond the float range is -inf (probability 0), one
+            # below it rounds into the subnormals.
+            x, y = _divided((np.where(finite, hi, 0.0), lo), temperature)
+            if beyond.any():
+                half = _divided((self.half_gaps[0][beyond], self.half_gaps[1][beyond]), temperature)
+                doubled = np.ldexp(half[0], 1)
+                x[beyond] = doubled
+                y[beyond] = np.where(np.isfinite(doubled), np.ldexp(half[1], 1), 0.0)
+        x[self.absent], y[self.absent] = -np.inf, 0.0
+        return x, y
+
+
+def _summed(probability, scaled, both, factor):
+    r""":math:`\text{factor} \sum_k p_k \, \text{scaled}_k` per row as a pair, and the sum of the terms' sizes.
+
+    Terms of both signs: the positive and the negative ones are summed
+    apart by extraction, then subtracted as pairs. An infinite sum gives an
+    infinite value.
+    """
+    with np.errstate(invalid="ignore", under="ignore"):
+        # Products with the zeroed entries of -inf logits; tiny ones round toward 0.
+        terms = ef.multiply_wide(probability, scaled)
+    high, low = (np.where(both, part, 0.0) for part in terms)
+    positive = ef.sum_wide(np.maximum(high, 0.0))
+    negative = ef.sum_wide(np.maximum(-high, 0.0))
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        # A sum beyond the float range is inf (then NaN inside the pair,
+        # repaired below), and so is its product with T; a tiny one rounds.
+        value = ef.add(ef.add(positive, _negative(negative)), (np.sum(low, axis=1), 0.0))
+        value = ef.multiply_wide(value, (factor, np.zeros_like(factor)))
+        infinite = np.isinf(positive[0]) | np.isinf(negative[0])
+        value = np.where(infinite, positive[0] - negative[0], value[0]), np.where(infinite, 0.0, value[1])
+        return value, positive[0] + negative[0]
+
+
+def _divergences(student, teacher, temperature):
+    r""":math:`T^2 \sum_k p_k (\log p_k - \log q_k)` per row, float64, rounded once.
+
+    Formed as :math:`T \sum_k p_k \, T d_k` with :math:`T d_k = (g^t_k - g^s_k)
+    - T (L_p - L_q)`, from the unsoftened gaps (no quotient to overflow), in
+    halves in rows where a gap leaves the float range.
+    """
+    q, p = Softened(student, temperature), Softened(teacher, temperature)
+    halved = (q.overflowed | p.overflowed)[:, None]
+    unit = np.where(halved, 0.5, 1.0)
+    both = ~p.absent & ~q.absent
+    impossible = np.any(~p.absent & q.absent, axis=1)
+    gap_p, gap_q = ((np.where(halved, part.half_gaps[0], part.gaps[0]),
+                     np.where(halved, part.half_gaps[1], part.gaps[1])) for part in (p, q))
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        # Entries at -inf logits make NaN in the pairs: their terms are 0
+        # (below), or the row's loss +inf. Tiny products round toward 0.
+        logs = ef.multiply_wide(ef.add(p.log_normaliser, _negative(q.log_normaliser)), (unit * temperature, 0.0))
+        scaled = ef.add(ef.add(gap_p, _negative(gap_q)), _negative(logs))
+    scaled = np.where(both, scaled[0], 0.0), np.where(both, scaled[1], 0.0)
+    value, size = _summed(p.probability, scaled, both, temperature / unit[:, 0])
+    losses = ef.rounded(value)
+    # Rows whose terms are below 2^-960 may hold subnormal probabilities:
+    # again with the probabilities scaled by 2^600 (exact), rounded once on the way back.
+    tiny = (size < TINY) & ~impossible
+    if tiny.any():
+        again, _ = _summed(p.scaled_probability(tiny), tuple(part[tiny] for part in scaled), both[tiny],
+                           temperature / unit[tiny, 0])
+        losses[tiny] = ef.rounded(_unscaled(again))
+    return np.where(impossible, np.inf, losses) + 0.0
+
+
+def _rows_of(student, teacher, axis):
+    return blocks.as_rows(student, axis), blocks.as_rows(teacher, axis)
+
+
+def _budget(dtype):
+    # Each of the two rows' Softened holds about ten float64 arrays of the block.
+    return blocks.budget_for(dtype) // 2
 
 
 @fill()
@@ -126,6 +335,17 @@ def distillation_loss(
     ``reduction="batchmean"``; its ``"mean"`` divides by the number of
     elements, K times more).
 
+    Both softmaxes are formed from the exact gaps :math:`z_k - \max z`
+    divided by :math:`T` as pairs of floats, so that wide gaps keep their
+    digits at any temperature.
+
+    Accuracy, float64: within 4 ulps of the exact value, measured against
+    :math:`T^2 (\sum_k |p_k (\log p_k - \log q_k)| + L_p + L_q)`, where
+    :math:`L_p = \log \sum_k e^{(t_k - \max t)/T} \le \log K` and
+    :math:`L_q` likewise (the terms have both signs), for any logits, gaps
+    beyond the float range included; float32 is computed in float64 and
+    rounded once.
+
     References
     ----------
     .. [1] %(hinton)s
@@ -154,37 +374,16 @@ def distillation_loss(
     student, teacher, temperature, axis, keep = _checked(
         student_logits, teacher_logits, temperature, axis, reduction, where
     )
-    log_q = softened_log_softmax(student, temperature, axis)
-    log_p = softened_log_softmax(teacher, temperature, axis)
-    with np.errstate(over="ignore", under="ignore"):
-        # A loss beyond the float range is inf. T (T D) rather than T^2 D,
-        # so that a huge T meets a zero divergence without making NaN.
-        losses = temperature * (
-            temperature * np.sum(log_terms(log_p, log_q), axis=axis)
-        )
+    student_rows, teacher_rows = _rows_of(student, teacher, axis)
+
+    def block(start, stop):
+        return (_divergences(student_rows[start:stop].astype(np.float64),
+                             teacher_rows[start:stop].astype(np.float64), temperature),)
+
+    (losses,) = blocks.run(block, *student_rows.shape, budget=_budget(student.dtype))
+    losses = blocks.from_rows(round_to(losses, student.dtype), student, axis)
     divisor = selected_divisor(losses.size, keep, reduction)
-    return apply_reduction(dropped_rows(losses + 0.0, keep), reduction, divisor)
-
-
-def probability_difference(log_q, log_p):
-    r""":math:`q - p = e^{l_q} - e^{l_p}`, as the larger one times an
-    ``expm1``.
-
-    :math:`q - p = -q \operatorname{expm1}(l_p - l_q)` where :math:`q \ge p`
-    and :math:`p \operatorname{expm1}(l_q - l_p)` elsewhere: the argument is
-    never positive, the difference of logs is exact when they are close,
-    so nearly equal probabilities keep the digits of their difference.
-    """
-    larger, smaller = np.maximum(log_q, log_p), np.minimum(log_q, log_p)
-    present = larger > -np.inf
-    with np.errstate(under="ignore"):
-        # A probability below the float range is 0.
-        magnitude = -np.exp(np.where(present, larger, 0)) * np.expm1(
-            np.where(present, smaller - np.where(present, larger, 0), 0)
-        )
-    return np.where(
-        present, np.where(log_q >= log_p, magnitude, -magnitude), 0
-    )
+    return apply_reduction(dropped_rows(losses, keep), reduction, divisor)
 
 
 @fill(of=distillation_loss)
@@ -222,9 +421,15 @@ def distillation_loss_grad(
     -----
     .. math:: \frac{\partial \ell}{\partial s_k} = T (q_k - p_k),
 
-    divided by the number of examples for ``"mean"``, with :math:`q_k - p_k`
-    formed from the log-probabilities so that a student close to its
-    teacher gets a small gradient with all its digits.
+    divided by the number of examples for ``"mean"``, with :math:`q_k` and
+    :math:`p_k` formed from the exact gaps as pairs of floats and their
+    difference rounded once: a student that matches its teacher up to a
+    constant gets exactly 0.
+
+    Accuracy, float64: each entry within 4 ulps of the exact value,
+    measured against :math:`T (q_k + p_k)`, divided by the number of
+    examples for ``"mean"``; float32 is computed in float64 and rounded
+    once.
 
     References
     ----------
@@ -246,11 +451,18 @@ def distillation_loss_grad(
         student_logits, teacher_logits, temperature, axis, reduction, where
     )
     divisor = selected_divisor(student.size // student.shape[axis], keep, reduction)
-    difference = probability_difference(
-        softened_log_softmax(student, temperature, axis),
-        softened_log_softmax(teacher, temperature, axis),
-    )
-    with np.errstate(under="ignore"):
-        # A product below the float range rounds toward 0.
-        grad = temperature * difference
-    return dropped_rows(scale_gradient(grad, None, divisor), keep, axis)
+    student_rows, teacher_rows = _rows_of(student, teacher, axis)
+    out = np.empty(student_rows.shape, dtype=student.dtype)
+    # T/N as a pair, so that the gradient is rounded once.
+    factor = ef.divide_wide((np.float64(temperature), np.float64(0.0)), (np.float64(divisor), np.float64(0.0)))
+
+    def block(start, stop):
+        q = Softened(student_rows[start:stop].astype(np.float64), temperature)
+        p = Softened(teacher_rows[start:stop].astype(np.float64), temperature)
+        with np.errstate(under="ignore"):
+            # A gradient below the normal range rounds toward 0.
+            grad = ef.multiply_wide(ef.add(q.probability, _negative(p.probability)), factor)
+            out[start:stop] = round_to(ef.rounded(grad), student.dtype)
+
+    blocks.run(block, *student_rows.shape, n_results=0, budget=_budget(student.dtype))
+    return dropped_rows(blocks.from_rows(out, student, axis), keep, axis)
