@@ -344,7 +344,9 @@ def distillation_loss(
     :math:`L_p = \log \sum_k e^{(t_k - \max t)/T} \le \log K` and
     :math:`L_q` likewise (the terms have both signs), for any logits, gaps
     beyond the float range included; float32 is computed in float64 and
-    rounded once.
+    rounded once. The :math:`L` terms make this an absolute bound for a
+    student close to its teacher: the roundings of the two normalisers do
+    not shrink with the divergence.
 
     References
     ----------
