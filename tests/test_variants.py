@@ -495,3 +495,22 @@ def test_distillation_refuses_logits_of_different_shapes():
 def test_distillation_refuses_bad_teacher_logits_by_name():
     refuses(ValueError, r"^`teacher_logits` must not contain NaN; found NaN at index \(0, 1\)$",
             xentref.distillation_loss, [[0.0, 1.0]], [[1.0, np.nan]], temperature=2.0)
+
+
+@pytest.mark.parametrize("dtype, teacher, got", [
+    (np.float16, [[1e5, 0.0]], r"float16; got 100000.0 at index \(0, 0\)"),
+    (np.float32, [[0.0, -1e300]], r"float32; got -1e\+300 at index \(0, 1\)"),
+], ids=["float16", "float32"])
+def test_distillation_refuses_a_teacher_beyond_the_range_of_the_student_dtype(dtype, teacher, got):
+    # The teacher is read in the student's dtype: 1e5 would become inf there, -1e300 -inf.
+    refuses(ValueError, rf"^`teacher_logits` must lie within the range of the dtype of `student_logits`, {got}$",
+            xentref.distillation_loss, np.array([[0.0, 1.0]], dtype), np.array(teacher), temperature=2.0)
+
+
+def test_distillation_reads_a_wider_teacher_in_the_half_precision_of_the_student():
+    # Rounded once to float16, as targets and weights are: 0.1 becomes 0.0999755859375.
+    student, teacher = np.array([[0.5, -1.0]], np.float16), np.array([[0.1, 0.3]])
+    loss = xentref.distillation_loss(student, teacher, temperature=2.0)
+    assert loss.dtype == np.float16
+    assert loss == xentref.distillation_loss(student, teacher.astype(np.float16), temperature=2.0)
+    assert loss == exact.distillation_loss(student, teacher.astype(np.float16), temperature=2.0)
