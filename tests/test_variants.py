@@ -351,6 +351,37 @@ def test_distillation_keeps_the_digits_of_a_wide_non_integer_gap():
     expected = exact.grad.distillation_loss(student, teacher, **options)
     assert np.max(ulps_of(gradient, expected, _distillation_grad_scale((student, teacher), options))) <= 1
 
+
+# Rows of the hard corpus (tests/cases.py, K = 2 and 3) whose loss is T (max s - s_m),
+# m the teacher's maximum, exactly a midpoint between two floats, lowered by a sliver
+# of the order of the teacher's other probabilities, e^(-5e298) and e^(-1.2e40 / T).
+_SLIVERS = [
+    ([9.518203265645779e303, -7.721265422827323e303], [-1e300, -3.3], 20.0),
+    *(([-1.492850451587194e83, 3.563068482335503e83, -1.8757077721724387e83],
+       [-7.079962504228686e39, -1.1736560588471407e39, 1.0779935811654524e40], temperature)
+      for temperature in (0.5, 1.0, 4.0)),
+]
+
+
+@pytest.mark.parametrize("student, teacher, temperature", _SLIVERS)
+def test_exact_distillation_at_a_tie_beside_a_sliver_is_certified(student, teacher, temperature):
+    # The loss is T (max s - s_m) + T sum_{k != m} p_k (a_k - b_k + b_m) + T^2 (L_q - L_p),
+    # with the gaps a = t - max t, b = s - max s: here every a_k - b_k + b_m is below -1e39
+    # and L_q < L_p, so the sliver is negative and the loss rounds to the float below the
+    # midpoint. The exact module raised ArithmeticError at 65536 bits until it split it off.
+    student, teacher = np.array([student]), np.array([teacher])
+    options = {"temperature": temperature}
+    m = int(np.argmax(teacher))
+    midpoint = Fraction(temperature) * (Fraction(float(np.max(student))) - Fraction(float(student[0, m])))
+    below = np.float64(float(midpoint))
+    below = np.nextafter(below, -np.inf) if Fraction(float(below)) > midpoint else below
+    assert (Fraction(float(below)) + Fraction(float(np.nextafter(below, np.inf)))) / 2 == midpoint
+    expected = exact.distillation_loss(student, teacher, reduction="none", **options)
+    assert expected[0] == below
+    loss = xentref.distillation_loss(student, teacher, reduction="none", **options)
+    assert ulps_of(loss, expected, _distillation_scale((student, teacher), options))[0] <= 4
+
+
 # Refusals, one by one ----------------------------------------------------------------
 
 
@@ -464,3 +495,22 @@ def test_distillation_refuses_logits_of_different_shapes():
 def test_distillation_refuses_bad_teacher_logits_by_name():
     refuses(ValueError, r"^`teacher_logits` must not contain NaN; found NaN at index \(0, 1\)$",
             xentref.distillation_loss, [[0.0, 1.0]], [[1.0, np.nan]], temperature=2.0)
+
+
+@pytest.mark.parametrize("dtype, teacher, got", [
+    (np.float16, [[1e5, 0.0]], r"float16; got 100000.0 at index \(0, 0\)"),
+    (np.float32, [[0.0, -1e300]], r"float32; got -1e\+300 at index \(0, 1\)"),
+], ids=["float16", "float32"])
+def test_distillation_refuses_a_teacher_beyond_the_range_of_the_student_dtype(dtype, teacher, got):
+    # The teacher is read in the student's dtype: 1e5 would become inf there, -1e300 -inf.
+    refuses(ValueError, rf"^`teacher_logits` must lie within the range of the dtype of `student_logits`, {got}$",
+            xentref.distillation_loss, np.array([[0.0, 1.0]], dtype), np.array(teacher), temperature=2.0)
+
+
+def test_distillation_reads_a_wider_teacher_in_the_half_precision_of_the_student():
+    # Rounded once to float16, as targets and weights are: 0.1 becomes 0.0999755859375.
+    student, teacher = np.array([[0.5, -1.0]], np.float16), np.array([[0.1, 0.3]])
+    loss = xentref.distillation_loss(student, teacher, temperature=2.0)
+    assert loss.dtype == np.float16
+    assert loss == xentref.distillation_loss(student, teacher.astype(np.float16), temperature=2.0)
+    assert loss == exact.distillation_loss(student, teacher.astype(np.float16), temperature=2.0)

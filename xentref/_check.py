@@ -80,6 +80,26 @@ def in_dtype(x, dtype):
         return x.astype(dtype, copy=False)
 
 
+def read_like(x, like, name, like_name):
+    """`x` in the dtype of `like`, refusing a finite entry that overflows it.
+
+    For a second array of the same kind as the first (a teacher's logits
+    beside a student's): read in a narrower dtype, a finite value beyond its
+    range would become an infinity, which is not what was given.
+    """
+    converted = in_dtype(x, like.dtype)
+    if converted.dtype == x.dtype:
+        return converted
+    overflowed = np.isinf(converted) & np.isfinite(x)
+    if overflowed.any():
+        at = first_index(overflowed)
+        raise ValueError(
+            f"`{name}` must lie within the range of the dtype of `{like_name}`, {like.dtype}; "
+            f"got {x[at].item()!r} at index {at}"
+        )
+    return converted
+
+
 def class_axis(x, axis, name):
     """Validate ``axis`` for ``x`` and return it as a non-negative index."""
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):

@@ -93,14 +93,14 @@ from xentref._typing import ArrayLike, Reduction, Result
 def _checked(student_logits, teacher_logits, temperature, axis, reduction, where):
     student, axis = check.logits(student_logits, axis, "student_logits")
     keep = check.where(where, student.shape[:axis] + student.shape[axis + 1:])
-    teacher = check.floats(teacher_logits, "teacher_logits")
+    teacher = check.floats(teacher_logits, "teacher_logits", half=True)
     if keep is not None and teacher.shape == student.shape:
         # The teachers of the examples left out are not read.
         teacher = check.selected_rows(teacher, axis, keep, 0.0)
     teacher, _ = check.logits(teacher, axis, "teacher_logits")
-    teacher = check.in_dtype(
+    teacher = check.read_like(
         check.same_shape(teacher, student, "teacher_logits", "student_logits"),
-        student.dtype,
+        student, "teacher_logits", "student_logits",
     )
     temperature = check.number(temperature, "temperature", "(0, inf)")
     check.reduction(reduction)
@@ -290,7 +290,7 @@ def distillation_loss(
         entry above -inf along `axis`.
     teacher_logits : array_like, shape (..., K)
         The teacher's logits :math:`t`, likewise, with the shape of
-        `student_logits`; read in its dtype.
+        `student_logits`; read in its dtype, within whose range they must lie.
     temperature : float
         :math:`T > 0`, finite. Hinton et al. use values from 1 to 20.
     %(axis)s
@@ -304,11 +304,12 @@ def distillation_loss(
     Raises
     ------
     TypeError
-        If the logits are not real-valued float32/float64 data or
-        `temperature` is not a real number.
+        If the logits are not real-valued float16, bfloat16, float32 or
+        float64 data or `temperature` is not a real number.
     ValueError
         If either logits contain NaN or +inf or an all -inf slice, their
-        shapes differ, `temperature` is not positive and finite,
+        shapes differ, a finite teacher logit overflows the dtype of
+        `student_logits`, `temperature` is not positive and finite,
         `reduction` is unknown, or the mean of an empty batch is asked for.
 
     See Also
@@ -343,10 +344,10 @@ def distillation_loss(
     :math:`T^2 (\sum_k |p_k (\log p_k - \log q_k)| + L_p + L_q)`, where
     :math:`L_p = \log \sum_k e^{(t_k - \max t)/T} \le \log K` and
     :math:`L_q` likewise (the terms have both signs), for any logits, gaps
-    beyond the float range included; float32 is computed in float64 and
-    rounded once. The :math:`L` terms make this an absolute bound for a
-    student close to its teacher: the roundings of the two normalisers do
-    not shrink with the divergence.
+    beyond the float range included; float32, float16 and bfloat16 are
+    computed in float64 and rounded once: within 1 ulp. The :math:`L`
+    terms make this an absolute bound for a student close to its teacher:
+    the roundings of the two normalisers do not shrink with the divergence.
 
     References
     ----------
@@ -430,8 +431,8 @@ def distillation_loss_grad(
 
     Accuracy, float64: each entry within 4 ulps of the exact value,
     measured against :math:`T (q_k + p_k)`, divided by the number of
-    examples for ``"mean"``; float32 is computed in float64 and rounded
-    once.
+    examples for ``"mean"``; float32, float16 and bfloat16 are computed
+    in float64 and rounded once: within 1 ulp.
 
     References
     ----------

@@ -16,6 +16,7 @@ from xentref.exact._focal_loss import selected_row
 from xentref.exact._kl_divergence_of_log_probs import grouped_sum, rational
 from xentref.exact._logsumexp import per_class
 from xentref.exact._reduction import add, divisor, mask, reduced
+from xentref.exact._split import Split
 
 
 class Softened:
@@ -23,26 +24,27 @@ class Softened:
     :math:`z_k - \max z`.
 
     ``gaps[k]`` is a Fraction (None for -inf); ``exps[k]`` is
-    :math:`e^{(z_k - \max z)/T}` and ``normaliser`` their sum.
+    :math:`e^{(z_k - \max z)/T}`, ``top`` the index of the first maximum,
+    ``rest`` the sum of the other exponentials, ``normaliser`` is
+    :math:`1 + \text{rest}` and ``log_normaliser`` its logarithm, formed
+    by ``log1p`` so that it keeps its digits however tiny the rest is.
     """
 
     def __init__(self, row, temperature):
-        top = Fraction(max(row))
+        top = max(row)
+        self.top = row.index(top)
         self.gaps = [
-            None if z == -math.inf else Fraction(z) - top for z in row
+            None if z == -math.inf else Fraction(z) - Fraction(top) for z in row
         ]
         self.temperature = temperature
         self.exps = [
             arb(0) if g is None else (rational(g) / exact(temperature)).exp()
             for g in self.gaps
         ]
-        self.normaliser = add(self.exps)
-
-    def log_probability(self, k):
-        return (
-            rational(self.gaps[k]) / exact(self.temperature)
-            - self.normaliser.log()
-        )
+        self.exps[self.top] = arb(1)
+        self.rest = add(self.exps[: self.top] + self.exps[self.top + 1 :])
+        self.normaliser = 1 + self.rest
+        self.log_normaliser = self.rest.log1p()
 
     def same_normaliser(self, other):
         # Sums of exponentials of distinct rationals differ unless the
@@ -63,7 +65,31 @@ def _rows(student_logits, teacher_logits, axis):
     )
 
 
+def _split(main, small):
+    """``main + small`` as a Split once the ball of `small` has a sign; a ball until then."""
+    if small.is_zero():
+        return main
+    if small > 0:
+        return Split(main, small, 1)
+    if small < 0:
+        return Split(main, small, -1)
+    return main + small
+
+
 def _loss(student_row, teacher_row, temperature):
+    r"""The loss of one example, split at the teacher's maximum :math:`m`.
+
+    With the gaps :math:`a_k = t_k - \max t` and :math:`b_k = s_k - \max s`
+    and :math:`\sum_k p_k = 1`, the loss
+    :math:`T \sum_k p_k (a_k - b_k) + T^2 (L_q - L_p)` is the exact
+    :math:`-T b_m` plus
+
+    .. math:: T \sum_{k \ne m} p_k (a_k - b_k + b_m) + T^2 (L_q - L_p),
+
+    formed from the other classes' probabilities and the two ``log1p``:
+    it keeps its digits when it is as small as :math:`e^{-10^{300}}`, and
+    its sign decides a tie of :math:`-T b_m` (an exact dyadic).
+    """
     student, teacher = (
         Softened(student_row, temperature),
         Softened(teacher_row, temperature),
@@ -72,24 +98,25 @@ def _loss(student_row, teacher_row, temperature):
     present = [k for k, g in enumerate(teacher.gaps) if g is not None]
     if any(student.gaps[k] is None for k in present):
         return math.inf
+    m = teacher.top
+    main = -T * rational(student.gaps[m])
+    others = [k for k in present if k != m]
+    coefficients = [
+        teacher.gaps[k] - student.gaps[k] + student.gaps[m] for k in others
+    ]
     if student.same_normaliser(teacher):
-        # T^2 sum_k p_k (g_k - h_k) / T, whose exact zero is decided on
-        # rationals.
-        differences = [teacher.gaps[k] - student.gaps[k] for k in present]
-        return (
+        # L_q = L_p, and the sum's exact zero is decided on rationals.
+        small = (
             T
-            * grouped_sum(
-                [teacher.gaps[k] for k in present], differences, temperature
-            )
+            * grouped_sum([teacher.gaps[k] for k in others], coefficients, temperature)
             / teacher.normaliser
         )
-    terms = [
-        teacher.exps[k]
-        / teacher.normaliser
-        * (teacher.log_probability(k) - student.log_probability(k))
-        for k in present
-    ]
-    return T * T * add(terms)
+    else:
+        p = [teacher.exps[k] / teacher.normaliser for k in others]
+        small = T * add([p_k * rational(c) for p_k, c in zip(p, coefficients)]) + T * T * (
+            student.log_normaliser - teacher.log_normaliser
+        )
+    return _split(main, small)
 
 
 @mirrors(
