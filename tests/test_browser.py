@@ -219,22 +219,25 @@ return spills;
 
 @pytest.mark.parametrize("width", [PHONE, LAPTOP])
 @pytest.mark.parametrize("page", PAGES)
-def test_no_page_is_wider_than_the_window(site, browser, page, width):
+def test_page_fits_the_window_and_its_blocks_the_column(site, browser, page, width):
+    # One load of the page for three checks: the page is no wider than the
+    # window, no block sticks out of the text column, and on a laptop no
+    # line of code, output or equation scrolls sideways inside its box.
+    problems = []
     with viewport(browser, width):
         open_page(browser, site / page)
         wide, screen = browser.execute_script(
             "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
-    assert wide <= screen, f"{page} is {wide} px wide in a {screen} px window: it scrolls sideways"
-
-
-@pytest.mark.parametrize("width", [PHONE, LAPTOP])
-@pytest.mark.parametrize("page", PAGES)
-def test_blocks_stay_in_the_text_column(site, browser, page, width):
-    with viewport(browser, width):
-        open_page(browser, site / page)
+        if wide > screen:
+            problems.append(f"{page} is {wide} px wide in a {screen} px window: it scrolls sideways")
         spills = browser.execute_script(SPILLS)
-    assert not spills, f"at {width} px, blocks of {page} stick out of the text column:\n" + "\n".join(spills)
+        if spills:
+            problems.append(f"at {width} px, blocks of {page} stick out of the text column:\n" + "\n".join(spills))
+        scrolling = browser.execute_script(SCROLLING) if width == LAPTOP else []
+        if scrolling:
+            problems.append(f"at {LAPTOP} px, {page} has lines that scroll sideways:\n" + "\n".join(scrolling))
+    assert not problems, "\n".join(problems)
 
 
 def test_the_column_check_sees_a_spilling_block(site, browser):
@@ -337,14 +340,6 @@ return [...boxes]
     return `${box.scrollWidth} px in a ${box.clientWidth} px box: ${longest.trim().slice(0, 60)}`;
   });
 """
-
-
-@pytest.mark.parametrize("page", PAGES)
-def test_code_output_and_equations_fit_the_column_on_a_laptop(site, browser, page):
-    with viewport(browser, LAPTOP):
-        open_page(browser, site / page)
-        scrolling = browser.execute_script(SCROLLING)
-    assert not scrolling, f"at {LAPTOP} px, {page} has lines that scroll sideways:\n" + "\n".join(scrolling)
 
 
 @pytest.mark.parametrize("block", ["code", "equation"])
