@@ -147,12 +147,39 @@ def browser():
     driver.quit()
 
 
+@pytest.fixture(scope="module")
+def measured(site, browser):
+    """``measured(page, width)``: what the page shows at that width, measured on one load of it.
+
+    The layout checks below read these measurements, so each page is loaded
+    once per width however many checks look at it, in the state a reader
+    first sees it (the one script that opens folded cells runs last).
+    """
+    cache = {}
+
+    def measure(page, width):
+        if (page, width) not in cache:
+            with viewport(browser, width):
+                browser.get_log("browser")  # what earlier pages logged
+                state = open_page(browser, site / page)
+                console = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+                scripts = {"size": PAGE_SIZE, "spills": SPILLS}
+                if page in CHAPTERS:
+                    scripts |= {"equation_numbers": EQUATION_NUMBERS, "folded": FOLDED, "figures": FIGURES}
+                # Last: it opens every folded cell, to measure its code.
+                scripts["scrolling"] = SCROLLING
+                cache[page, width] = {
+                    "state": state, "console": console,
+                    **{name: browser.execute_script(script) for name, script in scripts.items()},
+                }
+        return cache[page, width]
+
+    return measure
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_page_renders_cleanly(site, browser, page):
-    state = open_page(browser, site / page)
-    console_errors = [
-        entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
-    ]
+def test_page_renders_cleanly(measured, page):
+    state, console_errors = measured(page, LAPTOP)["state"], measured(page, LAPTOP)["console"]
     assert not state["unrendered"], f"math left unrendered: {state['unrendered']}"
     assert not state["mathjax_errors"], f"MathJax errors: {state['mathjax_errors']}"
     assert not state["broken_images"], f"images that did not load: {state['broken_images']}"
@@ -185,6 +212,7 @@ def test_screenshot(site, browser, page, width):
 # where its content overflows a box that does not scroll, its content, cut
 # to every scrolling or clipping box around it. A block that scrolls inside
 # itself is therefore fine; one that spills past the column is not.
+PAGE_SIZE = "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 SPILLS = """
 const column = document.querySelector('article.bd-article')
     || document.querySelector('.bd-article-container');
@@ -219,25 +247,16 @@ return spills;
 
 @pytest.mark.parametrize("width", [PHONE, LAPTOP])
 @pytest.mark.parametrize("page", PAGES)
-def test_page_fits_the_window_and_its_blocks_the_column(site, browser, page, width):
-    # One load of the page for three checks: the page is no wider than the
-    # window, no block sticks out of the text column, and on a laptop no
-    # line of code, output or equation scrolls sideways inside its box.
-    problems = []
-    with viewport(browser, width):
-        open_page(browser, site / page)
-        wide, screen = browser.execute_script(
-            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-        )
-        if wide > screen:
-            problems.append(f"{page} is {wide} px wide in a {screen} px window: it scrolls sideways")
-        spills = browser.execute_script(SPILLS)
-        if spills:
-            problems.append(f"at {width} px, blocks of {page} stick out of the text column:\n" + "\n".join(spills))
-        scrolling = browser.execute_script(SCROLLING) if width == LAPTOP else []
-        if scrolling:
-            problems.append(f"at {LAPTOP} px, {page} has lines that scroll sideways:\n" + "\n".join(scrolling))
-    assert not problems, "\n".join(problems)
+def test_no_page_is_wider_than_the_window(measured, page, width):
+    wide, screen = measured(page, width)["size"]
+    assert wide <= screen, f"{page} is {wide} px wide in a {screen} px window: it scrolls sideways"
+
+
+@pytest.mark.parametrize("width", [PHONE, LAPTOP])
+@pytest.mark.parametrize("page", PAGES)
+def test_blocks_stay_in_the_text_column(measured, page, width):
+    spills = measured(page, width)["spills"]
+    assert not spills, f"at {width} px, blocks of {page} stick out of the text column:\n" + "\n".join(spills)
 
 
 def test_the_column_check_sees_a_spilling_block(site, browser):
@@ -268,14 +287,12 @@ return [document.querySelectorAll('div.math .eqno').length, overlaps];
 
 
 @pytest.mark.parametrize("width", [PHONE, LAPTOP])
-def test_equation_numbers_stay_clear_of_their_equations(site, browser, width):
+def test_equation_numbers_stay_clear_of_their_equations(measured, width):
     numbered = 0
-    with viewport(browser, width):
-        for page in CHAPTERS:
-            open_page(browser, site / page)
-            count, overlaps = browser.execute_script(EQUATION_NUMBERS)
-            numbered += count
-            assert not overlaps, f"at {width} px in {page}: " + ", ".join(overlaps)
+    for page in CHAPTERS:
+        count, overlaps = measured(page, width)["equation_numbers"]
+        numbered += count
+        assert not overlaps, f"at {width} px in {page}: " + ", ".join(overlaps)
     assert numbered > 20, f"only {numbered} numbered equations found: is the check looking?"
 
 
@@ -297,10 +314,8 @@ return [...document.querySelectorAll('div.cell details.hide.above-input')].map((
 
 
 @pytest.mark.parametrize("page", CHAPTERS)
-def test_folded_code_is_hidden_and_what_it_prints_is_shown(site, browser, page):
-    with viewport(browser, LAPTOP):
-        open_page(browser, site / page)
-        cells = browser.execute_script(FOLDED)
+def test_folded_code_is_hidden_and_what_it_prints_is_shown(measured, page):
+    cells = measured(page, LAPTOP)["folded"]
     assert cells, f"{page} folds no cell"
     for cell in cells:
         assert not cell["open"] and not cell["code"], f"{page}: {cell['label']!r} shows its code"
@@ -342,6 +357,12 @@ return [...boxes]
 """
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_code_output_and_equations_fit_the_column_on_a_laptop(measured, page):
+    scrolling = measured(page, LAPTOP)["scrolling"]
+    assert not scrolling, f"at {LAPTOP} px, {page} has lines that scroll sideways:\n" + "\n".join(scrolling)
+
+
 @pytest.mark.parametrize("block", ["code", "equation"])
 def test_the_scrolling_check_sees_a_long_line(site, browser, block):
     with viewport(browser, LAPTOP):
@@ -366,24 +387,22 @@ SMALLEST_TEXT = 9  # CSS px
 
 
 @pytest.mark.parametrize("width", [PHONE, LAPTOP])
-def test_figures_fit_the_column_and_their_text_is_legible(site, browser, width):
+def test_figures_fit_the_column_and_their_text_is_legible(measured, width):
     figures = 0
-    with viewport(browser, width):
-        for page in CHAPTERS:
-            open_page(browser, site / page)
-            for figure in browser.execute_script(FIGURES):
-                figures += 1
-                name = Path(unquote(urlsplit(figure["src"]).path))
-                assert name.suffix == ".svg", f"{page}: a figure is not SVG: {name.name}"
-                assert figure["width"] <= figure["column"] + 0.5, f"{page}: {name.name} is wider than the column"
-                sizes, units = svg_text_sizes(name.read_text())
-                smallest = min(sizes) * figure["width"] / units
-                assert smallest >= SMALLEST_TEXT, (
-                    f"at {width} px, {page}: text of {name.name} is {smallest:.1f} px, below {SMALLEST_TEXT}"
-                )
-                if width == LAPTOP:
-                    # Shown at the size it was drawn, not shrunk to fit.
-                    assert abs(figure["width"] - figure["natural"]) < 1, f"{page}: {name.name} is scaled"
+    for page in CHAPTERS:
+        for figure in measured(page, width)["figures"]:
+            figures += 1
+            name = Path(unquote(urlsplit(figure["src"]).path))
+            assert name.suffix == ".svg", f"{page}: a figure is not SVG: {name.name}"
+            assert figure["width"] <= figure["column"] + 0.5, f"{page}: {name.name} is wider than the column"
+            sizes, units = svg_text_sizes(name.read_text())
+            smallest = min(sizes) * figure["width"] / units
+            assert smallest >= SMALLEST_TEXT, (
+                f"at {width} px, {page}: text of {name.name} is {smallest:.1f} px, below {SMALLEST_TEXT}"
+            )
+            if width == LAPTOP:
+                # Shown at the size it was drawn, not shrunk to fit.
+                assert abs(figure["width"] - figure["natural"]) < 1, f"{page}: {name.name} is scaled"
     assert figures > 20, f"only {figures} figures found: is the check looking?"
 
 
