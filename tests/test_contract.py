@@ -184,14 +184,7 @@ def assert_gradient_within(case, actual, expected, scales):
         assert np.max(errors) <= bound, f"gradient {output}: {np.max(errors)} ulps at {np.argmax(errors)}"
 
 
-# Known limit of the oracle, not of the function: xentref.exact.grad.softmax_poly1_loss
-# cannot yet certify some entries at tied maxima (rationals beside slivers, which the
-# cross-entropy's exact gradient resolves with _gradient_at_ties); the hard corpus
-# above still bounds this case.
-ANY_FLOATS = [case for case in HARD if case.id != "softmax_poly1_loss[probabilities]"]
-
-
-@pytest.mark.parametrize("case", ANY_FLOATS, ids=ids(ANY_FLOATS))
+@pytest.mark.parametrize("case", HARD, ids=ids(HARD))
 @given(data=st.data())
 def test_within_its_ulps_of_exact_for_any_floats(case, data):
     # Logits drawn by hypothesis across the whole float range, -inf included.

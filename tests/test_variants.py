@@ -206,6 +206,18 @@ def test_exact_focal_loss_at_a_tie_beside_a_sliver_is_certified():
     assert xentref.softmax_focal_loss(z, 0) == loss
 
 
+def test_exact_poly1_gradient_at_tied_maxima_beside_a_sliver_is_certified():
+    # Two tied maxima and a logit 60000 below: the tied entries are rationals
+    # such as t_1 - t_0 + t_2 / 2, midpoints in float16, moved by e^(-60000).
+    # The exact module raised ArithmeticError at 65536 bits until the sliver's
+    # sign was formed apart from the rational.
+    z = np.array([[0.0, 0.0, -6e4], [0.0, 0.0, 0.0]], dtype=np.float16)
+    t = np.array([[0.3086, 0.1921, 0.4993], [0.4236, 0.2957, 0.2805]], dtype=np.float16)
+    expected = exact.grad.softmax_poly1_loss(z, t, epsilon=2.0)
+    scale = 3 * (xentref.softmax(z) + t)  # (1 + epsilon)(p + t), the contract's scale
+    assert np.max(ulps_of(grad.softmax_poly1_loss(z, t, epsilon=2.0), expected, scale)) <= 8.9
+
+
 # Class-balanced weights -----------------------------------------------------------
 
 

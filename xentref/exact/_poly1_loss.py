@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 from flint import arb, ctx
 
@@ -18,9 +19,10 @@ from xentref.exact._focal_loss import (
     selected_row,
 )
 from xentref.exact._logsumexp import logits_rows, per_class
+from xentref.exact._options import _sign
 from xentref.exact._reduction import add, divisor, mask, reduced, scale
-from xentref.exact._softmax_cross_entropy import _targets
-from xentref.exact._split import Split
+from xentref.exact._softmax_cross_entropy import _targets, tie_count, tied_rationals
+from xentref.exact._split import Rational, Split
 
 
 def poly1_term(parts, k, epsilon):
@@ -109,12 +111,54 @@ def _softmax_poly1_grad_row(row, target, epsilon, count):
     corrections = [t_k * exact(epsilon) * p_k for t_k, p_k in zip(t, p)]
     total = add(t) + add(corrections)
     values = [_signed(-t_k, p_k * total - c_k) for t_k, p_k, c_k in zip(t, p, corrections)]
+    if shifted.ties:
+        # The far entries keep their Splits: -t_k beside a sliver.
+        tied = _tied_gradient(shifted, target, epsilon)
+        values = [value if entry is None else entry for value, entry in zip(values, tied)]
+        return [value / count for value in values]
     # p_m G - g_m = sum_{k != m} g_k - G s / (1 + s)
     top = shifted.top
     others = [k for k in range(len(t)) if k != top]
     values[top] = _signed(add([t[k] for k in others]),
                           add([corrections[k] for k in others]) - total * shifted.rest / (1 + shifted.rest))
     return [value / count for value in values]
+
+
+def _tied_gradient(shifted, target, epsilon):
+    r"""The entries at :math:`n` tied maxima (None at the others), far entries aside.
+
+    Without the far terms, :math:`p_k = 1/n` and :math:`g_k = t_k (1 +
+    \epsilon/n)`, so the entry is the cross-entropy's rational at ties
+    with targets :math:`g`. The far terms, with :math:`r = \sum e_j` and
+    :math:`B = \sum t_j e_j` over them and :math:`D = n + r`, add
+
+    .. math::
+        \delta_k = -\frac{r (T - \epsilon t_k)}{n D}
+        - \frac{\epsilon A r (2n + r)}{n^2 D^2} + \frac{\epsilon B}{D^2},
+
+    :math:`A` the tied targets' sum: a sliver whose sign decides the
+    rounding when the rational is a midpoint between two floats.
+    """
+    n = tie_count(shifted)
+    eps = Fraction(epsilon)
+    t = [Fraction(v) for v in target]
+    g = [t_k * (1 + eps / n) if near else t_k for t_k, near in zip(t, shifted.near)]
+    far = [not near for near in shifted.near]
+    # r and B from the far exponentials alone, so that they keep their relative accuracy.
+    r = add([e for e, is_far in zip(shifted.exps, far) if is_far])
+    b = add([exact(t_k) * e for t_k, e, is_far in zip(t, shifted.exps, far) if is_far])
+    a = exact(sum((t_k for t_k, near in zip(t, shifted.near) if near), Fraction(0)))
+    total, d = exact(sum(t, Fraction(0))), n + r
+    values = []
+    for t_k, rational in zip(t, tied_rationals(shifted, g)):
+        if rational is None:
+            values.append(None)
+            continue
+        delta = (-r * (total - exact(eps * t_k)) / (n * d) - exact(eps) * a * r * (2 * n + r) / (n * n * d * d)
+                 + exact(eps) * b / (d * d))
+        sign = _sign(delta)
+        values.append(exact(rational) + delta if sign is None else Rational(rational, sign))
+    return values
 
 
 def _signed(main, small):

@@ -112,25 +112,37 @@ def _gradient(row, target, count):
 def _gradient_at_ties(shifted, target, count):
     r"""The gradient when every near gap is 0: :math:`n` tied maxima and far entries.
 
-    The tied entries are the rationals :math:`T/n - t_k` (at the first,
-    :math:`(T - t_m) - T (n-1)/n`) lowered by the far terms' sliver; the
-    far entries are :math:`-t_k` plus their own tiny probability.
+    The tied entries are the rationals :math:`T/n - t_k` lowered by the far
+    terms' sliver; the far entries are :math:`-t_k` plus their own tiny
+    probability.
     """
     t = [Fraction(v) for v in target]
-    total = sum(t)
-    ties = 1 + sum(1 for k, near in enumerate(shifted.near) if near and k != shifted.top)
     far = shifted.rest.is_zero() is False and any(
         not near and gap is not None for near, gap in zip(shifted.near, shifted.gaps)
     )
     sliver = -1 if far else 0
     denominator = 1 + shifted.rest
-    values = [
-        Rational(total / ties - t_k, sliver) if near
-        else Split(-exact(float(t_k)), e * exact_sum(t) / denominator, 1)
-        for e, t_k, near in zip(shifted.exps, t, shifted.near)
+    return [
+        Rational(rational, sliver) / count if rational is not None
+        else Split(-exact(float(t_k)), e * exact_sum(t) / denominator, 1) / count
+        for e, t_k, rational in zip(shifted.exps, t, tied_rationals(shifted, t))
     ]
-    values[shifted.top] = Rational((total - t[shifted.top]) - total * (ties - 1) / ties, sliver)
-    return [value / count for value in values]
+
+
+def tie_count(shifted):
+    """The number :math:`n` of entries tied at the maximum, the top one included."""
+    return 1 + sum(1 for k, near in enumerate(shifted.near) if near and k != shifted.top)
+
+
+def tied_rationals(shifted, targets):
+    r"""At :math:`n` tied maxima, :math:`\operatorname{softmax}_k T - t_k` without the far terms.
+
+    That is the rational :math:`T/n - t_k` at each tied entry (None at the
+    others), with :math:`T = \sum_j t_j` over every entry; `targets` are
+    Fractions. The far terms change each of these by a sliver only.
+    """
+    share = sum(targets, Fraction(0)) / tie_count(shifted)
+    return [share - t_k if near else None for t_k, near in zip(targets, shifted.near)]
 
 
 def exact_sum(values):
