@@ -82,9 +82,8 @@ import numpy as np
 
 from xentref import _blocks as blocks
 from xentref import _error_free as ef
-from xentref._blocks import scratch
-from xentref._half import round_to, working
-from xentref._shift import TINY, _unscaled, columns_of, exp_at, gap_pair, normalise, scaled_exps, shifted_chunks
+from xentref._half import round_to
+from xentref._shift import TINY, _unscaled, columns_of, exp_at, gap_pair, normalise, shifted_chunks
 from xentref._softmax_options import (
     _coefficient_distance,
     _rounded,
@@ -93,7 +92,7 @@ from xentref._softmax_options import (
     negative,
     special_values,
 )
-from xentref._softmax_rows import Problem, put
+from xentref._softmax_rows import Problem, write_gradient
 
 ZERO = (0.0, 0.0)
 ONE = (1.0, 0.0)
@@ -261,18 +260,8 @@ class CoefficientProblem(Problem):
         factor = ef.multiply_wide(as_pair(normaliser.reciprocal()), total)
         rounded = None if c is None else _rounded(ef.multiply_wide(c, inverse))
         block_out = out[start:stop]
-        for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted, keep_gaps=False):
-            chunk_out, finish = working(block_out[:, first:last])
-            with np.errstate(under="ignore"):
-                # Probabilities and their products below the normal range
-                # round toward 0, as they should.
-                scaled = scratch("scaled", chunk_out.shape)
-                scaled_exps(part, factor, scaled)
-                if rounded is not None:
-                    scaled -= rounded[:, first:last]
-                chunk_out[...] = scaled
-                put(chunk_out, first, last, values)
-            finish()
+        subtracted = None if rounded is None else (lambda first, last: rounded[:, first:last])
+        write_gradient(block_out, source, self.n_classes, normaliser, shifted, factor, values, subtracted)
         dropped = self.dropped(start, stop)
         if dropped is not None:
             block_out[dropped] = 0

@@ -63,11 +63,10 @@ import numpy as np
 
 from xentref import _blocks as blocks
 from xentref import _error_free as ef
-from xentref._blocks import scratch
-from xentref._half import round_to, working
+from xentref._half import round_to
 from xentref._reduction import apply_reduction, empty_mean, mean_of
-from xentref._shift import columns_of, exp_at, normalise, scaled_exps, shifted_chunks
-from xentref._softmax_rows import Problem, _weighted_distance, put
+from xentref._shift import columns_of, exp_at, normalise, shifted_chunks
+from xentref._softmax_rows import Problem, _weighted_distance, write_gradient
 
 
 def as_pair(pair):
@@ -304,17 +303,8 @@ class OptionProblem(Problem):
         factor = ef.multiply_wide(as_pair(normaliser.reciprocal()), total)
         coefficients = _rounded(c)
         block_out = out[start:stop]
-        for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted, keep_gaps=False):
-            chunk_out, finish = working(block_out[:, first:last])
-            with np.errstate(under="ignore"):
-                # Probabilities and their products below the normal range
-                # round toward 0, as they should.
-                scaled = scratch("scaled", chunk_out.shape)
-                scaled_exps(part, factor, scaled)
-                scaled -= coefficients[:, first:last]
-                chunk_out[...] = scaled
-                put(chunk_out, first, last, values)
-            finish()
+        write_gradient(block_out, source, self.n_classes, normaliser, shifted, factor, values,
+                       lambda first, last: coefficients[:, first:last])
         dropped = self.dropped(start, stop)
         if dropped is not None:
             block_out[dropped] = 0

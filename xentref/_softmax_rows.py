@@ -196,23 +196,35 @@ class Problem:
         values = special_values(picked, normaliser, total, at_top, special, at_special, divisor)
         factor = gradient_factor(normaliser, total, divisor)
         block_out = out[start:stop]
-        for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted, keep_gaps=False):
-            chunk_out, finish = working(block_out[:, first:last])
-            with np.errstate(under="ignore"):
-                # Probabilities and their products below the normal range
-                # round toward 0, as they should.
-                if t is None:
-                    scaled_exps(part, factor, chunk_out)
-                else:
-                    scaled = scratch("scaled", chunk_out.shape)
-                    scaled_exps(part, factor, scaled)
-                    scaled -= t[:, first:last] / divisor
-                    chunk_out[...] = scaled
-                put(chunk_out, first, last, values)
-            finish()
+        subtracted = None if t is None else (lambda first, last: t[:, first:last] / divisor)
+        write_gradient(block_out, source, self.n_classes, normaliser, shifted, factor, values, subtracted)
         dropped = self.dropped(start, stop)
         if dropped is not None:
             block_out[dropped] = 0
+
+
+def write_gradient(block_out, source, n_classes, normaliser, shifted, factor, values, subtracted=None):
+    """Write the rows :math:`p_j G - c_j` into `block_out`, a chunk of classes at a time.
+
+    `factor` turns the exponentials of the gaps into :math:`p_j G`;
+    ``subtracted(first, last)`` gives the :math:`c_j` of those classes (None:
+    none off the entries that the pairs `values` put in place, see
+    :func:`put`).
+    """
+    for first, last, part in shifted_chunks(source, n_classes, normaliser, shifted, keep_gaps=False):
+        chunk_out, finish = working(block_out[:, first:last])
+        with np.errstate(under="ignore"):
+            # Probabilities and their products below the normal range
+            # round toward 0, as they should.
+            if subtracted is None:
+                scaled_exps(part, factor, chunk_out)
+            else:
+                scaled = scratch("scaled", chunk_out.shape)
+                scaled_exps(part, factor, scaled)
+                scaled -= subtracted(first, last)
+                chunk_out[...] = scaled
+            put(chunk_out, first, last, values)
+        finish()
 
 
 def label_losses(normaliser, picked):
