@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import xentref
+from xentref import _blocks as blocks
 from xentref import exact, symbolic
 from xentref._typing import Result
 from cases import CASES, CLASS_AXIS, REDUCED, Draw
@@ -28,6 +29,7 @@ DTYPES = [np.float64, np.float32]
 BATCH = (4, 3)
 
 LOSSES = [case for case in CASES if case.gradient is not None]
+TOGETHER = [case for case in LOSSES if case.name in xentref.value_and_grad.__all__]
 WITH_REDUCTION = [case for case in CASES if case.kind in REDUCED]
 
 
@@ -112,9 +114,13 @@ def test_every_loss_has_a_gradient_and_an_exact_form_with_its_signature():
             assert gradient.parameters == signature.parameters
             assert inspect.signature(getattr(exact.grad, case.name)) == gradient
     assert set(xentref.grad.__all__) == {case.name for case in LOSSES}
+    for name in xentref.value_and_grad.__all__:
+        together = inspect.signature(getattr(xentref.value_and_grad, name))
+        assert together.parameters == inspect.signature(getattr(xentref, name)).parameters
 
 
-@pytest.mark.parametrize("module", [xentref, xentref.grad, exact, exact.grad], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [xentref, xentref.grad, xentref.value_and_grad, exact, exact.grad],
+                         ids=lambda m: m.__name__)
 def test_every_public_function_has_type_hints(module):
     for name in module.__all__:
         function = getattr(module, name)
@@ -173,6 +179,23 @@ def within_bounds(case, args, kwargs, dtype):
     actual = case.gradient(*args, **kwargs)
     expected = getattr(exact.grad, case.name)(*args, **kwargs)
     assert_gradient_within(case, actual, expected, grad_scales(case, args, kwargs, _mean_count(case, args, kwargs)))
+    if case in TOGETHER:
+        assert_together_is_both(case, args, kwargs)
+
+
+def assert_together_is_both(case, args, kwargs):
+    """Assert ``value_and_grad.f`` equal to ``f`` and ``grad.f``, bit for bit, under every reduction."""
+    together = getattr(xentref.value_and_grad, case.name)
+    for reduction in case.reductions:
+        value, gradient = together(*args, **kwargs, reduction=reduction)
+        expected = case.function(*args, **kwargs, reduction=reduction)
+        assert type(value) is type(expected) and value.dtype == expected.dtype
+        np.testing.assert_array_equal(value, expected, strict=True)
+        for a, e in zip(outputs(gradient), outputs(case.gradient(*args, **kwargs, reduction=reduction)), strict=True):
+            if e is None:
+                assert a is None
+            else:
+                np.testing.assert_array_equal(a, e, strict=True)
 
 
 def assert_gradient_within(case, actual, expected, scales):
@@ -233,6 +256,45 @@ def test_gradient_within_its_ulps_of_exact(case, extreme, dtype):
     assert isinstance(first, Result) and isinstance(outputs(expected)[0], Result)  # as the hints say
     assert first.dtype == dtype and first.shape == np.shape(args[case.differentiate])
     assert_gradient_within(case, actual, expected, grad_scales(case, args, kwargs, _mean_count(case, args, kwargs)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("extreme", [False, True], ids=["moderate", "extreme"])
+@pytest.mark.parametrize("case", TOGETHER, ids=ids(TOGETHER))
+def test_value_and_grad_is_the_loss_and_its_gradient(case, extreme, dtype):
+    args, kwargs = draw(case, extreme, batch=(8,), dtype=dtype)
+    assert_together_is_both(case, args, kwargs)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16], ids=["float16", "bfloat16"])
+@pytest.mark.parametrize("case", TOGETHER, ids=ids(TOGETHER))
+def test_value_and_grad_is_the_loss_and_its_gradient_in_half_precision(case, dtype):
+    args, kwargs = draw(case, batch=(8,), dtype=np.float32)
+    prediction = np.asarray(args[case.differentiate]).astype(dtype)
+    assert_together_is_both(case, (*args[:case.differentiate], prediction, *args[case.differentiate + 1:]), kwargs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", [c for c in TOGETHER if c.hard is not None], ids=ids([c for c in TOGETHER if c.hard]))
+def test_value_and_grad_is_the_loss_and_its_gradient_in_any_blocks(case, dtype):
+    # Rows in chunks of classes (a budget below the row), several blocks,
+    # two threads: the first pass the two share is then made chunk by chunk.
+    args, kwargs = case.hard(np.random.default_rng(SEED), 24, 40, dtype)
+    for budget, threads in ((7, 1), (33 * 7, 2), (10**6, 1)):
+        with blocks.configured(budget=budget, threads=threads, min_parallel=0):
+            assert_together_is_both(case, args, kwargs)
+
+
+@pytest.mark.parametrize("case", TOGETHER, ids=ids(TOGETHER))
+def test_value_and_grad_refuses_what_the_loss_refuses(case):
+    args, kwargs = draw(case)
+    calls = _refusals(case, args, kwargs) + [(args, {**kwargs, "reduction": "avg"}, "reduction")]
+    calls += [(bad_args, bad_kwargs, "the case's own") for bad_args, bad_kwargs in case.bad]
+    for bad_args, bad_kwargs, _ in calls:
+        with pytest.raises((TypeError, ValueError)) as refused:
+            case.function(*bad_args, **bad_kwargs)
+        with pytest.raises(refused.type, match=f"^{re.escape(str(refused.value))}$"):
+            getattr(xentref.value_and_grad, case.name)(*bad_args, **bad_kwargs)
 
 
 def _mean_count(case, args, kwargs):

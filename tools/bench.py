@@ -20,14 +20,16 @@ book/data/bench.json"``).
 Implementations, for integer labels and ``reduction="mean"``:
 
 - ``xentref``: :func:`xentref.softmax_cross_entropy` (and
-  :func:`xentref.grad.softmax_cross_entropy` for the gradient);
+  :func:`xentref.value_and_grad.softmax_cross_entropy` for the loss and
+  the gradient, from one pass);
 - ``numpy``: the shifted formula in plain NumPy, whole arrays at once;
 - ``scipy``: ``scipy.special.logsumexp`` (and ``softmax`` for the gradient);
 - ``torch``: ``torch.nn.functional.cross_entropy`` on the same memory
   (``torch.from_numpy``), with ``backward`` for the gradient;
 - for the classifier head (hidden states times a matrix): ``xentref fused``
-  (:func:`xentref.linear_softmax_cross_entropy`), ``xentref`` on the
-  logits formed first, and ``torch`` on ``hidden @ weight.T``.
+  (:func:`xentref.linear_softmax_cross_entropy`, and its
+  ``value_and_grad``), ``xentref`` on the logits formed first, and
+  ``torch`` on ``hidden @ weight.T``.
 """
 
 import argparse
@@ -75,15 +77,14 @@ def _calls(implementation, gradient, inputs):
             hidden, weight, labels = inputs
             if gradient:
                 def call():
-                    logits = hidden @ weight.T
-                    g = xentref.grad.softmax_cross_entropy(logits, labels)
-                    return xentref.softmax_cross_entropy(logits, labels), g @ weight, g.T @ hidden
+                    loss, g = xentref.value_and_grad.softmax_cross_entropy(hidden @ weight.T, labels)
+                    return loss, g @ weight, g.T @ hidden
                 return call
             return lambda: xentref.softmax_cross_entropy(hidden @ weight.T, labels)
         function = xentref.linear_softmax_cross_entropy if len(inputs) == 3 else xentref.softmax_cross_entropy
-        gradient_of = getattr(xentref.grad, function.__name__)
         if gradient:
-            return lambda: (function(*inputs), gradient_of(*inputs))
+            together = getattr(xentref.value_and_grad, function.__name__)
+            return lambda: together(*inputs)
         return lambda: function(*inputs)
     if implementation == "numpy":
         logits, labels = inputs

@@ -3,7 +3,8 @@
 Probabilities or logits, along a class axis that defaults to the last one.
 Every function checks its input and raises ``TypeError`` or ``ValueError``
 with the argument's name rather than clipping or renormalising.
-:mod:`xentref.grad` holds the analytic gradient of each loss.
+:mod:`xentref.grad` holds the analytic gradient of each loss, and
+:mod:`xentref.value_and_grad` a loss with its gradient from one pass.
 """
 
 from xentref._binary_cross_entropy import binary_cross_entropy
@@ -69,6 +70,7 @@ __all__ = [
     "ctc_loss",
 ]
 
-# Imported last: it lists the gradients of the names above.
+# Imported last: they list the gradients of the names above.
 from xentref import grad as grad
+from xentref import value_and_grad as value_and_grad
 

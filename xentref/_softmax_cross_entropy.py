@@ -318,3 +318,61 @@ def softmax_cross_entropy_grad(
     problem = _problem(logits, targets, axis, reduction, class_weight, ignore_index, where, label_smoothing,
                        smoothing, z_loss)
     return problem.gradient_for(reduction)
+
+
+@fill(of=softmax_cross_entropy)
+def softmax_cross_entropy_value_and_grad(
+    logits: ArrayLike,
+    targets: ArrayLike,
+    *,
+    axis: int = -1,
+    reduction: Reduction = "mean",
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    where: ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    smoothing: str = "uniform",
+    z_loss: float = 0.0,
+) -> tuple[Result, Result]:
+    r"""%(loss)s and its gradient, from one pass over the logits.
+
+    Parameters
+    ----------
+    %(same_parameters)s
+
+    Returns
+    -------
+    loss : ndarray or float
+        What %(loss)s returns for these arguments.
+    grad : ndarray, shape (..., K)
+        What :func:`xentref.grad.softmax_cross_entropy` returns for them.
+
+    Raises
+    ------
+    %(same_raises)s
+
+    Notes
+    -----
+    Both results equal those of the two functions bit for bit. The two
+    calls would each find every row's maximum and normaliser; here each
+    block of rows is normalised once and gives its losses and its gradient
+    rows, which saves that pass, about a third of the time of the loss and
+    the gradient. (float32 and the half-precision types with probability
+    targets repeat the normaliser, which the gradient alone forms by a
+    faster route: it costs little there.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> from xentref import value_and_grad
+    >>> logits = np.log([[0.7, 0.2, 0.1]])
+    >>> loss, g = value_and_grad.softmax_cross_entropy(logits, [0])
+    >>> print(f"{loss:.4f}", np.round(g, 4))
+    0.3567 [[-0.3  0.2  0.1]]
+    >>> bool(loss == xentref.softmax_cross_entropy(logits, [0]))
+    True
+    """
+    problem = _problem(logits, targets, axis, reduction, class_weight, ignore_index, where, label_smoothing,
+                       smoothing, z_loss)
+    return problem.value_and_gradient(reduction)

@@ -65,7 +65,7 @@ from xentref import _blocks as blocks
 from xentref import _error_free as ef
 from xentref._half import round_to
 from xentref._reduction import apply_reduction, empty_mean, mean_of
-from xentref._shift import columns_of, exp_at, normalise, shifted_chunks
+from xentref._shift import exp_at, shifted_chunks
 from xentref._softmax_rows import Problem, _weighted_distance, write_gradient
 
 
@@ -191,12 +191,10 @@ class OptionProblem(Problem):
         losses = blocks.from_rows(round_to(results[0], self.logits.dtype), self.logits, self.axis)
         return (losses, *results[1:]) if parts else losses
 
-    def _option_losses(self, start, stop):
-        z = self.rows[start:stop]
-        c = self._coefficients(start, stop)
+    def _option_losses(self, start, stop, first=None, c=None):
+        c = self._coefficients(start, stop) if c is None else c
         total = coefficient_sum(c)
-        source = columns_of(z)
-        normaliser, shifted, _ = normalise(source, self.n_classes)
+        z, source, normaliser, shifted = first or self._first_pass(start, stop, keep_gaps=True)
         zeros = np.zeros(len(z))
         distance = (zeros, zeros)
         for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted):
@@ -227,16 +225,16 @@ class OptionProblem(Problem):
         lse = self._lse(normaliser, log)
         return ef.multiply_wide((scale, 0.0), ef.multiply_wide(lse, lse))
 
-    def reduced(self, reduction):
-        """The loss under `reduction` (validated)."""
+    def reduced(self, reduction, parts=None):
+        """The loss under `reduction` (validated), from the result of ``losses(parts=True)`` if given."""
         if reduction != "mean":
-            losses = self.losses()
+            losses = self.losses() if parts is None else parts[0]
             if reduction == "none":
                 return losses
             return apply_reduction(losses, "sum")
         count = self.selected_count()
         weight_total = None if self.weight is None else self.checked_weight_total()
-        losses, cross_entropy, z_loss = self.losses(parts=True)
+        losses, cross_entropy, z_loss = self.losses(parts=True) if parts is None else parts
         dtype = losses.dtype
         if weight_total is None:
             return mean_of(losses, float(count), dtype)
@@ -269,25 +267,51 @@ class OptionProblem(Problem):
     def gradient_for(self, reduction):
         """The gradient of the loss under `reduction` (validated), in the layout of the logits."""
         if self.plain:
-            divisor = self.selected_count() if reduction == "mean" else 1
-            return self.gradient(divisor)
-        one = (1.0, 0.0)
-        inverse, z_scale = None, (2 * self.z_loss, 0.0)
-        if reduction == "mean":
-            count = self.selected_count()
-            total = self.checked_weight_total() if self.weight is not None else (float(count), 0.0)
-            inverse = ef.divide_wide(one, total)
-            z_scale = ef.divide((2 * self.z_loss, 0.0), (float(count), 0.0))
+            return self.gradient(self._divisor(reduction))
+        inverse, z_scale = self._scales(reduction)
         out = np.empty(self.rows.shape, dtype=self.logits.dtype)
         self._run(lambda start, stop: self._option_gradient(start, stop, inverse, z_scale, out), n_results=0)
         return blocks.from_rows(out, self.logits, self.axis)
 
-    def _option_gradient(self, start, stop, inverse, z_scale, out):
-        z = self.rows[start:stop]
-        c = self._coefficients(start, stop)
+    def value_and_gradient(self, reduction):
+        """``(reduced(reduction), gradient_for(reduction))`` in one pass over the logits, equal bit for bit."""
+        if self.plain:
+            losses, gradient = self.losses_and_gradient(self._divisor(reduction))
+            return self.reduced(reduction, (losses, None, None)), gradient
+        inverse, z_scale = self._scales(reduction)
+        out = np.empty(self.rows.shape, dtype=self.logits.dtype)
+
+        def both(start, stop):
+            c = self._coefficients(start, stop)
+            first = self._first_pass(start, stop, keep_gaps=True)
+            results = self._option_losses(start, stop, first, c)
+            # As in Problem._both: narrow input repeats the first pass.
+            self._option_gradient(start, stop, inverse, z_scale, out, first if self.precise else None, c)
+            return results
+
+        results = self._run(self.zeroing(both), n_results=3)
+        losses = blocks.from_rows(round_to(results[0], self.logits.dtype), self.logits, self.axis)
+        return self.reduced(reduction, (losses, *results[1:])), blocks.from_rows(out, self.logits, self.axis)
+
+    def _divisor(self, reduction):
+        """What the plain gradient divides by: the selected count for ``"mean"``, else 1."""
+        return self.selected_count() if reduction == "mean" else 1
+
+    def _scales(self, reduction):
+        """The factors of the coefficients and of the z-loss's gradient under `reduction`, as pairs.
+
+        None for the coefficients when nothing divides them.
+        """
+        if reduction != "mean":
+            return None, (2 * self.z_loss, 0.0)
+        count = self.selected_count()
+        total = self.checked_weight_total() if self.weight is not None else (float(count), 0.0)
+        return ef.divide_wide((1.0, 0.0), total), ef.divide((2 * self.z_loss, 0.0), (float(count), 0.0))
+
+    def _option_gradient(self, start, stop, inverse, z_scale, out, first=None, c=None):
+        c = self._coefficients(start, stop) if c is None else c
         total = coefficient_sum(c)
-        source = columns_of(z)
-        normaliser, shifted, _ = normalise(source, self.n_classes, keep_gaps=False)
+        z, source, normaliser, shifted = first or self._first_pass(start, stop, keep_gaps=False)
         if inverse is not None:
             c = ef.multiply_wide(c, inverse)
             total = ef.multiply_wide(total, inverse)

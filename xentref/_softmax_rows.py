@@ -150,22 +150,30 @@ class Problem:
 
         return zeroed
 
-    def _label_losses(self, start, stop):
+    def _first_pass(self, start, stop, keep_gaps):
+        """The rows start:stop, as logits and their normaliser: the pass the loss and the gradient share.
+
+        Returns ``(z, source, normaliser, shifted)`` (see :func:`normalise`).
+        """
         z = self.rows[start:stop]
-        labels = self.labels[start:stop]
-        normaliser, _, picked = normalise(columns_of(z), self.n_classes, gather=labels, keep_gaps=False)
+        source = columns_of(z)
+        normaliser, shifted, _ = normalise(source, self.n_classes, keep_gaps=keep_gaps)
+        return z, source, normaliser, shifted
+
+    def _label_losses(self, start, stop, first=None):
+        z, _, normaliser, _ = first or self._first_pass(start, stop, keep_gaps=False)
+        picked = z[np.arange(len(z)), self.labels[start:stop]].astype(np.float64)
         return (label_losses(normaliser, picked),)
 
-    def _target_losses(self, start, stop):
-        z = self.rows[start:stop]
-        t, total = self._targets(start, stop)
-        source = columns_of(z)
-        normaliser, shifted, _ = normalise(source, self.n_classes)
+    def _target_losses(self, start, stop, first=None, targets=None):
+        t, total = targets or self._targets(start, stop)
+        z, source, normaliser, shifted = first or self._first_pass(start, stop, keep_gaps=True)
         distance = (np.zeros(len(z)), np.zeros(len(z)))
-        for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted):
+        for first_class, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted):
             with np.errstate(invalid="ignore"):
                 # An infinite distance makes NaN in the low part; _loss gives +inf.
-                distance = ef.add(distance, _weighted_distance(part, t[:, first:last], z[:, first:last]))
+                distance = ef.add(distance, _weighted_distance(part, t[:, first_class:last],
+                                                               z[:, first_class:last]))
         if not self.precise:
             return (total[0] * normaliser.log()[0] + distance[0] + 0.0,)
         return (_loss(ef.multiply(total, normaliser.log()), distance, self.precise),)
@@ -178,16 +186,36 @@ class Problem:
         self._run(lambda start, stop: self._gradient(start, stop, divisor, out), n_results=0)
         return blocks.from_rows(out, self.logits, self.axis)
 
-    def _gradient(self, start, stop, divisor, out):
-        z = self.rows[start:stop]
+    def losses_and_gradient(self, divisor):
+        """:meth:`losses` and :meth:`gradient` in one pass over the logits, equal to them bit for bit."""
+        out = np.empty(self.rows.shape, dtype=self.logits.dtype)
+        (losses,) = self._run(self.zeroing(lambda start, stop: self._both(start, stop, divisor, out)))
+        losses = blocks.from_rows(round_to(losses, self.logits.dtype), self.logits, self.axis)
+        return losses, blocks.from_rows(out, self.logits, self.axis)
+
+    def _both(self, start, stop, divisor, out):
+        """The losses of rows start:stop, and their gradient written to `out`, from one first pass."""
+        if self.labels is not None:
+            first = self._first_pass(start, stop, keep_gaps=False)
+            losses = self._label_losses(start, stop, first)
+            self._gradient(start, stop, divisor, out, first)
+            return losses
+        targets = self._targets(start, stop)
+        first = self._first_pass(start, stop, keep_gaps=True)
+        losses = self._target_losses(start, stop, first, targets)
+        # Narrow input's gradient alone takes a faster first pass without
+        # the gaps, whose sums round differently in float64: repeat it.
+        self._gradient(start, stop, divisor, out, first if self.precise else None, targets)
+        return losses
+
+    def _gradient(self, start, stop, divisor, out, first=None, targets=None):
         if self.labels is not None:
             t = None
             special, total = self._labels(start, stop)
         else:
-            t, total = self._targets(start, stop)
+            t, total = targets or self._targets(start, stop)
             special = np.argmax(t, axis=1)
-        source = columns_of(z)
-        normaliser, shifted, _ = normalise(source, self.n_classes, keep_gaps=False)
+        z, source, normaliser, shifted = first or self._first_pass(start, stop, keep_gaps=False)
         rows = np.arange(len(z))
         top = normaliser.top
         at_top = (special == top).astype(np.float64) if t is None else t[rows, top]
