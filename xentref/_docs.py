@@ -290,6 +290,10 @@ def _of(loss):
         "same_raises": raises,
         "gradient_parameters": f"Parameters\n----------\n{parameters}",
         "gradient_raises": f"Raises\n------\n{raises}",
+        "together_returns": (
+            f"loss\n    What {name} returns for these arguments.\n"
+            f"grad\n    What :func:`xentref.grad.{loss.__name__}` returns for them."
+        ),
     }
 
 

@@ -394,10 +394,7 @@ def linear_softmax_cross_entropy_value_and_grad(
 
     Returns
     -------
-    loss : ndarray or float
-        What %(loss)s returns for these arguments.
-    grad : LinearGradient
-        What :func:`xentref.grad.linear_softmax_cross_entropy` returns for them.
+    %(together_returns)s
 
     Raises
     ------

@@ -342,10 +342,7 @@ def softmax_cross_entropy_value_and_grad(
 
     Returns
     -------
-    loss : ndarray or float
-        What %(loss)s returns for these arguments.
-    grad : ndarray, shape (..., K)
-        What :func:`xentref.grad.softmax_cross_entropy` returns for them.
+    %(together_returns)s
 
     Raises
     ------
