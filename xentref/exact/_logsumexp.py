@@ -47,6 +47,10 @@ class Shifted:
         others = [k for k in range(len(row)) if k != self.top]
         self.rest = add([self.exps[k] for k in others])
         self.near = [gap is not None and gap > FAR for gap in self.gaps]
+        # The maximum's own gap is 0, near by definition: for exact rationals
+        # (the logits of a linear layer) it is a ball around 0 whose
+        # comparison with FAR may be undecided.
+        self.near[self.top] = True
         self.near_rest = add([self.exps[k] for k in others if self.near[k]])
         # Every near entry ties with the maximum: softmax values are rationals.
         self.ties = all(gap.is_zero() for gap, near in zip(self.gaps, self.near) if near)
