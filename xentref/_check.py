@@ -665,6 +665,26 @@ def smoothing(kind):
 
 
 
+def softmax_options(weights, ignored, label_smoothing, kind, z_scale, n_classes, dtype, name="logits"):
+    """The options of softmax cross-entropy, checked in order, for `n_classes` classes of the prediction `name`.
+
+    The arguments are `class_weight`, `ignore_index`, `label_smoothing`,
+    `smoothing` and `z_loss`. Returns ``(weight, ignore_index, epsilon,
+    smoothing, z_loss)``: the class weights as :func:`class_weight` reads
+    them in `dtype` (or None), and the others as numbers.
+    """
+    weight = class_weight(weights, n_classes, dtype)
+    ignored = ignore_index(ignored)
+    epsilon = number(label_smoothing, "label_smoothing", "[0, 1]")
+    kind = smoothing(kind)
+    if kind == "others" and epsilon > 0 and n_classes == 1:
+        raise ValueError(
+            "`smoothing='others'` moves `label_smoothing` to the other classes, and there "
+            f"are none: `{name}` has 1 class"
+        )
+    return weight, ignored, epsilon, kind, number(z_scale, "z_loss", "[0, inf)")
+
+
 def selected_labels(values, like, axis, name, ignore_index=None, mask=None):
     """Class labels for `like` (class axis `axis`), checked only where selected.
 

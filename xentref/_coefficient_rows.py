@@ -91,6 +91,7 @@ from xentref._softmax_options import (
     coefficient_sum,
     negative,
     special_values,
+    weighted_loss,
 )
 from xentref._softmax_rows import Problem, write_gradient
 
@@ -287,8 +288,4 @@ def weighted_cross_entropy(problem, z, coefficients_of, extra=None):
         with np.errstate(invalid="ignore"):
             # An infinite distance makes NaN in the low part: the loss is +inf.
             distance = ef.add(distance, _coefficient_distance(part, c, 0, last - first, z[:, first:last]))
-    with np.errstate(invalid="ignore", over="ignore"):
-        # As in _softmax_rows._loss: an infinite distance gives +inf.
-        value = ef.add(ef.multiply_wide(total, as_pair(normaliser.log())), distance)
-    infinite = np.isinf(distance[0])
-    return (np.where(infinite, np.inf, value[0]), np.where(infinite, 0.0, value[1])), added
+    return weighted_loss(total, distance, as_pair(normaliser.log())), added

@@ -248,6 +248,23 @@ ignore_index : int, optional
     not range-checked, so padding such as -100 is fine. A class in
     [0, K) stays a class of the softmax; only examples with that label are
     left out. Default None.""",
+    "label_smoothing": """\
+label_smoothing : float, optional
+    :math:`\\epsilon \\in [0, 1]`: the share of each target moved to the
+    other classes, as `smoothing` says. Default 0.""",
+    "smoothing": """\
+smoothing : {"uniform", "others"}, optional
+    How :math:`\\epsilon` is spread. ``"uniform"`` (default; PyTorch,
+    Keras, Optax): :math:`\\tilde q = (1 - \\epsilon) t + \\epsilon / K`,
+    so the label keeps :math:`1 - \\epsilon + \\epsilon / K`.
+    ``"others"`` (fairseq): :math:`\\tilde q = (1 - \\epsilon) t +
+    \\epsilon (1 - t)/(K - 1)`, so the label keeps :math:`1 - \\epsilon`
+    and each other class gets :math:`\\epsilon / (K - 1)`.""",
+    "z_loss": """\
+z_loss : float, optional
+    :math:`\\lambda \\ge 0`, finite: adds :math:`\\lambda
+    \\operatorname{logsumexp}(z)^2` to each selected example's loss,
+    unweighted by `class_weight`. Default 0.""",
     "where": """\
 where : array_like of bool, shape (...), optional
     Which examples to keep (True), with the batch shape: the others have

@@ -27,13 +27,16 @@ def kept(keep, weight, dtype):
     return np.where(keep, 1.0 if weight is None else weight, 0.0).astype(dtype)
 
 
-def selected_divisor(size, keep, reduction, unit="examples"):
-    """What ``"mean"`` divides by when `keep` (None: all of `size`) selects the losses; 1 otherwise."""
+def selected_divisor(size, keep, reduction, unit="examples", selection="`where` leaves"):
+    """What ``"mean"`` divides by when `keep` (None: all of `size`) selects the losses; 1 otherwise.
+
+    `selection` names what made the selection, for the error of a mean of none.
+    """
     if reduction != "mean":
         return 1
     count = size if keep is None else int(np.count_nonzero(keep))
     if count == 0:
-        raise empty_mean(size, "`where` leaves", unit)
+        raise empty_mean(size, selection, unit)
     return count
 
 

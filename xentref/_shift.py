@@ -335,7 +335,7 @@ def columns_of(z):
     return lambda first, last: z[:, first:last]
 
 
-def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True, precise=None):
+def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True, precise=None, visit=None):
     """The :class:`Normaliser` of a block of rows, read chunk by chunk from `source`.
 
     Parameters
@@ -352,6 +352,10 @@ def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True, precis
         A class per row whose logit to return as well (the label's).
     keep_gaps, precise : bool
         As for :class:`Shifted` (`keep_gaps` when one chunk holds the rows).
+    visit : callable, optional
+        ``visit(first, last, part, z)`` is called with each chunk's logits
+        `z` shifted by the chunk's own maxima (`part`, a :class:`Shifted`
+        that keeps its gaps), before the next chunk is read.
 
     Returns
     -------
@@ -369,8 +373,10 @@ def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True, precis
     spans = column_spans(n_columns) if spans is None else spans
     if len(spans) == 1:
         z = source(0, n_columns)
-        shifted = Shifted(z, keep_gaps=keep_gaps, precise=precise)
+        shifted = Shifted(z, keep_gaps=keep_gaps or visit is not None, precise=precise)
         gathered = None if gather is None else z[shifted.rows, gather].astype(np.float64)
+        if visit is not None:
+            visit(0, n_columns, shifted, z)
         return Normaliser(shifted.shift, shifted.top, shifted.rest, shifted.precise), shifted, gathered
     chunks, gathered = [], None
     for first, last in spans:
@@ -381,7 +387,9 @@ def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True, precis
                 gathered = np.zeros(len(gather))
             inside = (gather >= first) & (gather < last)
             gathered[inside] = z[inside, gather[inside] - first]
-        part = Shifted(z, chunk=True, keep_gaps=False, precise=precise)
+        part = Shifted(z, chunk=True, keep_gaps=visit is not None, precise=precise)
+        if visit is not None:
+            visit(first, last, part, z)
         chunk_max = part.shift[:, 0] if part.empty is None else np.where(part.empty, -np.inf, part.shift[:, 0])
         chunks.append((chunk_max, part.top + first, part.rest))
         del part
@@ -410,8 +418,9 @@ def _merge(chunks, precise):
     for index, (chunk_max, _, rest) in enumerate(chunks):
         mine = best == index
         if precise:
-            with np.errstate(invalid="ignore"):
-                # An empty chunk's gap is -inf; its low part is repaired.
+            with np.errstate(invalid="ignore", over="ignore"):
+                # An empty chunk's gap is -inf, and so is one beyond the
+                # float range; its low part is repaired, its scale is 0.
                 high, low = gap_pair(chunk_max, shift)
             scale = ef.exp((high, finite_lows(high, low)))
             # The chunk's own maximum counts 1, unless it is the row's.

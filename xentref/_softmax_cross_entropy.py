@@ -12,17 +12,9 @@ def _problem(logits, targets, axis, reduction, class_weight, ignore_index, where
              smoothing, z_loss):
     logits, axis = check.logits_array(logits, axis)
     check.reduction(reduction)
-    n_classes = logits.shape[axis]
-    weight = check.class_weight(class_weight, n_classes, logits.dtype)
-    ignore_index = check.ignore_index(ignore_index)
-    epsilon = check.number(label_smoothing, "label_smoothing", "[0, 1]")
-    smoothing = check.smoothing(smoothing)
-    if smoothing == "others" and epsilon > 0 and n_classes == 1:
-        raise ValueError(
-            "`smoothing='others'` moves `label_smoothing` to the other classes, and there "
-            "are none: `logits` has 1 class"
-        )
-    z_loss = check.number(z_loss, "z_loss", "[0, inf)")
+    weight, ignore_index, epsilon, smoothing, z_loss = check.softmax_options(
+        class_weight, ignore_index, label_smoothing, smoothing, z_loss, logits.shape[axis], logits.dtype,
+    )
     probabilities, labels, keep = check.selected_targets(targets, logits, axis, ignore_index, where)
     return OptionProblem(logits, axis, probabilities, labels, keep, weight, epsilon, smoothing, z_loss)
 
@@ -57,20 +49,9 @@ def softmax_cross_entropy(
     %(class_weight)s
     %(ignore_index)s
     %(where)s
-    label_smoothing : float, optional
-        :math:`\epsilon \in [0, 1]`: the share of each target moved to the
-        other classes, as `smoothing` says. Default 0.
-    smoothing : {"uniform", "others"}, optional
-        How :math:`\epsilon` is spread. ``"uniform"`` (default; PyTorch,
-        Keras, Optax): :math:`\tilde q = (1 - \epsilon) t + \epsilon / K`,
-        so the label keeps :math:`1 - \epsilon + \epsilon / K`.
-        ``"others"`` (fairseq): :math:`\tilde q = (1 - \epsilon) t +
-        \epsilon (1 - t)/(K - 1)`, so the label keeps :math:`1 - \epsilon`
-        and each other class gets :math:`\epsilon / (K - 1)`.
-    z_loss : float, optional
-        :math:`\lambda \ge 0`, finite: adds :math:`\lambda
-        \operatorname{logsumexp}(z)^2` to each selected example's loss,
-        unweighted by `class_weight`. Default 0.
+    %(label_smoothing)s
+    %(smoothing)s
+    %(z_loss)s
 
     Returns
     -------

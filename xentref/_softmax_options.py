@@ -79,22 +79,34 @@ def negative(pair):
     return -pair[0], -pair[1]
 
 
-def smoothed(t, epsilon, smoothing):
+def smoothed(t, epsilon, smoothing, n_classes=None):
     r"""The smoothed targets :math:`\tilde q` of rows `t` (float64), as a pair of arrays.
 
     ``"uniform"``: :math:`(1 - \epsilon) t + \epsilon / K`; ``"others"``:
     :math:`(1 - \epsilon) t + \epsilon (1 - t) / (K - 1)`. Every term is
-    non-negative and formed exactly to order :math:`u^2`.
+    non-negative and formed exactly to order :math:`u^2`. `t` may be a
+    chunk of the classes: then `n_classes` is :math:`K` (by default, the
+    length of its rows).
     """
     zeros = np.zeros_like(t)
     if epsilon == 0:
         return t, zeros
-    n_classes = t.shape[1]
+    n_classes = t.shape[1] if n_classes is None else n_classes
     kept = ef.two_sum(1.0, -epsilon)
     if smoothing == "uniform":
         return ef.add(ef.multiply(kept, (t, zeros)), ef.divide((epsilon, 0.0), (float(n_classes), 0.0)))
     share = ef.divide((epsilon, 0.0), (float(n_classes - 1), 0.0))
     return ef.add(ef.multiply(kept, (t, zeros)), ef.multiply(share, ef.two_sum(1.0, -t)))
+
+
+def label_coefficients(labels, columns, n_classes, weight, epsilon, smoothing):
+    r"""The coefficients :math:`c = w \tilde q` of the one-hot rows at `labels`, at classes `columns`, as a pair.
+
+    `columns` broadcasts against ``labels[:, None]``: a row of classes
+    (a chunk of them) or a column of one class per row.
+    """
+    t = (labels[:, None] == columns).astype(np.float64)
+    return weighted(smoothed(t, epsilon, smoothing, n_classes), None if weight is None else weight[columns])
 
 
 def weighted(q, weight):
@@ -129,6 +141,165 @@ def _rounded(pair):
         return np.where(np.isinf(pair[0]), pair[0], ef.rounded(pair)) + 0.0
 
 
+def merged_distance(chunks, shift):
+    r""":math:`C = \sum_k c_k` and :math:`\sum_k c_k (a - z_k)` per row, as pairs, from chunks of classes.
+
+    `chunks` holds ``(m_c, C_c, D_c)`` per chunk: its maximum, the sum of
+    its coefficients and its distance :math:`\sum_{k \in c} c_k (m_c - z_k)`
+    (:func:`_coefficient_distance` of the chunk shifted by its own maximum);
+    `shift` is the row's maximum :math:`a`. Then
+
+    .. math:: \sum_k c_k (a - z_k) = \sum_c \big[C_c (a - m_c) + D_c\big],
+
+    every term non-negative, :math:`a - m_c` an exact pair (TwoSum) and its
+    product with :math:`C_c` exact to order :math:`u^2`: the distance keeps
+    the error of the terms of :math:`D_c`, as if formed in one pass.
+    """
+    zeros = np.zeros_like(shift)
+    total, distance = (zeros, zeros), (zeros, zeros)
+    for chunk_max, chunk_total, chunk_distance in chunks:
+        with np.errstate(invalid="ignore", over="ignore"):
+            # A distance beyond the float range is +inf, with NaN in its low
+            # part: the loss is +inf.
+            distance = ef.add(distance, ef.add(chunk_distance, _offset(chunk_total, shift, chunk_max)))
+        total = ef.add(total, chunk_total)
+    return total, distance
+
+
+def _offset(total, shift, chunk_max):
+    """:math:`C_c (a - m_c)` as a pair, the gap exact; a gap beyond the float range is formed halved."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        # a - m_c beyond the float range rounds to inf (its low part NaN): redone below.
+        gap = ef.two_sum(shift, -chunk_max)
+    far = np.isinf(gap[0])
+    if not far.any():
+        return ef.multiply_wide(total, gap)
+    # Halving is exact: a gap beyond the float range is between maxima far
+    # above the subnormals.
+    half = ef.two_sum(shift * 0.5, -chunk_max * 0.5)
+    gap = (np.where(far, half[0], gap[0]), np.where(far, half[1], gap[1]))
+    product = ef.multiply_wide(total, gap)
+    with np.errstate(over="ignore"):
+        # Doubled back: exact, or inf beyond the float range.
+        high = np.where(far, 2 * product[0], product[0])
+    return high, np.where(np.isinf(high), 0.0, np.where(far, 2 * product[1], product[1]))
+
+
+def weighted_loss(total, distance, log):
+    r""":math:`C L + \sum_k c_k (-g_k)` as a pair, from pairs `total`, `distance` and `log`; +inf with the distance."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        # As in _softmax_rows._loss: an infinite distance gives +inf.
+        value = ef.add(ef.multiply_wide(total, log), distance)
+    infinite = np.isinf(distance[0])
+    return np.where(infinite, np.inf, value[0]), np.where(infinite, 0.0, value[1])
+
+
+def option_losses(total, distance, normaliser, z_loss):
+    r"""Per row: the loss, its cross-entropy and its z-loss, each in float64 rounded once.
+
+    From the coefficients' sum `total`, the `distance` and the row's
+    :class:`~xentref._shift.Normaliser`; `z_loss` is :math:`\lambda`.
+    """
+    log = as_pair(normaliser.log())
+    cross_entropy = weighted_loss(total, distance, log)
+    if z_loss == 0:
+        return _rounded(cross_entropy), _rounded(cross_entropy), np.zeros_like(total[0])
+    z_part = z_term(normaliser, log, z_loss)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # Beyond the float range the sum is +inf.
+        value = ef.add(cross_entropy, z_part)
+        value = (np.where(np.isinf(cross_entropy[0]) | np.isinf(z_part[0]), np.inf, value[0]), value[1])
+    return _rounded(value), _rounded(cross_entropy), _rounded(z_part)
+
+
+def lse(normaliser, log):
+    r""":math:`\operatorname{lse}(z) = a + L` as a pair: the shift is exact."""
+    shift = normaliser.shift[:, 0]
+    return ef.add((shift, np.zeros_like(shift)), log)
+
+
+def z_term(normaliser, log, scale):
+    r""":math:`\lambda' \operatorname{lse}(z)^2` as a pair, inf beyond the float range."""
+    value = lse(normaliser, log)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # Beyond the float range the square is inf.
+        return ef.multiply_wide((scale, 0.0), ef.multiply_wide(value, value))
+
+
+def gradient_total(total, z_scale, normaliser):
+    r""":math:`T = C + 2 \lambda' \operatorname{lse}(z)`, the factor of the softmax in the gradient, as a pair.
+
+    `total` and `z_scale` (:math:`2 \lambda`) already divided as the
+    reduction asks; `z_scale` None without z-loss.
+    """
+    if z_scale is None:
+        return total
+    return ef.add(total, ef.multiply_wide(z_scale, lse(normaliser, as_pair(normaliser.log()))))
+
+
+def divided(pair, inverse):
+    """`pair` times the pair `inverse` (None: unchanged), exact to order u^2."""
+    return pair if inverse is None else ef.multiply_wide(pair, inverse)
+
+
+# The reductions ------------------------------------------------------------------
+
+
+def selected_count(n_kept, n_rows, selection="`where` and `ignore_index` leave", unit="examples"):
+    """`n_kept`, the number of selected examples; refuses a mean of none."""
+    if n_kept == 0:
+        raise empty_mean(n_rows, selection, unit)
+    return n_kept
+
+
+def label_weight_total(weight, labels, keep):
+    r""":math:`D = \sum_n w_{y_n}` over the selected `labels` (flat), as a pair."""
+    picked = weight[labels]
+    return ef.sum_wide(picked if keep is None else picked[keep])
+
+
+def checked_weight_total(total):
+    """The mean's total class weight `total` (a pair), refused if it is 0."""
+    if not ef.rounded(total) > 0:
+        raise ValueError(
+            "`reduction='mean'` divides by the total class weight of the selected targets, "
+            "which is 0; use 'sum' or 'none'"
+        )
+    return total
+
+
+def option_mean(parts, count, weight_total, z_loss):
+    """The mean loss from ``(losses, cross_entropy, z_loss)``.
+
+    `losses` in the prediction's dtype, the parts float64 per example;
+    `count` the selected examples, `weight_total` their total class weight
+    (a checked pair, or None without class weights). The cross-entropy's
+    sum is divided by the total weight and the z-loss's by the count.
+    """
+    losses, cross_entropy, z_part = parts
+    dtype = losses.dtype
+    if weight_total is None:
+        return mean_of(losses, float(count), dtype)
+    if z_loss == 0:
+        return mean_of(losses, float(ef.rounded(weight_total)), dtype)
+    # The cross-entropy's mean and the z-loss's, added: in float64, rounded once.
+    with np.errstate(over="ignore"):
+        # A mean beyond the float range is inf.
+        value = (mean_of(cross_entropy, float(ef.rounded(weight_total)), np.float64)
+                 + mean_of(z_part, float(count), np.float64))
+    return round_to(np.asarray(value), dtype)[()]
+
+
+def mean_scales(count, weight_total, z_loss):
+    r"""The factors of the coefficients and of the z-loss's gradient under ``"mean"``, as pairs.
+
+    :math:`1/D` (:math:`1/N` without class weights, `weight_total` None)
+    and :math:`2 \lambda / N`.
+    """
+    total = (float(count), 0.0) if weight_total is None else weight_total
+    return ef.divide_wide((1.0, 0.0), total), ef.divide((2 * z_loss, 0.0), (float(count), 0.0))
+
+
 class OptionProblem(Problem):
     """A :class:`xentref._softmax_rows.Problem` with class weights, label smoothing and z-loss.
 
@@ -155,17 +326,15 @@ class OptionProblem(Problem):
     def _coefficients(self, start, stop):
         """The coefficients :math:`c = w \\tilde q` of rows start:stop, pairs of (R, K) arrays."""
         if self.labels is not None:
-            t = np.zeros((stop - start, self.n_classes))
-            t[np.arange(stop - start), self.labels[start:stop]] = 1.0
-        else:
-            t, _ = self._targets(start, stop)
+            return label_coefficients(self.labels[start:stop], np.arange(self.n_classes)[None, :], self.n_classes,
+                                      self.weight, self.epsilon, self.smoothing)
+        t, _ = self._targets(start, stop)
         return weighted(smoothed(t, self.epsilon, self.smoothing), self.weight)
 
     def weight_total(self):
         r""":math:`D = \sum_n \sum_c w_c t_{nc}` over the selected examples, as a pair (a pair of floats)."""
         if self.labels is not None:
-            picked = self.weight[self.labels]
-            return ef.sum_wide(picked if self.keep is None else picked[self.keep])
+            return label_weight_total(self.weight, self.labels, self.keep)
 
         def block(start, stop):
             t, _ = self._targets(start, stop)
@@ -201,29 +370,7 @@ class OptionProblem(Problem):
             with np.errstate(invalid="ignore"):
                 # An infinite distance makes NaN in the low part: the loss is +inf.
                 distance = ef.add(distance, _coefficient_distance(part, c, first, last, z[:, first:last]))
-        log = as_pair(normaliser.log())
-        with np.errstate(invalid="ignore", over="ignore"):
-            # As in _softmax_rows._loss: an infinite distance gives +inf.
-            cross_entropy = ef.add(ef.multiply_wide(total, log), distance)
-            cross_entropy = (np.where(np.isinf(distance[0]), np.inf, cross_entropy[0]),
-                             np.where(np.isinf(distance[0]), 0.0, cross_entropy[1]))
-            if self.z_loss == 0:
-                return _rounded(cross_entropy), _rounded(cross_entropy), zeros
-            z_loss = self._z_term(normaliser, log, self.z_loss)
-            value = ef.add(cross_entropy, z_loss)
-            value = (np.where(np.isinf(cross_entropy[0]) | np.isinf(z_loss[0]), np.inf, value[0]), value[1])
-        return _rounded(value), _rounded(cross_entropy), _rounded(z_loss)
-
-    @staticmethod
-    def _lse(normaliser, log):
-        """:math:`\\operatorname{lse}(z) = a + L` as a pair: the shift is exact."""
-        shift = normaliser.shift[:, 0]
-        return ef.add((shift, np.zeros_like(shift)), log)
-
-    def _z_term(self, normaliser, log, scale):
-        """:math:`\\lambda' \\operatorname{lse}(z)^2` as a pair, inf beyond the float range."""
-        lse = self._lse(normaliser, log)
-        return ef.multiply_wide((scale, 0.0), ef.multiply_wide(lse, lse))
+        return option_losses(total, distance, normaliser, self.z_loss)
 
     def reduced(self, reduction, parts=None):
         """The loss under `reduction` (validated), from the result of ``losses(parts=True)`` if given."""
@@ -233,34 +380,12 @@ class OptionProblem(Problem):
                 return losses
             return apply_reduction(losses, "sum")
         count = self.selected_count()
-        weight_total = None if self.weight is None else self.checked_weight_total()
-        losses, cross_entropy, z_loss = self.losses(parts=True) if parts is None else parts
-        dtype = losses.dtype
-        if weight_total is None:
-            return mean_of(losses, float(count), dtype)
-        if self.z_loss == 0:
-            return mean_of(losses, float(ef.rounded(weight_total)), dtype)
-        # The cross-entropy's mean and the z-loss's, added: in float64, rounded once.
-        with np.errstate(over="ignore"):
-            # A mean beyond the float range is inf.
-            value = (mean_of(cross_entropy, float(ef.rounded(weight_total)), np.float64)
-                     + mean_of(z_loss, float(count), np.float64))
-        return round_to(np.asarray(value), dtype)[()]
+        weight_total = None if self.weight is None else checked_weight_total(self.weight_total())
+        return option_mean(self.losses(parts=True) if parts is None else parts, count, weight_total, self.z_loss)
 
     def selected_count(self):
         """The number of selected examples; refuses a mean of none."""
-        if self.n_kept == 0:
-            raise empty_mean(self.n_rows)
-        return self.n_kept
-
-    def checked_weight_total(self):
-        total = self.weight_total()
-        if not ef.rounded(total) > 0:
-            raise ValueError(
-                "`reduction='mean'` divides by the total class weight of the selected targets, "
-                "which is 0; use 'sum' or 'none'"
-            )
-        return total
+        return selected_count(self.n_kept, self.n_rows)
 
     # Gradient -------------------------------------------------------------------
 
@@ -305,18 +430,15 @@ class OptionProblem(Problem):
         if reduction != "mean":
             return None, (2 * self.z_loss, 0.0)
         count = self.selected_count()
-        total = self.checked_weight_total() if self.weight is not None else (float(count), 0.0)
-        return ef.divide_wide((1.0, 0.0), total), ef.divide((2 * self.z_loss, 0.0), (float(count), 0.0))
+        return mean_scales(count, None if self.weight is None else checked_weight_total(self.weight_total()),
+                           self.z_loss)
 
     def _option_gradient(self, start, stop, inverse, z_scale, out, first=None, c=None):
         c = self._coefficients(start, stop) if c is None else c
         total = coefficient_sum(c)
         z, source, normaliser, shifted = first or self._first_pass(start, stop, keep_gaps=False)
-        if inverse is not None:
-            c = ef.multiply_wide(c, inverse)
-            total = ef.multiply_wide(total, inverse)
-        if self.z_loss:
-            total = ef.add(total, ef.multiply_wide(z_scale, self._lse(normaliser, as_pair(normaliser.log()))))
+        c = divided(c, inverse)
+        total = gradient_total(divided(total, inverse), z_scale if self.z_loss else None, normaliser)
         rows = np.arange(len(z))
         special = np.argmax(c[0], axis=1)
         top = normaliser.top

@@ -241,18 +241,27 @@ def write_gradient(block_out, source, n_classes, normaliser, shifted, factor, va
     """
     for first, last, part in shifted_chunks(source, n_classes, normaliser, shifted, keep_gaps=False):
         chunk_out, finish = working(block_out[:, first:last])
-        with np.errstate(under="ignore"):
-            # Probabilities and their products below the normal range
-            # round toward 0, as they should.
-            if subtracted is None:
-                scaled_exps(part, factor, chunk_out)
-            else:
-                scaled = scratch("scaled", chunk_out.shape)
-                scaled_exps(part, factor, scaled)
-                scaled -= subtracted(first, last)
-                chunk_out[...] = scaled
-            put(chunk_out, first, last, values)
+        gradient_chunk(chunk_out, part, factor, first, last, values, subtracted)
         finish()
+
+
+def gradient_chunk(chunk_out, part, factor, first, last, values, subtracted=None):
+    """Write :math:`p_j G - c_j` of the classes first:last, shifted in `part`, into `chunk_out`.
+
+    As :func:`write_gradient` does for each chunk of a row block. Consumes
+    `part`'s arrays.
+    """
+    with np.errstate(under="ignore"):
+        # Probabilities and their products below the normal range
+        # round toward 0, as they should.
+        if subtracted is None:
+            scaled_exps(part, factor, chunk_out)
+        else:
+            scaled = scratch("scaled", chunk_out.shape)
+            scaled_exps(part, factor, scaled)
+            scaled -= subtracted(first, last)
+            chunk_out[...] = scaled
+        put(chunk_out, first, last, values)
 
 
 def label_losses(normaliser, picked):

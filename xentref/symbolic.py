@@ -320,19 +320,28 @@ def ctc_loss(log_probs: Sequence[Vector], target: Sequence[int], blank: int = 0)
 
 
 def linear_softmax_cross_entropy(
-    hidden: Vector, weight: Sequence[Vector], label: int, bias: Vector | None = None
+    hidden: Vector,
+    weight: Sequence[Vector],
+    label: int,
+    bias: Vector | None = None,
+    class_weight: Vector | None = None,
+    label_smoothing: Scalar = 0,
+    smoothing: str = "uniform",
+    z_loss: Scalar = 0,
 ) -> sp.Expr:
     r""":math:`\operatorname{logsumexp}_k(h \cdot w_k + b_k) - (h \cdot w_y + b_y)` for one token.
 
     `hidden` holds its d features, `weight` one sequence of d entries per
-    class, `bias` one entry per class (or None), `label` a class index.
+    class, `bias` one entry per class (or None), `label` a class index. With
+    the options, :func:`softmax_cross_entropy` of the logits with them.
     """
     bias = [0] * len(weight) if bias is None else bias
     logits = [
         sp.Add(*[h * w for h, w in zip(hidden, row, strict=True)]) + b
         for row, b in zip(weight, bias, strict=True)
     ]
-    return softmax_cross_entropy(logits, label)
+    return softmax_cross_entropy(logits, label, class_weight=class_weight, label_smoothing=label_smoothing,
+                                 smoothing=smoothing, z_loss=z_loss)
 
 
 def binned_targets(y: Scalar, edges: Vector) -> list[sp.Expr]:

@@ -3,8 +3,9 @@
 The logits :math:`h \\cdot w_k + b_k` are formed exactly, as fractions (a
 product and sum of floats is a dyadic rational), and the loss of those
 exact logits is certified as :func:`xentref.exact.softmax_cross_entropy`
-certifies it. The gradients are sums of products of the exact logit
-gradient with the given floats, certified entry by entry.
+certifies it, with the options too. The gradients are sums of products
+of the exact logit gradient with the given floats, certified entry by
+entry.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from xentref.exact._arrays import in_dtype
 from xentref.exact._certify import certify
 from xentref.exact._doc import mirrors
 from xentref.exact._reduction import divisor, mask, reduced
-from xentref.exact._softmax_cross_entropy import _gradient, _loss
+from xentref.exact._softmax_cross_entropy import (
+    Examples,
+    _gradient,
+    _has_options,
+    _loss,
+    gradient_rows,
+    losses_with_options,
+)
 from xentref.exact._split import Rational, Split
 
 
@@ -34,6 +42,11 @@ def _inputs(hidden, weight, labels, bias, dtype):
     bias = [Fraction(0)] * len(weight) if bias is None else [Fraction(float(v)) for v in in_dtype(bias, dtype).tolist()]
     logits = [[sum((h * w for h, w in zip(row, w_k)), b_k) for w_k, b_k in zip(weight, bias)] for row in rows]
     return logits, np.ravel(labels).astype(int).tolist(), rows, weight
+
+
+def _beyond_where(options):
+    """Whether an option other than `where` is given: then the exact machinery of the options applies."""
+    return _has_options({**options, "where": None})
 
 
 @mirrors(
@@ -49,11 +62,22 @@ def linear_softmax_cross_entropy(
     reduction: Reduction = "mean",
     block_size: int | None = None,
     where: ArrayLike | None = None,
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    smoothing: str = "uniform",
+    z_loss: float = 0.0,
 ) -> Result:
+    options = {"class_weight": class_weight, "ignore_index": ignore_index, "where": where,
+               "label_smoothing": label_smoothing, "smoothing": smoothing, "z_loss": z_loss}
     template = xentref.linear_softmax_cross_entropy(
-        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size, where=where,
+        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size, **options,
     )
-    logits, labels, _, _ = _inputs(hidden, weight, labels, bias, np.asarray(template).dtype)
+    dtype = np.asarray(template).dtype
+    logits, labels, _, weight_rows = _inputs(hidden, weight, labels, bias, dtype)
+    if _beyond_where(options):
+        examples = Examples(logits, labels, len(weight_rows), dtype, options)
+        return losses_with_options(examples, reduction, template, "linear_softmax_cross_entropy")
     return reduced(
         [lambda row=row, label=label: _loss(row, label) for row, label in zip(logits, labels)],
         reduction, template, "linear_softmax_cross_entropy", mask(where),
@@ -105,19 +129,33 @@ def linear_softmax_cross_entropy_grad(
     reduction: Reduction = "mean",
     block_size: int | None = None,
     where: ArrayLike | None = None,
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    smoothing: str = "uniform",
+    z_loss: float = 0.0,
 ) -> LinearGradient:
+    options = {"class_weight": class_weight, "ignore_index": ignore_index, "where": where,
+               "label_smoothing": label_smoothing, "smoothing": smoothing, "z_loss": z_loss}
     template = float_grad.linear_softmax_cross_entropy(
-        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size, where=where,
+        hidden, weight, labels, bias=bias, reduction=reduction, block_size=block_size, **options,
     )
     dtype = template.hidden.dtype
     logits, labels, rows, weight_rows = _inputs(hidden, weight, labels, bias, dtype)
-    keep = mask(where) or [True] * len(rows)
-    count = divisor(sum(keep), reduction)
     features = len(weight_rows[0])
     classes = range(len(weight_rows))
+    if _beyond_where(options):
+        row_values = gradient_rows(Examples(logits, labels, len(weight_rows), dtype, options), reduction)
+    else:
+        keep = mask(where) or [True] * len(rows)
+        count = divisor(sum(keep), reduction)
+
+        def row_values(index):
+            return _gradient(logits[index], labels[index], count) if keep[index] else [arb(0)] * len(classes)
 
     def values():
-        g = [_gradient(row, label, count) if k else [arb(0)] * len(row) for row, label, k in zip(logits, labels, keep)]
+        # Formed again at each working precision.
+        g = [row_values(index) for index in range(len(logits))]
         exact_hidden = [[_dot(g_n, [w_k[i] for w_k in weight_rows]) for i in range(features)] for g_n in g]
         exact_weight = [[_dot([g_n[k] for g_n in g], [row[i] for row in rows]) for i in range(features)]
                         for k in classes]

@@ -190,14 +190,17 @@ def _has_options(options):
     )
 
 
-class _Examples:
-    """The rows, targets, selection and coefficients of a call with options, exactly."""
+class Examples:
+    """The rows, targets, selection and coefficients of a call with options, exactly.
 
-    def __init__(self, logits, targets, axis, options):
-        logits, axis, self.rows = logits_rows(logits, axis)
-        self.n_classes = logits.shape[axis]
-        self.targets = _targets(logits, axis, targets)
-        self.weights, self.weighted = options_.read_weights(options["class_weight"], self.n_classes, logits.dtype)
+    `rows` are the examples' logits (lists of floats or Fractions),
+    `targets` their labels or probability lists, `dtype` that of the
+    prediction, in which the class weights are read.
+    """
+
+    def __init__(self, rows, targets, n_classes, dtype, options):
+        self.rows, self.n_classes, self.targets = rows, n_classes, targets
+        self.weights, self.weighted = options_.read_weights(options["class_weight"], self.n_classes, dtype)
         self.keep = options_.selection(self.rows, self.targets, options["ignore_index"], options["where"])
         # The float function reads both as Python floats.
         self.z_loss = Fraction(float(options["z_loss"]))
@@ -223,10 +226,19 @@ class _Examples:
         return options_.cross_entropy_part(row, self.coefficients[index]), options_.z_part(row, self.z_loss)
 
 
+def _examples(logits, targets, axis, options):
+    """The :class:`Examples` of a call of softmax_cross_entropy."""
+    logits, axis, rows = logits_rows(logits, axis)
+    return Examples(rows, _targets(logits, axis, targets), logits.shape[axis], logits.dtype, options)
+
+
 def _losses_with_options(logits, targets, axis, reduction, template, options):
-    examples = _Examples(logits, targets, axis, options)
+    return losses_with_options(_examples(logits, targets, axis, options), reduction, template, "softmax_cross_entropy")
+
+
+def losses_with_options(examples, reduction, template, name):
+    """The certified losses of `examples` under `reduction`, shaped as `template`."""
     indices = range(len(examples.rows))
-    name = "softmax_cross_entropy"
     if reduction == "none":
         return like(template, [certify(lambda i=i: [add(examples.parts(i))], template.dtype, name)[0] for i in indices])
 
@@ -247,7 +259,13 @@ def _divided(value, divisor):
 
 
 def _gradient_with_options(logits, targets, axis, reduction, template, options):
-    examples = _Examples(logits, targets, axis, options)
+    examples = _examples(logits, targets, axis, options)
+    return per_class(template, axis, range(len(examples.rows)), gradient_rows(examples, reduction),
+                     "grad.softmax_cross_entropy")
+
+
+def gradient_rows(examples, reduction):
+    """A function of an example's index: its exact gradient row under `reduction` (zeros if left out)."""
     ce_divisor = examples.weight_total() if reduction == "mean" else Fraction(1)
     z_scale = 2 * examples.z_loss / (examples.count if reduction == "mean" else 1)
 
@@ -257,4 +275,4 @@ def _gradient_with_options(logits, targets, axis, reduction, template, options):
         c = [c_k / ce_divisor for c_k in examples.coefficients[index]]
         return options_.gradient_row(examples.rows[index], c, z_scale)
 
-    return per_class(template, axis, range(len(examples.rows)), row_values, "grad.softmax_cross_entropy")
+    return row_values
