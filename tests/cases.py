@@ -317,11 +317,18 @@ def _linear_scale(args, kwargs):
 def _linear_grad_scale(args, kwargs):
     """The size of each gradient entry's terms, with the logits' rounding: p_k (1 + 2 S) + [k = y] per logit."""
     logits, size = _linear_logits(args, kwargs)
-    hidden, weight = (np.abs(np.asarray(a, dtype=np.float64)) for a in args[:2])
     with np.errstate(over="ignore"):
         # Terms beyond the float range are measured in ulps of the largest
         # binade (helpers.ulps_of).
-        terms = xentref.softmax(logits) * (1 + 2 * size[..., None]) + np.eye(weight.shape[0])[args[2]]
+        terms = xentref.softmax(logits) * (1 + 2 * size[..., None]) + np.eye(logits.shape[-1])[args[2]]
+    return _linear_products(args, terms)
+
+
+def _linear_products(args, terms):
+    """The sizes of the gradients of hidden, weight and bias from the sizes `terms` of the logits' gradient."""
+    hidden, weight = (np.abs(np.asarray(a, dtype=np.float64)) for a in args[:2])
+    with np.errstate(over="ignore"):
+        # As above: beyond the float range is inf.
         terms = terms.reshape(-1, weight.shape[0])
         rows = hidden.reshape(-1, hidden.shape[-1])
         return (terms @ weight).reshape(hidden.shape), terms.T @ rows, terms.sum(axis=0)
@@ -1006,6 +1013,136 @@ CASES += [
          scale=lambda a, k: _linear_scale(*_linear_fill(a, k)), grad_ulps=(19.4, 22.4, 22.4),
          grad_scale=lambda a, k: _linear_grad_scale(*_linear_fill(a, k)), batched=(0, 2), per_example=("where",),
          divisor=_kept_count),
+]
+
+
+# The options of the fused classifier head -------------------------------------------
+#
+# Class weights, tokens left out by `where` and by `ignore_index` (labels
+# -100), label smoothing and z-loss, as for softmax_cross_entropy, on the
+# head of _linear (d = 4 features, V = 5 classes). Two of the cases form
+# the logits in blocks of two classes (`block_size`), so that each token's
+# distance is merged from chunks of classes shifted by their own maxima.
+
+
+def _linear_options(weighted=True, **fixed):
+    """The head of _linear with the options; class weights up to 1 at the extremes, and with z-loss no hidden
+    state of float64 above 2^500.
+
+    The gradient's products G_nk h_ni must stay in the float range, as in the
+    plain head, where |G_nk| <= 1: weights above 1 (or a z-loss of a huge
+    log-sum-exp) times hidden states near the largest float overflow.
+    """
+    def make(draw, batch, extreme):
+        (hidden, weight, labels), kwargs = _linear(draw, batch, extreme)
+        if extreme and fixed.get("z_loss") and hidden.dtype == np.float64:
+            with np.errstate(under="ignore"):
+                # Subnormal hidden states become 0 or lose their last bits: they stay valid input.
+                hidden = np.ldexp(hidden, -524)
+        weights = draw.weights((5,), 1.0 if extreme else 2.0) if weighted else None
+        labels, options = _select(draw, labels, batch, weights)
+        return (hidden, weight, labels), {**kwargs, **options, **fixed}
+    return make
+
+
+def _linear_options_formula(symbols, args, kwargs):
+    """One token's loss with the options: 0 if it is left out."""
+    _, weight, label = args
+    if not np.all(selected(np.asarray(label), kwargs)):
+        return sp.Integer(0)
+    weights = kwargs.get("class_weight")
+    return symbolic.linear_softmax_cross_entropy(
+        symbols, [_numbers(row) for row in np.asarray(weight)], int(label), bias=_numbers(kwargs["bias"]),
+        class_weight=None if weights is None else _numbers(weights),
+        label_smoothing=sp.Rational(float(kwargs.get("label_smoothing", 0))),
+        smoothing=kwargs.get("smoothing", "uniform"), z_loss=sp.Rational(float(kwargs.get("z_loss", 0))),
+    )
+
+
+def _linear_option_terms(args, kwargs):
+    """Per token: the formed logits, their terms' size S, the coefficients c and lambda (|a| + log V)."""
+    logits, size = _linear_logits(args, kwargs)
+    c = _coefficients((logits, args[2]), kwargs)
+    return logits, size, c, kwargs.get("z_loss", 0.0) * _lse_size((logits,))
+
+
+def linear_options_scale(args, kwargs):
+    """(C + lambda (|a| + log V)) S, and with z-loss the cross-entropy plus lambda (|a| + log V)^2.
+
+    The logits' rounding, within (d + 1) u S each, moves the loss by at
+    most twice that times sum_k |p_k T - c_k| <= 2 (C + lambda |lse|).
+    """
+    logits, size, c, z = _linear_option_terms(args, kwargs)
+    with np.errstate(over="ignore"):
+        # A scale beyond the float range is measured in ulps of the largest binade.
+        scale = (c.sum(axis=-1) + z) * size
+    if not kwargs.get("z_loss"):
+        return scale
+    options = {key: value for key, value in kwargs.items() if key not in ("z_loss", "bias", "block_size")}
+    cross_entropy = xentref.softmax_cross_entropy(logits, args[2], **options, reduction="none")
+    with np.errstate(over="ignore"):
+        # Beyond the float range the loss is inf too.
+        z_size = np.where(selected(args[2], kwargs), cross_entropy + z * _lse_size((logits,)), 0.0)
+    return np.maximum(scale, z_size)
+
+
+def linear_options_grad_scale(args, kwargs):
+    """p_k (T + (2 T + 2 lambda) S) + c_k per logit, T = C + 2 lambda (|a| + log V), through the products.
+
+    A logit gradient p_k T - c_k moves by at most p_k (2 T + 2 lambda) times
+    the logits' error (d + 1) u S.
+    """
+    logits, size, c, z = _linear_option_terms(args, kwargs)
+    total = c.sum(axis=-1) + 2 * z
+    z_scale = 2 * kwargs.get("z_loss", 0.0)
+    p = xentref.softmax(logits)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Terms beyond the float range are measured in ulps of the largest
+        # binade (helpers.ulps_of); a zero probability contributes 0.
+        terms = np.where(p > 0, p * (total + (2 * total + z_scale) * size)[..., None], 0.0) + c
+    return _linear_products(args, terms)
+
+
+def linear_options_divisor(args, kwargs):
+    return _mean_divisor((None, args[2]), kwargs)
+
+
+def _linear_bad(labels=(0, 1), **options):
+    """A head of 3 features and 3 classes, two tokens with `labels`, and `options`."""
+    return (np.zeros((2, 3)), np.eye(3), list(labels)), options
+
+
+_LINEAR_OPTIONS_BAD = [
+    _linear_bad(class_weight=[1.0, 2.0]),
+    _linear_bad(class_weight=[1.0, -2.0, 1.0]),
+    _linear_bad(label_smoothing=1.5),
+    _linear_bad(smoothing="fairseq"),
+    _linear_bad(z_loss=-1.0),
+    _linear_bad(ignore_index=1.0),
+    # "mean" of no token, and of a total weight of 0.
+    _linear_bad((0, -100), ignore_index=-100, where=np.array([False, True])),
+    _linear_bad(class_weight=[0.0, 0.0, 1.0]),
+]
+
+CASES += [
+    # The loss: 10 ulps of its scale for the logits' rounding (2 (d + 1)),
+    # and the 4 of softmax_cross_entropy's options (7.4 with z-loss). The
+    # gradient: the bounds of the plain head with the logit gradient's 4.2
+    # ulps replaced by those of the options, 5.7 with smoothing (+ 3) and
+    # 8.9 with z-loss (+ 9.4).
+    Case("linear_softmax_cross_entropy", "tokens", _linear_options(), _linear_options_formula,
+         variant="weighted", ulps=14, scale=linear_options_scale, grad_ulps=(19.4, 22.4, 22.4),
+         grad_scale=linear_options_grad_scale, bad=_LINEAR_OPTIONS_BAD, batched=(0, 2), per_example=("where",),
+         divisor=linear_options_divisor),
+    Case("linear_softmax_cross_entropy", "tokens", _linear_options(label_smoothing=0.1, block_size=4),
+         _linear_options_formula, variant="weighted, smoothed, chunked", ulps=14, scale=linear_options_scale,
+         grad_ulps=(22.4, 25.4, 25.4), grad_scale=linear_options_grad_scale, batched=(0, 2),
+         per_example=("where",), divisor=linear_options_divisor),
+    Case("linear_softmax_cross_entropy", "tokens",
+         _linear_options(weighted=False, label_smoothing=0.3, smoothing="others", z_loss=0.01, block_size=6),
+         _linear_options_formula, variant="others, z-loss, chunked", ulps=17.4, scale=linear_options_scale,
+         grad_ulps=(28.8, 31.8, 31.8), grad_scale=linear_options_grad_scale, batched=(0, 2),
+         per_example=("where",), divisor=linear_options_divisor),
 ]
 
 

@@ -1,11 +1,13 @@
 """The fused classifier head: what is special to linear_softmax_cross_entropy.
 
 The contract battery covers its accuracy against xentref.exact, its
-reductions and its refusals of NaN and +inf in `hidden`; here: agreement
-with the unfused path and with PyTorch's autograd (a live call), the blocks
-it works in, and each refusal of its own arguments.
+reductions and its refusals of NaN and +inf in `hidden`, with and without
+the options; here: agreement with the unfused path and with PyTorch's
+autograd (a live call), the blocks it works in, and each refusal of its own
+arguments and of the options.
 """
 
+import re
 import tracemalloc
 
 import numpy as np
@@ -14,7 +16,9 @@ import sympy as sp
 import torch
 
 import xentref
-from xentref import exact, grad, symbolic
+from xentref import exact, grad, symbolic, value_and_grad
+from cases import linear_options_divisor, linear_options_grad_scale, linear_options_scale
+from helpers import ulps_of
 
 SEED = 20261125
 
@@ -55,18 +59,200 @@ def test_agrees_with_pytorch_autograd(dtype, rtol, reduction):
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=rtol, atol=rtol * np.max(np.abs(theirs.numpy())))
 
 
-def test_float32_results_do_not_depend_on_the_block_size():
+@pytest.mark.parametrize("smoothed", [False, True], ids=["plain", "options"])
+def test_float32_results_do_not_depend_on_the_block_size(smoothed):
     # Its products and sums are formed in float64, far below float32's last bit.
     hidden, weight, labels, bias = layer(np.float32, n=30, v=50)
-    reference = xentref.linear_softmax_cross_entropy(hidden, weight, labels, bias=bias, reduction="none")
-    reference_grad = grad.linear_softmax_cross_entropy(hidden, weight, labels, bias=bias)
+    options = {"class_weight": np.linspace(0.5, 2, 50), "label_smoothing": 0.1} if smoothed else {}
+    reference = xentref.linear_softmax_cross_entropy(hidden, weight, labels, bias=bias, reduction="none", **options)
+    reference_grad = grad.linear_softmax_cross_entropy(hidden, weight, labels, bias=bias, **options)
     for block_size in (1, 3, 77, 500):
         loss = xentref.linear_softmax_cross_entropy(hidden, weight, labels, bias=bias, reduction="none",
-                                                    block_size=block_size)
+                                                    block_size=block_size, **options)
         np.testing.assert_array_equal(loss, reference)
         for ours, expected in zip(grad.linear_softmax_cross_entropy(hidden, weight, labels, bias=bias,
-                                                                    block_size=block_size), reference_grad):
+                                                                    block_size=block_size, **options),
+                                  reference_grad):
             np.testing.assert_array_equal(ours, expected)
+
+
+# The options of softmax_cross_entropy ------------------------------------------------
+
+PADDED = np.array([3, -100, 17, 17, 0, 39, -100, 8, 22, 5, 31, 12])  # tokens 1 and 6 are padding
+WHERE = np.array([True] * 9 + [False, True, True])  # and token 9 is left out
+WEIGHTS = np.random.default_rng(SEED + 1).uniform(0.2, 3, 40)
+OPTIONS = {
+    "weighted": {"class_weight": WEIGHTS},
+    "ignored": {"ignore_index": -100, "where": WHERE},
+    "smoothed": {"label_smoothing": 0.1},
+    "weighted, ignored, smoothed": {"class_weight": WEIGHTS, "ignore_index": -100, "where": WHERE,
+                                    "label_smoothing": 0.2},
+    "others": {"ignore_index": -100, "label_smoothing": 0.3, "smoothing": "others"},
+    "z-loss": {"class_weight": WEIGHTS, "ignore_index": -100, "label_smoothing": 0.1, "z_loss": 1e-3},
+}
+# The extra ulps of the logit gradient beyond the plain 4.2 (tests/cases.py):
+# 4.2 with class weights alone, 5.7 with smoothing, 8.9 with z-loss; in u,
+# twice that, and the plain head's (d + 1) + M + 2.
+LOGIT_GRADIENT_U = {"weighted": 8.4, "ignored": 8.4, "z-loss": 17.8}
+
+
+def labels_for(options):
+    """The labels of `layer` with padding where `ignore_index` is given."""
+    _, _, labels, _ = layer()
+    return PADDED if "ignore_index" in options else labels
+
+
+@pytest.mark.parametrize("block_size", [None, 5, 64], ids=["one block", "blocks of 2x2", "blocks of 8x8"])
+@pytest.mark.parametrize("name", list(OPTIONS))
+def test_each_option_agrees_with_the_unfused_path(name, block_size):
+    # Both compute the loss of float64 logits within (d + 1) u S of the
+    # exact ones (any order of a dot product's sum) with the bounds of the
+    # options: each is within the contract's bound (14 ulps of the scale of
+    # tests/cases.py, 17.4 with z-loss) of the exact value, so the two are
+    # within twice that of each other. Likewise the gradients, whose bound is
+    # M + d + 2 + the logit gradient's u, M the terms of each product.
+    options = OPTIONS[name]
+    hidden, weight, _, bias = layer()
+    labels = labels_for(options)
+    n, d = hidden.shape
+    v = weight.shape[0]
+    logits = hidden @ weight.T + bias
+    args, kwargs = (hidden, weight, labels), {"bias": bias, **options}
+    loss_bound = 2 * (17.4 if "z_loss" in options else 14)
+    extra = LOGIT_GRADIENT_U.get(name, 11.4) + d + 2
+    for reduction in ("none", "sum", "mean"):
+        fused = xentref.linear_softmax_cross_entropy(*args, **kwargs, reduction=reduction, block_size=block_size)
+        plain = xentref.softmax_cross_entropy(logits, labels, **options, reduction=reduction)
+        divisor = linear_options_divisor(args, kwargs) if reduction == "mean" else 1
+        scale = linear_options_scale(args, kwargs)
+        scale = scale if reduction == "none" else np.sum(scale) / divisor
+        assert np.max(ulps_of(fused, plain, scale)) <= loss_bound
+        g = grad.linear_softmax_cross_entropy(*args, **kwargs, reduction=reduction, block_size=block_size)
+        by_logits = grad.softmax_cross_entropy(logits, labels, **options, reduction=reduction)
+        unfused = (by_logits @ weight, by_logits.T @ hidden, by_logits.sum(axis=0))
+        scales = linear_options_grad_scale(args, kwargs)
+        for ours, theirs, size, terms in zip(g, unfused, scales, (v, n, n)):
+            assert np.max(ulps_of(ours, theirs, size / divisor)) <= 2 * (terms + extra)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_options_agree_with_pytorch_autograd(reduction):
+    # PyTorch's cross_entropy with class weights, ignore_index and label
+    # smoothing (its convention: each class's smoothing term carries its own
+    # weight, "mean" divides by the weight of the labels), in float64:
+    # within a few ulps of the logits' terms, as without options.
+    hidden, weight, _, bias = layer()
+    h, w, b = (torch.tensor(a, requires_grad=True) for a in (hidden, weight, bias))
+    loss = torch.nn.functional.cross_entropy(h @ w.T + b, torch.tensor(PADDED), weight=torch.tensor(WEIGHTS),
+                                             ignore_index=-100, label_smoothing=0.2, reduction=reduction)
+    loss.sum().backward()
+    options = {"bias": bias, "class_weight": WEIGHTS, "ignore_index": -100, "label_smoothing": 0.2,
+               "reduction": reduction, "block_size": 64}
+    ours = xentref.linear_softmax_cross_entropy(hidden, weight, PADDED, **options)
+    np.testing.assert_allclose(ours, loss.detach().numpy(), rtol=1e-13)
+    g = grad.linear_softmax_cross_entropy(hidden, weight, PADDED, **options)
+    for ours, theirs in zip(g, (h.grad, w.grad, b.grad)):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-13, atol=1e-13 * np.max(np.abs(theirs.numpy())))
+
+
+def test_a_gap_beyond_the_float_range_between_chunks_of_classes():
+    # Logits 1.5e308, 0.75e308, -1.5e308 and -0.75e308, in chunks of one or
+    # two classes: a - m_c leaves the float range, C_c (a - m_c) does not
+    # (each c_k is 0.1 / 4 off the label), and is formed halved. At labels 2
+    # and 3 the loss itself leaves it: 0.9 (a - z_y) > 1.8e308.
+    hidden = np.array([[1.5e308, 0.0]])
+    weight = np.array([[1.0, 0.0], [0.5, 0.0], [-1.0, 0.0], [-0.5, 0.0]])
+    for label, finite in ((0, True), (1, True), (2, False), (3, False)):
+        expected = exact.linear_softmax_cross_entropy(hidden, weight, [label], label_smoothing=0.1)
+        assert np.isfinite(expected) == finite
+        for block_size in (None, 1, 4):
+            loss = xentref.linear_softmax_cross_entropy(hidden, weight, [label], label_smoothing=0.1,
+                                                        block_size=block_size)
+            assert exact.ulp_distance(loss, expected) <= 4
+
+
+def test_value_and_grad_with_options_is_the_loss_and_its_gradient():
+    hidden, weight, _, bias = layer()
+    options = {"bias": bias, **OPTIONS["z-loss"], "block_size": 7}
+    loss, g = value_and_grad.linear_softmax_cross_entropy(hidden, weight, PADDED, **options)
+    np.testing.assert_array_equal(loss, xentref.linear_softmax_cross_entropy(hidden, weight, PADDED, **options))
+    for ours, expected in zip(g, grad.linear_softmax_cross_entropy(hidden, weight, PADDED, **options)):
+        np.testing.assert_array_equal(ours, expected)
+
+
+def test_a_class_named_by_ignore_index_stays_in_the_softmax():
+    hidden, weight, labels, bias = layer()
+    padded = labels.copy()
+    padded[:3] = 7
+    kept = padded != 7
+    fused = xentref.linear_softmax_cross_entropy(hidden, weight, padded, bias=bias, ignore_index=7, reduction="none")
+    assert np.all(fused[~kept] == 0)
+    whole = xentref.softmax_cross_entropy(hidden @ weight.T + bias, padded, reduction="none", where=kept)
+    np.testing.assert_allclose(fused, whole, rtol=1e-14)
+    # Dropping class 7 from the head changes the others' losses.
+    without = np.delete(np.arange(weight.shape[0]), 7)
+    shrunk = xentref.linear_softmax_cross_entropy(hidden[kept], weight[without], np.searchsorted(without, padded[kept]),
+                                                  bias=bias[without], reduction="none")
+    assert np.all(shrunk < fused[kept])
+
+
+# Refusals of the options: softmax_cross_entropy's messages --------------------------
+
+H3, W3 = np.zeros((2, 3)), np.eye(3)
+SAME_AS_SOFTMAX = {
+    "class_weight of the wrong shape": ([0, 1], {"class_weight": [1.0, 2.0]}),
+    "a negative class weight": ([0, 1], {"class_weight": [1.0, -2.0, 1.0]}),
+    "a NaN class weight": ([0, 1], {"class_weight": [1.0, np.nan, 1.0]}),
+    "an infinite class weight": ([0, 1], {"class_weight": [1.0, np.inf, 1.0]}),
+    "a class weight that is not a float": ([0, 1], {"class_weight": ["a", "b", "c"]}),
+    "an ignore_index that is not an integer": ([0, 1], {"ignore_index": 1.0}),
+    "label_smoothing above 1": ([0, 1], {"label_smoothing": 1.5}),
+    "a negative label_smoothing": ([0, 1], {"label_smoothing": -0.1}),
+    "a label_smoothing that is not a number": ([0, 1], {"label_smoothing": "0.1"}),
+    "an unknown smoothing": ([0, 1], {"smoothing": "fairseq"}),
+    "a negative z_loss": ([0, 1], {"z_loss": -1.0}),
+    "an infinite z_loss": ([0, 1], {"z_loss": np.inf}),
+    "a mean of total weight 0": ([0, 1], {"class_weight": [0.0, 0.0, 1.0]}),
+}
+
+
+@pytest.mark.parametrize("labels, options", SAME_AS_SOFTMAX.values(), ids=list(SAME_AS_SOFTMAX))
+def test_a_bad_option_is_refused_as_softmax_cross_entropy_refuses_it(labels, options):
+    with pytest.raises((TypeError, ValueError)) as refused:
+        xentref.softmax_cross_entropy(H3 @ W3.T, labels, **options)
+    message = f"^{re.escape(str(refused.value))}$"
+    for f in (xentref.linear_softmax_cross_entropy, grad.linear_softmax_cross_entropy,
+              value_and_grad.linear_softmax_cross_entropy, exact.linear_softmax_cross_entropy,
+              exact.grad.linear_softmax_cross_entropy):
+        with pytest.raises(refused.type, match=message):
+            f(H3, W3, labels, **options)
+
+
+def test_a_class_weight_beyond_the_range_of_hidden_dtype_is_refused():
+    with pytest.raises(ValueError, match=r"^`class_weight` must be finite and non-negative; got 1e\+39 at index "
+                                         r"\(1,\), which overflows float32$"):
+        grad.linear_softmax_cross_entropy(H3.astype(np.float32), W3, [0, 1], class_weight=[1.0, 1e39, 1.0])
+
+
+def test_others_with_a_single_class_is_refused():
+    with pytest.raises(ValueError, match=r"^`smoothing='others'` moves `label_smoothing` to the other classes, and "
+                                         r"there are none: `weight` has 1 class$"):
+        xentref.linear_softmax_cross_entropy(H3, W3[:1], [0, 0], label_smoothing=0.1, smoothing="others")
+
+
+def test_a_mean_of_no_token_selected_names_both_selections():
+    message = (r"^`reduction='mean'` is undefined for an empty selection: `where` and `ignore_index` leave none "
+               r"of the 2 tokens; use 'sum' or 'none'$")
+    for f in (xentref.linear_softmax_cross_entropy, grad.linear_softmax_cross_entropy):
+        with pytest.raises(ValueError, match=message):
+            f(H3, W3, [0, -100], ignore_index=-100, where=np.array([False, True]))
+    assert xentref.linear_softmax_cross_entropy(H3, W3, [-100, -100], ignore_index=-100, reduction="sum") == 0
+
+
+def test_a_selected_label_out_of_range_is_refused():
+    with pytest.raises(ValueError, match=r"^`labels` must be class labels in \[0, 3\) where selected; got 5 at "
+                                         r"index \(1,\)$"):
+        xentref.linear_softmax_cross_entropy(H3, W3, [-100, 5], ignore_index=-100, label_smoothing=0.1)
 
 
 def test_the_logits_are_never_formed_whole():
