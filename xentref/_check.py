@@ -665,7 +665,7 @@ def smoothing(kind):
 
 
 
-def softmax_options(weights, ignored, label_smoothing, kind, z_scale, n_classes, dtype, name="logits"):
+def softmax_options(weights, ignored, label_smoothing, kind, z_loss, n_classes, dtype, name="logits"):
     """The options of softmax cross-entropy, checked in order, for `n_classes` classes of the prediction `name`.
 
     The arguments are `class_weight`, `ignore_index`, `label_smoothing`,
@@ -682,7 +682,7 @@ def softmax_options(weights, ignored, label_smoothing, kind, z_scale, n_classes,
             "`smoothing='others'` moves `label_smoothing` to the other classes, and there "
             f"are none: `{name}` has 1 class"
         )
-    return weight, ignored, epsilon, kind, number(z_scale, "z_loss", "[0, inf)")
+    return weight, ignored, epsilon, kind, number(z_loss, "z_loss", "[0, inf)")
 
 
 def selected_labels(values, like, axis, name, ignore_index=None, mask=None):
