@@ -272,9 +272,10 @@ def log_distribution(log_p, axis, name, hint=LOGITS_HINT):
             # overflow on valid input; logits may overflow to inf, NaN stays
             # NaN, and an all -inf slice sums to 0: each fails the test.
             exps = np.exp(z, out=blocks.scratch("exps", z.shape, z.dtype))
-            return (np.log(np.sum(exps, axis=1, dtype=np.float64)),)
+            largest = np.max(z, axis=1) if z.shape[1] else np.zeros(len(z), z.dtype)
+            return np.log(np.sum(exps, axis=1, dtype=np.float64)), largest
 
-    (totals,) = blocks.run(block, *rows.shape)
+    totals, largest = blocks.run(block, *rows.shape, n_results=2)
     off = ~(np.abs(totals) <= tolerance)
     if np.any(off):
         no_nan(log_p, name)
@@ -291,9 +292,8 @@ def log_distribution(log_p, axis, name, hint=LOGITS_HINT):
             f"{index} must be 0 (tolerance {tolerance:.2g} for {log_p.dtype}); "
             f"got {np.asarray(totals)[at].item()!r}{at_batch_index(at)}. {hint}"
         )
-    positive = log_p > 0
-    if positive.any():
-        at = first_index(positive)
+    if np.any(largest > 0):
+        at = first_index(log_p > 0)
         raise ValueError(
             f"`{name}` must hold log-probabilities, at most 0; got "
             f"{log_p[at].item()!r} at index {at}"

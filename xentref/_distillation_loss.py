@@ -266,8 +266,9 @@ def _rows_of(student, teacher, axis):
 
 
 def _budget(dtype):
-    # Each of the two rows' Softened holds about ten float64 arrays of the block.
-    return blocks.budget_for(dtype) // 2
+    # The two rows' Softened and the sums hold some forty float64 arrays of
+    # the block: a sixteenth of the usual block keeps them near its memory.
+    return blocks.budget_for(dtype) // 16
 
 
 @fill()

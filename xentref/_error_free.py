@@ -231,13 +231,14 @@ def divide_wide(a, b):
     return _times_power(quotient, a_exponent - b_exponent)
 
 
-def sum_wide(x):
+def sum_wide(x, out=None):
     """The sum of non-negative finite `x` along the last axis as a pair, for sums of any size.
 
     :func:`sum_nonnegative`, on `x` scaled by :math:`2^{-64}` where a sum
     reaches :math:`2^{1000}` (exact for every term above :math:`2^{-958}`;
     smaller ones are far below the last bit of such a sum) and scaled back:
-    inf beyond the float range.
+    inf beyond the float range. `out`, an array of the shape of `x`, may
+    hold the rests when no sum needs the scaling.
     """
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(over="ignore"):
@@ -247,6 +248,9 @@ def sum_wide(x):
     for rows, scale in ((~big, 0), (big, 64)):
         if not np.any(rows):
             continue
+        if not scale and np.all(rows):
+            tau, rests = sum_nonnegative(x, out)
+            return two_sum(tau, np.sum(rests, axis=-1))
         with np.errstate(under="ignore"):
             # Scaled-down terms below the normal range lose digits far below the sum's last bit.
             part = np.ldexp(x[rows], -scale) if scale else x[rows]

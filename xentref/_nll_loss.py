@@ -13,7 +13,6 @@ from xentref._reduction import (
     empty_mean,
     mean_of,
     reduction_divisor,
-    scale_gradient,
 )
 from xentref._typing import ArrayLike, Reduction, Result
 
@@ -226,7 +225,11 @@ def nll_loss_grad(
     if weight is None and keep is None:
         divisor = reduction_divisor(log_probs.size // log_probs.shape[axis], reduction)
         np.put_along_axis(grad, labels, -1, axis=axis)
-        return scale_gradient(grad, None, divisor)
+        with np.errstate(under="ignore"):
+            # In place, the division of scale_gradient: -1/N below the normal range
+            # rounds to a subnormal or 0.
+            grad /= divisor
+        return grad
     weights = _label_weights(labels, axis, weight, keep)
     divisor = _divisor(weights, weight, keep, reduction)
     # -w_y / D as a pair rounded once: D is the exact total (a pair).

@@ -13,21 +13,16 @@ import numpy as np
 
 from xentref import _check as check
 from xentref._docs import fill
-from xentref._reduction import mean_of, reduction_divisor, scale_gradient
-from xentref._softmax_cross_entropy import softmax_cross_entropy, softmax_cross_entropy_grad
+from xentref._reduction import mean_of, reduction_divisor
+from xentref._softmax_rows import Problem
 from xentref._typing import ArrayLike, Result
 
 REDUCTIONS = ("mean", "sequence_mean", "sum", "none")
 
 
-def losses_unchecked(logits, axis, probabilities, labels):
-    """Each token's loss from the softmax kernel, for labels with the class axis kept."""
-    return softmax_cross_entropy(logits, np.squeeze(labels, axis), axis=axis, reduction="none")
-
-
-def gradient_unchecked(logits, axis, probabilities, labels):
-    """Each token's gradient from the softmax kernel, for labels with the class axis kept."""
-    return softmax_cross_entropy_grad(logits, np.squeeze(labels, axis), axis=axis, reduction="none")
+def _tokens(logits, axis, labels, counts):
+    """The tokens as rows of the softmax kernel; those that do not count have loss and gradient 0."""
+    return Problem(logits, axis, None, labels, keep=counts)
 
 
 def _checked(logits, labels, lengths, mask, axis, reduction):
@@ -204,8 +199,11 @@ def sequence_softmax_cross_entropy(
     sequence_mean 1.5
     """
     logits, axis, labels, counts = _checked(logits, labels, lengths, mask, axis, reduction)
-    # A token that does not count costs exactly 0; its label was read as 0.
-    losses = np.where(counts, losses_unchecked(logits, axis, None, labels), 0)
+    return _reduced(_tokens(logits, axis, labels, counts).losses(), counts, reduction)
+
+
+def _reduced(losses, counts, reduction):
+    """The tokens' `losses` (0 where a token does not count) under `reduction`."""
     if reduction == "none":
         return losses
     if reduction == "sum":
@@ -276,15 +274,76 @@ def sequence_softmax_cross_entropy_grad(
       [ 0.    0.    0.  ]]]
     """
     logits, axis, labels, counts = _checked(logits, labels, lengths, mask, axis, reduction)
-    if reduction == "sequence_mean":
-        tokens = _tokens_per_sequence(counts)
-        divisor = (tokens * tokens.size).astype(logits.dtype)
-        divisor = np.expand_dims(divisor[:, np.newaxis], axis)
-    else:
-        divisor = reduction_divisor(np.count_nonzero(counts), reduction, _no_tokens(counts))
-    # A token that does not count has gradient exactly 0.
-    grad = np.where(np.expand_dims(counts, axis), gradient_unchecked(logits, axis, None, labels), 0)
-    return scale_gradient(grad, None, divisor)
+    divisor, per_sequence = _divisors(logits, axis, counts, reduction)
+    return _divided(_tokens(logits, axis, labels, counts).gradient(divisor), per_sequence)
+
+
+def _divisors(logits, axis, counts, reduction):
+    """What the gradient is divided by: a count for the kernel, and per sequence (or None) afterwards.
+
+    The kernel folds its count into the gradient before the one rounding;
+    ``"sequence_mean"`` divides each sequence's rows by :math:`B n_b` after it.
+    """
+    if reduction != "sequence_mean":
+        return reduction_divisor(np.count_nonzero(counts), reduction, _no_tokens(counts)), None
+    tokens = _tokens_per_sequence(counts)
+    per_sequence = (tokens * tokens.size).astype(logits.dtype)
+    return 1, np.expand_dims(per_sequence[:, np.newaxis], axis)
+
+
+def _divided(grad, per_sequence):
+    """`grad` divided in place by the per-sequence divisors, if any."""
+    if per_sequence is not None:
+        with np.errstate(under="ignore"):
+            # A gradient below the normal range rounds to a subnormal or 0.
+            grad /= per_sequence
+    return grad
+
+
+@fill(of=sequence_softmax_cross_entropy)
+def sequence_softmax_cross_entropy_value_and_grad(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    *,
+    lengths: ArrayLike | None = None,
+    mask: ArrayLike | None = None,
+    axis: int = -1,
+    reduction: str = "mean",
+) -> tuple[Result, Result]:
+    r"""%(loss)s and its gradient, from one pass over the logits.
+
+    Parameters
+    ----------
+    %(same_parameters)s
+
+    Returns
+    -------
+    %(together_returns)s
+
+    Raises
+    ------
+    %(same_raises)s
+
+    Notes
+    -----
+    Both results equal those of the two functions bit for bit: each block
+    of tokens is normalised once and gives its losses and its rows of the
+    gradient, as :func:`xentref.value_and_grad.softmax_cross_entropy` does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xentref
+    >>> logits = np.log([[[0.5, 0.25, 0.25], [0.6, 0.2, 0.2]]])
+    >>> loss, g = xentref.value_and_grad.sequence_softmax_cross_entropy(
+    ...     logits, [[0, -100]], lengths=[1])
+    >>> print(round(float(loss), 6), np.round(g[0, 0], 4))
+    0.693147 [-0.5   0.25  0.25]
+    """
+    logits, axis, labels, counts = _checked(logits, labels, lengths, mask, axis, reduction)
+    divisor, per_sequence = _divisors(logits, axis, counts, reduction)
+    losses, grad = _tokens(logits, axis, labels, counts).losses_and_gradient(divisor)
+    return _reduced(losses, counts, reduction), _divided(grad, per_sequence)
 
 
 @fill()

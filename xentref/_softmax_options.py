@@ -63,6 +63,7 @@ import numpy as np
 
 from xentref import _blocks as blocks
 from xentref import _error_free as ef
+from xentref._blocks import scratch
 from xentref._half import round_to
 from xentref._reduction import apply_reduction, empty_mean, mean_of
 from xentref._shift import exp_at, shifted_chunks
@@ -81,6 +82,9 @@ def negative(pair):
 
 def smoothed(t, epsilon, smoothing, n_classes=None):
     r"""The smoothed targets :math:`\tilde q` of rows `t` (float64), as a pair of arrays.
+
+    Elementwise in `t`, which may also be any array of targets of a row of
+    `n_classes` (by default ``t.shape[1]``).
 
     ``"uniform"``: :math:`(1 - \epsilon) t + \epsilon / K`; ``"others"``:
     :math:`(1 - \epsilon) t + \epsilon (1 - t) / (K - 1)`. Every term is
@@ -118,7 +122,7 @@ def weighted(q, weight):
 
 def coefficient_sum(c):
     """:math:`C = \\sum_k c_k` per row, as a pair."""
-    high, low = ef.sum_wide(c[0])
+    high, low = ef.sum_wide(c[0], scratch("coefficient rests", c[0].shape))
     return high, low + np.sum(c[1], axis=1)
 
 
@@ -130,7 +134,13 @@ def _coefficient_distance(part, c, first, last, z):
         # Only finite gaps carry a correction; an infinite one makes the
         # row's distance inf. Corrections below the normal range are far
         # below the distance's last bit.
-        correction = np.sum(np.where((c_low != 0) & np.isfinite(part.hi), c_low * -part.hi, 0.0), axis=1)
+        correction = -np.sum(np.multiply(c_low, part.hi, out=scratch("low terms", c_low.shape)), axis=1)
+        broken = ~np.isfinite(correction)
+        if broken.any():
+            # Rows with an infinite gap: 0 * inf is NaN where it should be nothing.
+            hi = part.hi[broken]
+            correction[broken] = np.sum(np.where((c_low[broken] != 0) & np.isfinite(hi), c_low[broken] * -hi, 0.0),
+                                        axis=1)
         return high, np.where(np.isfinite(high), low + correction, 0.0)
 
 
@@ -320,16 +330,60 @@ class OptionProblem(Problem):
         super().__init__(logits, axis, probabilities, labels, keep)
         self.weight, self.epsilon, self.smoothing, self.z_loss = weight, epsilon, smoothing, z_loss
         self.plain = weight is None and epsilon == 0 and z_loss == 0
+        self._backgrounds = {}
+
+    def _run(self, block, n_results=1):
+        if self.plain:
+            return super()._run(block, n_results)
+        # A quarter of the usual block: the coefficients and their sums add
+        # about ten temporaries of a block's size.
+        return blocks.run(block, self.n_rows, self.n_classes, n_results, check=self.check,
+                          budget=blocks.budget_for(self.logits.dtype) // 4)
 
     # Coefficients ----------------------------------------------------------------
 
-    def _coefficients(self, start, stop):
-        """The coefficients :math:`c = w \\tilde q` of rows start:stop, pairs of (R, K) arrays."""
+    def _coefficients(self, start, stop, scale=None):
+        """The coefficients :math:`c = w \\tilde q` of rows start:stop, pairs of (R, K) arrays.
+
+        With `scale` (a pair of floats), also :math:`c` times it.
+
+        Each coefficient is a function of its target and its class alone, so
+        it is formed once per class for a target of 0 and again only where a
+        target is not 0: for labels, a row's one entry. The values are those
+        of the formula on the whole block, bit for bit.
+        """
+        shape = (stop - start, self.n_classes)
         if self.labels is not None:
-            return label_coefficients(self.labels[start:stop], np.arange(self.n_classes)[None, :], self.n_classes,
-                                      self.weight, self.epsilon, self.smoothing)
-        t, _ = self._targets(start, stop)
-        return weighted(smoothed(t, self.epsilon, self.smoothing), self.weight)
+            rows, columns = np.arange(shape[0]), self.labels[start:stop]
+            targets = np.ones(shape[0])
+        else:
+            t, _ = self._targets(start, stop)
+            rows, columns = np.nonzero(t)
+            targets = t[rows, columns]
+
+        def coefficients(values, classes):
+            q = smoothed(values, self.epsilon, self.smoothing, self.n_classes)
+            c = q if self.weight is None else ef.multiply_wide(q, (self.weight[classes], np.zeros(len(classes))))
+            return (c,) if scale is None else (c, ef.multiply_wide(c, scale))
+
+        every_class = np.arange(self.n_classes)
+        if self.labels is None and len(rows) > shape[0] * shape[1] // 4:
+            # Mostly non-zero targets: the whole block at once is faster.
+            results = coefficients(t, every_class)
+            return results[0] if scale is None else results
+        # The coefficients of a target of 0, the same for every block.
+        key = None if scale is None else tuple(float(part) for part in scale)
+        if key not in self._backgrounds:
+            self._backgrounds[key] = coefficients(np.zeros(self.n_classes), every_class)
+        results = []
+        for name, background, entries in zip(("coefficients", "scaled coefficients"), self._backgrounds[key],
+                                             coefficients(targets, columns)):
+            pair = tuple(scratch(f"{name} {part}", shape) for part in ("high", "low"))
+            for part, row, values in zip(pair, background, entries):
+                part[...] = row
+                part[rows, columns] = values
+            results.append(pair)
+        return results[0] if scale is None else tuple(results)
 
     def weight_total(self):
         r""":math:`D = \sum_n \sum_c w_c t_{nc}` over the selected examples, as a pair (a pair of floats)."""
@@ -407,9 +461,9 @@ class OptionProblem(Problem):
         out = np.empty(self.rows.shape, dtype=self.logits.dtype)
 
         def both(start, stop):
-            c = self._coefficients(start, stop)
+            c = self._coefficients(start, stop, inverse)
             first = self._first_pass(start, stop, keep_gaps=True)
-            results = self._option_losses(start, stop, first, c)
+            results = self._option_losses(start, stop, first, c if inverse is None else c[0])
             # As in Problem._both: narrow input repeats the first pass.
             self._option_gradient(start, stop, inverse, z_scale, out, first if self.precise else None, c)
             return results
@@ -434,10 +488,13 @@ class OptionProblem(Problem):
                            self.z_loss)
 
     def _option_gradient(self, start, stop, inverse, z_scale, out, first=None, c=None):
-        c = self._coefficients(start, stop) if c is None else c
+        c = self._coefficients(start, stop, inverse) if c is None else c
+        if inverse is not None:
+            c, scaled = c
         total = coefficient_sum(c)
         z, source, normaliser, shifted = first or self._first_pass(start, stop, keep_gaps=False)
-        c = divided(c, inverse)
+        if inverse is not None:
+            c = scaled
         total = gradient_total(divided(total, inverse), z_scale if self.z_loss else None, normaliser)
         rows = np.arange(len(z))
         special = np.argmax(c[0], axis=1)
@@ -447,7 +504,10 @@ class OptionProblem(Problem):
             (c[0][rows, top], c[1][rows, top]), special, (c[0][rows, special], c[1][rows, special]),
         )
         factor = ef.multiply_wide(as_pair(normaliser.reciprocal()), total)
-        coefficients = _rounded(c)
+        # The pairs rounded once, in place of _rounded: a coefficient is
+        # finite or, divided by a tiny total weight, inf with a low part of 0.
+        coefficients = np.add(c[0], c[1], out=scratch("rounded coefficients", c[0].shape))
+        coefficients += 0.0
         block_out = out[start:stop]
         write_gradient(block_out, source, self.n_classes, normaliser, shifted, factor, values,
                        lambda first, last: coefficients[:, first:last])
