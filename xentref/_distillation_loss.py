@@ -113,8 +113,7 @@ def _negative(pair):
 
 def _divided(pair, temperature):
     """The pair ``pair / T`` for finite pairs of any size: beyond the float range it is -inf."""
-    divisor = np.full_like(pair[0], temperature)
-    high, low = ef.divide_wide(pair, (divisor, np.zeros_like(divisor)))
+    high, low = ef.divide_by_float(pair, temperature)
     return high, np.where(np.isfinite(high), low, 0.0)
 
 

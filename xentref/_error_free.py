@@ -231,6 +231,18 @@ def divide_wide(a, b):
     return _times_power(quotient, a_exponent - b_exponent)
 
 
+def divide_by_float(a, divisor):
+    """:func:`divide_wide` of the pair `a` by ``(divisor, 0)``, `divisor` one positive finite float.
+
+    The same operations on the same values, bit for bit, with the
+    divisor's scaling done once instead of once per entry.
+    """
+    mantissa, exponent = np.frexp(float(divisor))
+    a_exponent = _exponents(a[0])
+    quotient = divide(_times_power(a, -a_exponent), (mantissa, 0.0))
+    return _times_power(quotient, a_exponent - exponent)
+
+
 def sum_wide(x, out=None):
     """The sum of non-negative finite `x` along the last axis as a pair, for sums of any size.
 
