@@ -161,24 +161,28 @@ HARD = [case for case in CASES if case.hard is not None]
 @pytest.mark.parametrize("case", HARD, ids=ids(HARD))
 def test_within_its_ulps_of_exact_on_the_hard_corpus(case, k, dtype):
     # Wide non-integer gaps, gaps beyond the float range, huge magnitudes,
-    # subnormal exponentials, -inf entries (cases.hard_logits).
+    # subnormal exponentials, -inf entries (cases.hard_logits). The proved
+    # bounds above 4 ulps (focal, Poly-1, z-loss, the gradients of
+    # probability targets) hold for exponentials that all err by 0.8 ulps
+    # in one direction; on this corpus every value and gradient is within 4.
     args, kwargs = case.hard(np.random.default_rng(SEED + k), 8 if k < 1000 else 3, k, dtype)
-    within_bounds(case, args, kwargs, dtype)
+    within_bounds(case, args, kwargs, dtype, at_most=4)
 
 
-def within_bounds(case, args, kwargs, dtype):
-    """Assert `case`'s value, and gradient, within its ulps of xentref.exact at `args`."""
+def within_bounds(case, args, kwargs, dtype, at_most=np.inf):
+    """Assert `case`'s value, and gradient, within its ulps (and `at_most` ulps) of xentref.exact at `args`."""
     options = {"reduction": "none"} if case.kind in REDUCED else {}
     actual = case.function(*args, **kwargs, **options)
     expected = getattr(exact, case.name)(*args, **kwargs, **options)
     assert actual.dtype == dtype and expected.dtype == dtype
     errors = ulps_of(actual, expected, case.scale and case.scale(args, kwargs))
-    assert np.max(errors) <= case.ulps, f"{np.max(errors)} ulps at {np.argmax(errors)}"
+    assert np.max(errors) <= min(case.ulps, at_most), f"{np.max(errors)} ulps at {np.argmax(errors)}"
     if case.gradient is None:
         return
     actual = case.gradient(*args, **kwargs)
     expected = getattr(exact.grad, case.name)(*args, **kwargs)
-    assert_gradient_within(case, actual, expected, grad_scales(case, args, kwargs, _mean_count(case, args, kwargs)))
+    assert_gradient_within(case, actual, expected, grad_scales(case, args, kwargs, _mean_count(case, args, kwargs)),
+                           at_most)
     if case in TOGETHER:
         assert_together_is_both(case, args, kwargs)
 
@@ -198,13 +202,13 @@ def assert_together_is_both(case, args, kwargs):
                 np.testing.assert_array_equal(a, e, strict=True)
 
 
-def assert_gradient_within(case, actual, expected, scales):
+def assert_gradient_within(case, actual, expected, scales, at_most=np.inf):
     for output, (a, e, scale, bound) in enumerate(zip(outputs(actual), outputs(expected), scales, bounds(case))):
         if a is None:
             assert e is None
             continue
         errors = ulps_of(a, e, scale)
-        assert np.max(errors) <= bound, f"gradient {output}: {np.max(errors)} ulps at {np.argmax(errors)}"
+        assert np.max(errors) <= min(bound, at_most), f"gradient {output}: {np.max(errors)} ulps at {np.argmax(errors)}"
 
 
 @pytest.mark.parametrize("case", HARD, ids=ids(HARD))
