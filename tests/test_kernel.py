@@ -98,7 +98,7 @@ def test_a_wide_non_integer_gap_costs_no_digits(gap, dtype):
 def test_float32_is_within_one_ulp_on_the_hard_corpus(k):
     # Computed in float64 and rounded once (xentref/_shift.py).
     for case in (c for c in CASES if c.hard is not None):
-        args, kwargs = case.hard(np.random.default_rng(SEED + k), 4, k, np.float32)
+        args, kwargs = case.hard(np.random.default_rng(SEED + k), 4 if k < 1000 else 2, k, np.float32)
         options = {"reduction": "none"} if case.kind == "examples" else {}
         actual = case.function(*args, **kwargs, **options)
         expected = getattr(exact, case.name)(*args, **kwargs, **options)
