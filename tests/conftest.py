@@ -62,3 +62,33 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("framework findings (measured, not failures)")
         for note in _FINDINGS:
             terminalreporter.write_line(note)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium with no network, for the modules that import tests/browsing.py (which skips them without it)."""
+    from browsing import CHROMEDRIVER, CHROMIUM
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+        # Any request that leaves the machine fails, and shows in the console.
+        "--proxy-server=127.0.0.1:9",
+    ]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_script_timeout(30)
+    yield driver
+    driver.quit()

@@ -4,7 +4,7 @@ The rule lives in book/_ext/collapsed_cells.py and CONTRIBUTING.md: a code
 cell that opens with ``# Check: <what it verifies>`` is a check, and its code
 folds under a toggle with that label; so does the code of a cell that draws a
 figure. These tests hold the chapters to the rule and the built site to its
-result; test_browser.py opens a toggle.
+result; test_browser_interaction.py opens a toggle.
 """
 
 import ast
