@@ -164,23 +164,79 @@ def exp(pair, scale=0):
     Sterbenz's lemma) and the truncation below :math:`2^{-65}`. Results
     below :math:`2^{-1110}` give 0, and so does ``-inf``.
     """
-    high, low = (np.asarray(v, dtype=np.float64) for v in pair)
-    present = high > _EXP_FLOOR - scale * _LN2
-    high = np.where(present, high, 0.0)
-    low = np.where(present, low, 0.0)
-    n = np.rint(high * _64_LN2)
-    r = (high - n * _LN2_64_1) - n * _LN2_64_2
-    r = r + (low - n * _LN2_64_3)
-    p = r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r / 720)))))
-    index = (n % 64).astype(np.intp)
-    power = ((n - index) / 64).astype(np.intp) + scale
-    t_high, t_low = _TABLE_HIGH[index], _TABLE_LOW[index]
-    with np.errstate(under="ignore"):
-        # Results below the normal range round to subnormals or 0.
-        result_high = np.where(present, np.ldexp(t_high, power), 0.0)
-        result_low = np.where(present, np.ldexp(t_high * p + t_low, power), 0.0)
-    # Normalised: the high part the nearest float, the low part below its ulp.
-    return two_sum(result_high, result_low)
+    high, low = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in pair))
+    shape = high.shape
+    high, low = high.reshape(-1), low.reshape(-1)
+    out = np.empty(high.shape), np.empty(high.shape)
+    exp_into(high, low, out, tuple(np.empty(high.shape) for _ in range(3)), scale)
+    return out[0].reshape(shape)[()], out[1].reshape(shape)[()]
+
+
+def exp_into(high, low, out, work, scale=0):
+    """:func:`exp` of the arrays `high` and `low` into the pair of arrays `out`.
+
+    `work` is three float64 arrays of their shape, overwritten; `low` may be
+    NaN where `high` is -inf. The operations are in place, for blocks that
+    stay in cache.
+    """
+    x, n, spare = work
+    out_high, out_low = out
+    floor = _EXP_FLOOR - scale * _LN2
+    np.maximum(high, floor, out=x)
+    np.multiply(x, _64_LN2, out=n)
+    np.rint(n, out=n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Only entries below the floor (set to 0 below) can have a huge or
+        # NaN low part. r = (x - n ln2/64_1) - n ln2/64_2 + (low - n ln2/64_3)
+        r = np.multiply(n, _LN2_64_1, out=out_high)
+        np.subtract(x, r, out=r)
+        r -= np.multiply(n, _LN2_64_2, out=spare)
+        np.multiply(n, _LN2_64_3, out=spare)
+        r += np.subtract(low, spare, out=spare)
+        # p = r (1 + r (1/2 + r (1/6 + r (1/24 + r (1/120 + r/720)))))
+        p = np.divide(r, 720, out=out_low)
+        for coefficient in (1 / 120, 1 / 24, 1 / 6, 1 / 2, 1.0):
+            p += coefficient
+            p *= r
+    # n = 64 q + j: the table entry j and the power of two q (+ scale).
+    q = np.floor(np.multiply(n, 1 / 64, out=x), out=x)
+    n -= np.multiply(q, 64, out=spare)
+    index = n.astype(np.intp)
+    t_high = np.take(_TABLE_HIGH, index, out=spare)
+    p *= t_high
+    p += np.take(_TABLE_LOW, index)
+    q += scale
+    # 2^q as two factors in the normal range: exact products, and one
+    # rounding where the result falls below the normal range.
+    half = np.floor(np.multiply(q, 0.5, out=n), out=n)
+    q -= half
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+        # Results below the normal range round to subnormals or 0; the
+        # entries below the floor are set to 0 next.
+        for k in (half, q):
+            factor = _power_of_two(k, out=r)
+            t_high *= factor
+            p *= factor
+    dead = high <= floor
+    if dead.any():
+        t_high[dead] = 0
+        p[dead] = 0
+    # Normalised (TwoSum): the high part the nearest float, the low part below its ulp.
+    s = np.add(t_high, p, out=out_high)
+    b_virtual = np.subtract(s, t_high, out=x)
+    a_virtual = np.subtract(s, b_virtual, out=n)
+    np.subtract(t_high, a_virtual, out=n)
+    p -= b_virtual
+    p += n
+    return out
+
+
+def _power_of_two(k, out):
+    """``2.0 ** k`` for integral float64 `k` in [-1022, 1023], into `out`: the exponent field set directly."""
+    bits = (k + 1023).astype(np.int64)
+    bits <<= 52
+    np.copyto(out, bits.view(np.float64))
+    return out
 
 
 # Pairs of any size ------------------------------------------------------------
