@@ -104,19 +104,18 @@ def _where(condition, a, b):
 
 
 class Parts:
-    r""":math:`p_k`, :math:`1 - p_k` and :math:`-\log p_k` as pairs, at gaps `hi` + `lo` with exponentials `exps`.
+    r""":math:`p_k`, :math:`1 - p_k` and :math:`-\log p_k` as pairs, at gaps `hi` + `lo` with exponentials `e` (a pair).
 
     `top` (bool, the shape of the gaps) marks the row's first maximum; the
     row's pairs `rest` (:math:`s`), `reciprocal` (:math:`r`) and `log`
-    (:math:`L`) broadcast against the gaps.
+    (:math:`L`) broadcast against the gaps. `per_row` (one value per row,
+    float64 input) asks for powers formed by :func:`xentref._error_free.power`.
     """
 
-    def __init__(self, hi, lo, exps, top, rest, reciprocal, log):
+    def __init__(self, hi, lo, e, top, rest, reciprocal, log, per_row=False):
+        self.per_row = per_row
         infinite = np.isinf(hi)
         lo = np.zeros_like(hi) if lo is None else np.where(infinite, 0.0, lo)
-        with np.errstate(under="ignore"):
-            # Corrections of exponentials below the normal range vanish.
-            e = (exps, exps * lo)
         self.probability = ef.multiply(e, reciprocal)
         # 1 - p_k without cancellation: s r at the maximum, (1 + s - e_k) r elsewhere.
         others = ef.multiply(ef.add(ef.add(ONE, rest), negative(e)), reciprocal)
@@ -139,7 +138,10 @@ def row_pairs(normaliser, column=False):
 def chunk_parts(part, normaliser, first, last):
     """The :class:`Parts` of a chunk of classes first:last (`part` from :func:`xentref._shift.shifted_chunks`)."""
     top = np.arange(first, last)[None, :] == normaliser.top[:, None]
-    return Parts(part.hi, part.lo, part.exps, top, *row_pairs(normaliser, column=True))
+    with np.errstate(under="ignore"):
+        # Corrections of exponentials below the normal range vanish.
+        e = part.exps, part.exps * (0.0 if part.exp_lo is None else np.where(np.isinf(part.hi), 0.0, part.exp_lo))
+    return Parts(part.hi, part.lo, e, top, *row_pairs(normaliser, column=True))
 
 
 def label_parts(picked, labels, normaliser):
@@ -147,20 +149,24 @@ def label_parts(picked, labels, normaliser):
     with np.errstate(invalid="ignore", over="ignore"):
         # A gap beyond the float range or at -inf: its low part is repaired in Parts.
         hi, lo = gap_pair(picked, normaliser.shift[:, 0])
-    e_high, _ = exp_at(picked, normaliser.shift, normaliser.precise)
-    return Parts(hi, lo if normaliser.precise else None, e_high, labels == normaliser.top, *row_pairs(normaliser))
+    e = exp_at(picked, normaliser.shift, normaliser.precise, normaliser.accurate)
+    return Parts(hi, lo if normaliser.precise else None, e, labels == normaliser.top, *row_pairs(normaliser),
+                 per_row=normaliser.accurate)
 
 
-def power(pair, gamma):
+def power(pair, gamma, accurate=False):
     r"""``pair ** gamma`` as a pair: ``power`` of the high part times :math:`(1 + l/h)^\gamma`.
 
     The correction is :math:`\operatorname{expm1}(\gamma \operatorname{log1p}(l/h))`,
     accurate for any :math:`\gamma`; 0 to the power :math:`\gamma > 0` is 0,
-    and anything to the power 0 is 1.
+    and anything to the power 0 is 1. With `accurate`,
+    :func:`xentref._error_free.power` (for a value per row: it costs more).
     """
     high, low = pair
     if gamma == 0:
         return np.ones_like(high), np.zeros_like(high)
+    if accurate:
+        return ef.power(pair, gamma)
     with np.errstate(under="ignore", divide="ignore", invalid="ignore"):
         # A power below the normal range rounds toward 0; a zero base has no correction.
         value = np.power(high, gamma)
@@ -208,7 +214,8 @@ class CoefficientProblem(Problem):
         source = columns_of(z)
         if self.labels is not None:
             labels = self.labels[start:stop]
-            normaliser, _, picked = normalise(source, self.n_classes, gather=labels, keep_gaps=False)
+            normaliser, _, picked = normalise(source, self.n_classes, gather=labels, keep_gaps=False,
+                                              accurate=True)
             return (_rounded(self.label_losses(label_parts(picked, labels, normaliser), labels)),)
         t, total = self._targets(start, stop)
         value = self.target_losses(z, t, total)
@@ -238,14 +245,15 @@ class CoefficientProblem(Problem):
         rows = np.arange(len(z))
         if self.labels is not None:
             special = self.labels[start:stop]
-            normaliser, shifted, picked = normalise(source, self.n_classes, gather=special, keep_gaps=False)
+            normaliser, shifted, picked = normalise(source, self.n_classes, gather=special, keep_gaps=False,
+                                                     accurate=True)
             at_special = self.weighted(self.coefficients(label_parts(picked, special, normaliser)), None, special)
             c = None
             total = at_special
             at_top = _where(special == normaliser.top, at_special, (np.zeros(len(z)), np.zeros(len(z))))
         else:
             t, _ = self._targets(start, stop)
-            normaliser, shifted, _ = normalise(source, self.n_classes)
+            normaliser, shifted, _ = normalise(source, self.n_classes, accurate=True)
             c = (np.zeros(t.shape), np.zeros(t.shape))
             for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted):
                 chunk = self.weighted(self.coefficients(chunk_parts(part, normaliser, first, last)),
@@ -276,7 +284,7 @@ def weighted_cross_entropy(problem, z, coefficients_of, extra=None):
     add up over the chunks, returned as well.
     """
     source = columns_of(z)
-    normaliser, shifted, _ = normalise(source, problem.n_classes)
+    normaliser, shifted, _ = normalise(source, problem.n_classes, accurate=True)
     zeros = np.zeros(len(z))
     total, distance, added = (zeros, zeros), (zeros, zeros), (zeros, zeros)
     for first, last, part in shifted_chunks(source, problem.n_classes, normaliser, shifted):

@@ -136,6 +136,11 @@ class Shifted:
     precise : bool, optional
         Use the exact-shift machinery; by default for float64 `z`. Logits
         formed in float64 from narrower input do not need it.
+    accurate : bool
+        With `precise`, form the exponentials accurate to :math:`2^{-58}`
+        (:func:`xentref._error_free.exp`) instead of NumPy's ``exp``: for
+        the losses whose error bounds multiply the exponentials' error
+        (see "Accurate exponentials" above).
 
     Attributes
     ----------
@@ -147,6 +152,9 @@ class Shifted:
         `hi` None unless `keep_gaps`.
     exps : ndarray (R, C) of float64
         ``exp(hi)``.
+    exp_lo : ndarray (R, C) of float64 or None
+        The exponential of the gap is ``exps * (1 + exp_lo)``: `lo` itself,
+        or with `accurate` the relative low part of the accurate exponential.
     rest : pair of ndarray (R,)
         :math:`s = \\sum_{k \\ne m} e^{g_k}` (not with `shift`).
     infinite : ndarray (R,) of bool or None
@@ -165,8 +173,9 @@ class Shifted:
         If a row's maximum is NaN or +inf, or -inf outside a chunk.
     """
 
-    def __init__(self, z, shift=None, chunk=False, keep_gaps=True, precise=None):
+    def __init__(self, z, shift=None, chunk=False, keep_gaps=True, precise=None, accurate=False):
         self.precise = z.dtype == np.float64 if precise is None else precise
+        self.accurate = accurate and self.precise
         self.z = z
         n_rows = z.shape[0]
         self.rows = np.arange(n_rows)
@@ -185,8 +194,8 @@ class Shifted:
             self.top = np.full(n_rows, -1)
         self.shift = shift
         self.hi = scratch("hi", z.shape)
-        self.exps = scratch("exps", z.shape) if keep_gaps else self.hi
-        self.lo = None
+        self.exps = scratch("exps", z.shape) if keep_gaps or self.accurate else self.hi
+        self.lo = self.exp_lo = None
         self.infinite = None
         # Rows of narrow input whose maxima lie in [-600, 700] need no
         # subtraction: exp(z_k) stays in float64's normal range for every
@@ -210,14 +219,17 @@ class Shifted:
             # until repaired, and their exponentials underflow to 0.
             np.subtract(z, shift, out=self.hi)
             if self.precise:
-                self.lo = scratch("lo", z.shape)
+                self.lo = self.exp_lo = scratch("lo", z.shape)
                 gap_pair_low(z, shift, self.hi, self.lo, scratch("spare", z.shape))
-            np.exp(self.hi, out=self.exps)
+            if self.accurate:
+                self.exp_lo = _accurate_exps(self.hi, self.lo, self.exps)
+            else:
+                np.exp(self.hi, out=self.exps)
             if not keep_gaps:
                 self.hi = None
             if self.first:
                 self.rest = self._rest()
-            elif self.precise:
+            if self.precise and (self.accurate or not self.first):
                 self._repair(np.isnan(np.sum(self.lo, axis=1)))
 
     def _repair(self, rows):
@@ -238,7 +250,7 @@ class Shifted:
         exps, rows, top = self.exps, self.rows, self.top
         exps[rows, top] = 0
         if self.precise:
-            rest = _sum_with_corrections(exps, self.lo)
+            rest = _sum_with_corrections(exps, self.exp_lo)
             broken = np.isnan(rest[0])
             self._repair(broken)
             if broken.any():
@@ -257,6 +269,17 @@ class Shifted:
         if self.empty is not None:
             exps[self.empty, :] = 0
         return rest
+
+
+def _accurate_exps(hi, lo, out):
+    """Write into `out` the accurate exponentials of the gaps `hi` + `lo`; return their relative low parts.
+
+    An exponential of 0 (a gap below -746, or -inf) has a low part of 0.
+    """
+    low = scratch("exp lo", hi.shape)
+    ef.exp_into(hi, lo, (out, low), tuple(scratch(f"exp work {i}", hi.shape) for i in range(3)))
+    positive = np.maximum(out, np.finfo(np.float64).smallest_subnormal, out=scratch("exp work 0", hi.shape))
+    return np.divide(low, positive, out=low)
 
 
 def gap_pair_low(z, shift, hi, out, spare):
@@ -311,14 +334,20 @@ class Normaliser:
     :meth:`log`, and its reciprocal (the softmax at the maximum) :meth:`reciprocal`.
     """
 
-    def __init__(self, shift, top, rest, precise):
+    def __init__(self, shift, top, rest, precise, accurate=False):
         self.shift, self.top, self.rest, self.precise = shift, top, rest, precise
+        self.accurate = accurate and precise
 
     def log(self):
-        """:math:`\\operatorname{log1p}(s)` as a pair (float64 input) or ``(value, None)``."""
+        """:math:`\\operatorname{log1p}(s)` as a pair (float64 input) or ``(value, None)``.
+
+        With `accurate`, within :math:`2^{-57}` (:func:`xentref._error_free.log1p`).
+        """
         high, low = self.rest
         if not self.precise:
             return np.log1p(high), None
+        if self.accurate:
+            return ef.log1p(self.rest)
         with np.errstate(under="ignore"):
             # A low part below the normal range is negligible.
             return np.log1p(high), low / (1 + high)
@@ -335,7 +364,8 @@ def columns_of(z):
     return lambda first, last: z[:, first:last]
 
 
-def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True, precise=None, visit=None):
+def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True, precise=None, visit=None,
+              accurate=False):
     """The :class:`Normaliser` of a block of rows, read chunk by chunk from `source`.
 
     Parameters
@@ -350,7 +380,7 @@ def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True, precis
         block budget (:func:`xentref._blocks.column_spans`).
     gather : ndarray (R,) of int, optional
         A class per row whose logit to return as well (the label's).
-    keep_gaps, precise : bool
+    keep_gaps, precise, accurate : bool
         As for :class:`Shifted` (`keep_gaps` when one chunk holds the rows).
     visit : callable, optional
         ``visit(first, last, part, z)`` is called with each chunk's logits
@@ -373,11 +403,12 @@ def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True, precis
     spans = column_spans(n_columns) if spans is None else spans
     if len(spans) == 1:
         z = source(0, n_columns)
-        shifted = Shifted(z, keep_gaps=keep_gaps or visit is not None, precise=precise)
+        shifted = Shifted(z, keep_gaps=keep_gaps or visit is not None, precise=precise, accurate=accurate)
         gathered = None if gather is None else z[shifted.rows, gather].astype(np.float64)
         if visit is not None:
             visit(0, n_columns, shifted, z)
-        return Normaliser(shifted.shift, shifted.top, shifted.rest, shifted.precise), shifted, gathered
+        normaliser = Normaliser(shifted.shift, shifted.top, shifted.rest, shifted.precise, accurate)
+        return normaliser, shifted, gathered
     chunks, gathered = [], None
     for first, last in spans:
         z = source(first, last)
@@ -387,13 +418,14 @@ def normalise(source, n_columns, spans=None, gather=None, keep_gaps=True, precis
                 gathered = np.zeros(len(gather))
             inside = (gather >= first) & (gather < last)
             gathered[inside] = z[inside, gather[inside] - first]
-        part = Shifted(z, chunk=True, keep_gaps=visit is not None, precise=precise)
+        part = Shifted(z, chunk=True, keep_gaps=visit is not None, precise=precise, accurate=accurate)
         if visit is not None:
             visit(first, last, part, z)
         chunk_max = part.shift[:, 0] if part.empty is None else np.where(part.empty, -np.inf, part.shift[:, 0])
         chunks.append((chunk_max, part.top + first, part.rest))
         del part
     normaliser = _merge(chunks, precise)
+    normaliser.accurate = accurate and precise
     tiny = normaliser.rest[0] < TINY
     if precise and tiny.any():
         rest = tuple(part.copy() for part in normaliser.rest)
@@ -473,7 +505,7 @@ def shifted_chunks(source, n_columns, normaliser, shifted=None, spans=None, keep
     spans = column_spans(n_columns) if spans is None else spans
     for first, last in spans:
         yield first, last, Shifted(source(first, last), shift=normaliser.shift, keep_gaps=keep_gaps,
-                                   precise=normaliser.precise)
+                                   precise=normaliser.precise, accurate=normaliser.accurate)
 
 
 # Per-element results ------------------------------------------------------------
@@ -525,18 +557,23 @@ def scaled_exps(part, factor, out):
             np.multiply(part.exps, high[:, None], out=out, casting="unsafe")
         return
     product = np.multiply(part.exps, high[:, None], out=part.exps)
-    correction = part.lo
+    correction = part.exp_lo
     # A zero factor (a row whose every coefficient is 0) has a zero low part.
     correction += np.divide(low, high, out=np.zeros_like(low), where=high != 0)[:, None]
     correction *= product
     np.add(product, correction, out=out)
 
 
-def exp_at(chosen, shift, precise):
-    """:math:`e^{g}` of one logit per row (float64 `chosen`), as a pair (float64 input) or ``(value, 0)``."""
+def exp_at(chosen, shift, precise, accurate=False):
+    """:math:`e^{g}` of one logit per row (float64 `chosen`), as a pair (float64 input) or ``(value, 0)``.
+
+    With `accurate`, the pair is :func:`xentref._error_free.exp`'s.
+    """
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         # As in Shifted: infinite gaps have exponential 0.
         high, low = gap_pair(chosen, shift[:, 0])
+        if accurate and precise:
+            return ef.exp((high, low))
         exps = np.exp(high)
         if not precise:
             return exps, np.zeros_like(exps)

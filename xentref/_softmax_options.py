@@ -330,6 +330,8 @@ class OptionProblem(Problem):
         super().__init__(logits, axis, probabilities, labels, keep)
         self.weight, self.epsilon, self.smoothing, self.z_loss = weight, epsilon, smoothing, z_loss
         self.plain = weight is None and epsilon == 0 and z_loss == 0
+        # The z-loss's bound multiplies the error of L (see above).
+        self.accurate = z_loss != 0
         self._backgrounds = {}
 
     def _run(self, block, n_results=1):
@@ -531,7 +533,8 @@ def special_values(picked, normaliser, total, at_top, special, at_special):
         # range (coefficients divided by a tiny total weight) they are inf.
         difference = ef.add(ef.add(total, negative(at_top)), negative(ef.multiply_wide(at_top, rest)))
         top_value = _rounded(ef.multiply_wide(difference, reciprocal))
-        probability = ef.multiply(exp_at(picked, normaliser.shift, normaliser.precise), reciprocal)
+        probability = ef.multiply(exp_at(picked, normaliser.shift, normaliser.precise, normaliser.accurate),
+                                  reciprocal)
         special_value = _rounded(ef.add(ef.multiply_wide(probability, total), negative(at_special)))
     return [(top, top_value), (np.where(special == top, -1, special), special_value)]
 

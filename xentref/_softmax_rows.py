@@ -63,6 +63,10 @@ class Problem:
         others have loss 0 and gradient 0, and their targets are not read.
     """
 
+    # Exponentials accurate to 2^-58 for float64 (xentref._shift), where a
+    # subclass's bounds need them.
+    accurate = False
+
     def __init__(self, logits, axis, probabilities, labels, keep=None):
         self.logits, self.axis = logits, axis
         self.rows = blocks.as_rows(logits, axis)
@@ -157,7 +161,7 @@ class Problem:
         """
         z = self.rows[start:stop]
         source = columns_of(z)
-        normaliser, shifted, _ = normalise(source, self.n_classes, keep_gaps=keep_gaps)
+        normaliser, shifted, _ = normalise(source, self.n_classes, keep_gaps=keep_gaps, accurate=self.accurate)
         return z, source, normaliser, shifted
 
     def _label_losses(self, start, stop, first=None):
@@ -392,7 +396,7 @@ def special_values(picked, normaliser, total, at_top, special, at_special, divis
             at_top_rest = ef.multiply((at_top, zeros), rest)
             difference = ef.add(others, (-at_top_rest[0], -at_top_rest[1]))
             top_value = ef.rounded(ef.multiply(difference, ef.divide(reciprocal, count)))
-            probability = ef.multiply(exp_at(picked, shift, precise), reciprocal)
+            probability = ef.multiply(exp_at(picked, shift, precise, normaliser.accurate), reciprocal)
             special_value = ef.rounded(ef.divide(
                 ef.add(ef.multiply(probability, total), (-at_special, zeros)), count,
             ))
