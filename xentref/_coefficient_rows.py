@@ -108,12 +108,12 @@ class Parts:
 
     `top` (bool, the shape of the gaps) marks the row's first maximum; the
     row's pairs `rest` (:math:`s`), `reciprocal` (:math:`r`) and `log`
-    (:math:`L`) broadcast against the gaps. `per_row` (one value per row,
-    float64 input) asks for powers formed by :func:`xentref._error_free.power`.
+    (:math:`L`) broadcast against the gaps. `accurate` asks for accurate
+    powers of :math:`1 - p_k` (:func:`power`).
     """
 
-    def __init__(self, hi, lo, e, top, rest, reciprocal, log, per_row=False):
-        self.per_row = per_row
+    def __init__(self, hi, lo, e, top, rest, reciprocal, log, accurate=False):
+        self.accurate = accurate
         infinite = np.isinf(hi)
         lo = np.zeros_like(hi) if lo is None else np.where(infinite, 0.0, lo)
         self.probability = ef.multiply(e, reciprocal)
@@ -141,7 +141,7 @@ def chunk_parts(part, normaliser, first, last):
     with np.errstate(under="ignore"):
         # Corrections of exponentials below the normal range vanish.
         e = part.exps, part.exps * (0.0 if part.exp_lo is None else np.where(np.isinf(part.hi), 0.0, part.exp_lo))
-    return Parts(part.hi, part.lo, e, top, *row_pairs(normaliser, column=True))
+    return Parts(part.hi, part.lo, e, top, *row_pairs(normaliser, column=True), accurate=normaliser.accurate)
 
 
 def label_parts(picked, labels, normaliser):
@@ -151,20 +151,25 @@ def label_parts(picked, labels, normaliser):
         hi, lo = gap_pair(picked, normaliser.shift[:, 0])
     e = exp_at(picked, normaliser.shift, normaliser.precise, normaliser.accurate)
     return Parts(hi, lo if normaliser.precise else None, e, labels == normaliser.top, *row_pairs(normaliser),
-                 per_row=normaliser.accurate)
+                 accurate=normaliser.accurate)
 
 
 def power(pair, gamma, accurate=False):
-    r"""``pair ** gamma`` as a pair: ``power`` of the high part times :math:`(1 + l/h)^\gamma`.
+    r"""``pair ** gamma`` as a pair, for a pair in [0, 1]; anything to the power 0 is 1, and 0 to a positive power 0.
 
-    The correction is :math:`\operatorname{expm1}(\gamma \operatorname{log1p}(l/h))`,
-    accurate for any :math:`\gamma`; 0 to the power :math:`\gamma > 0` is 0,
-    and anything to the power 0 is 1. With `accurate`,
-    :func:`xentref._error_free.power` (for a value per row: it costs more).
+    With `accurate` (float64 input), an integral :math:`\gamma` multiplies
+    pairs (repeated squaring: relative error of order :math:`\gamma u^2`)
+    and any other :math:`\gamma` is :func:`xentref._error_free.power`
+    (within :math:`(\gamma + 2) 2^{-59}`). Otherwise it is ``power`` of the
+    high part times the correction
+    :math:`\operatorname{expm1}(\gamma \operatorname{log1p}(l/h))`: within
+    NumPy's ``power``.
     """
     high, low = pair
     if gamma == 0:
         return np.ones_like(high), np.zeros_like(high)
+    if accurate and float(gamma).is_integer() and gamma < 2**20:
+        return _integer_power(pair, int(gamma))
     if accurate:
         return ef.power(pair, gamma)
     with np.errstate(under="ignore", divide="ignore", invalid="ignore"):
@@ -172,6 +177,20 @@ def power(pair, gamma, accurate=False):
         value = np.power(high, gamma)
         relative = np.divide(low, high, out=np.zeros_like(low), where=high > 0)
         return value, value * np.expm1(gamma * np.log1p(relative))
+
+
+def _integer_power(pair, n):
+    """``pair ** n`` for a positive integer `n`, by repeated squaring of pairs."""
+    result = None
+    with np.errstate(under="ignore"):
+        # Powers below the normal range round toward 0.
+        while True:
+            if n & 1:
+                result = pair if result is None else ef.multiply(result, pair)
+            n >>= 1
+            if not n:
+                return result
+            pair = ef.multiply(pair, pair)
 
 
 def times(pair, weight):

@@ -288,12 +288,12 @@ class FocalProblem(CoefficientProblem):
 
     def label_losses(self, parts, labels):
         # alpha_y (1 - p_y)^gamma (-log p_y): non-negative factors, as pairs.
-        return self.weighted(ef.multiply_wide(power(parts.wrong, self.gamma, parts.per_row), parts.surprisal), None, labels)
+        return self.weighted(ef.multiply_wide(power(parts.wrong, self.gamma, parts.accurate), parts.surprisal), None, labels)
 
     def target_losses(self, z, t, total):
         # The cross-entropy with coefficients alpha_k t_k (1 - p_k)^gamma.
         def coefficients_of(parts, first, last):
-            return self.weighted(power(parts.wrong, self.gamma, parts.per_row), t[:, first:last], first, last)
+            return self.weighted(power(parts.wrong, self.gamma, parts.accurate), t[:, first:last], first, last)
 
         value, _ = weighted_cross_entropy(self, z, coefficients_of)
         return value
@@ -303,7 +303,7 @@ class FocalProblem(CoefficientProblem):
 
         :math:`f` is 1 at :math:`p = 1` (its limit) and 0 where :math:`p = 0`.
         """
-        factor = power(parts.wrong, self.gamma, parts.per_row)
+        factor = power(parts.wrong, self.gamma, parts.accurate)
         if self.gamma == 0:
             return factor
         p, wrong, surprisal = parts.probability, parts.wrong, parts.surprisal
