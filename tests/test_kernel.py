@@ -122,6 +122,18 @@ def test_subnormal_exponentials_are_summed_without_their_rounding_errors():
     assert np.max(exact.ulp_distance(loss, exact.softmax_cross_entropy(z, [0], reduction="none"))) <= 1
 
 
+@pytest.mark.parametrize("options", [{"z_loss": 0.5}, {"class_weight": [3e4, 1.0, 1.0]}])
+def test_a_subnormal_exponential_times_a_factor_above_1_keeps_its_digits(options):
+    # p_1 T with T = 1 + 2 lambda lse = 601 (or the weight 3e4): the
+    # exponential e^-720.3 held in the subnormals lost up to half a unit
+    # there, which the factor magnified to hundreds of units of the entry.
+    z = np.array([[600.0, 600.0 - 720.3, 0.0]])
+    actual = xentref.grad.softmax_cross_entropy(z, [0], **options, reduction="sum")
+    expected = exact.grad.softmax_cross_entropy(z, [0], **options, reduction="sum")
+    assert 0 < actual[0, 1] < np.finfo(np.float64).tiny
+    assert np.max(exact.ulp_distance(actual, expected)) <= 1
+
+
 # Blocks, threads and chunks ---------------------------------------------------------
 
 FAMILY = [

@@ -174,6 +174,63 @@ def test_a_gap_beyond_the_float_range_under_a_small_target_gives_a_finite_loss(f
     assert ulps_of(getattr(xentref, function)(z, t, **options), expected) <= 1
 
 
+def test_a_label_beyond_the_float_range_under_a_small_alpha_gives_a_finite_focal_loss():
+    # The surprisal 3.4e308 overflowed before alpha_y = 0.06 brought it back:
+    # the loss was inf. Such rows are now formed from half the surprisal.
+    z = np.array([[-1.7078084781191998e308, 1.7078084781191998e308]])
+    alpha = np.array([0.061597, 0.35572361])
+    expected = exact.softmax_focal_loss(z, [0], alpha=alpha)
+    assert np.isfinite(expected) and expected > 1e307
+    assert ulps_of(xentref.softmax_focal_loss(z, [0], alpha=alpha), expected) <= 1
+    assert xentref.softmax_focal_loss(z * 1.05, [0], alpha=[0.9, 0.1]) == np.inf  # beyond the range after all
+
+
+_GAMMA_RNG = np.random.default_rng(SEED + 1)
+_GAMMA_Z = np.concatenate([_GAMMA_RNG.normal(scale=3, size=(40, 5)), _GAMMA_RNG.normal(scale=40, size=(40, 5))])
+_GAMMA_LABELS = _GAMMA_RNG.integers(0, 5, 80)
+_GAMMA_TARGETS = _GAMMA_RNG.dirichlet(np.full(5, 0.5), 80)
+
+
+def _focal_power_ulps(gamma):
+    """The error bound of the power in ulps (xentref/_coefficient_rows.py): gamma/16, (5 gamma + 2)/64."""
+    return gamma / 16 if float(gamma).is_integer() else (5 * gamma + 2) / 64
+
+
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 2.5, 3.0, 7.0, 11.0])
+def test_focal_loss_is_within_its_bound_for_each_gamma(gamma):
+    # Labels: pi + 3/32 + 1/2 ulps from the exact value, so 1 ulp up to
+    # gamma = 11; probability targets: pi + 3/2, 2 ulps up to gamma = 12.
+    pi = _focal_power_ulps(gamma)
+    for targets, bound in ((_GAMMA_LABELS, pi + 3 / 32 + 1), (_GAMMA_TARGETS, pi + 2)):
+        actual = xentref.softmax_focal_loss(_GAMMA_Z, targets, gamma=gamma, reduction="none")
+        expected = exact.softmax_focal_loss(_GAMMA_Z, targets, gamma=gamma, reduction="none")
+        assert np.max(ulps_of(actual, expected)) <= np.floor(bound)
+
+
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 2.5, 3.0, 7.0, 11.0])
+def test_focal_gradient_is_within_its_bound_for_each_gamma(gamma):
+    # Labels: delta_c + 1/16 + 1 of each entry (delta_c = pi + 7/32);
+    # probability targets: pi + 2.28 ulps of (1 + gamma)(p_j max alpha + t_j).
+    pi = _focal_power_ulps(gamma)
+    actual = grad.softmax_focal_loss(_GAMMA_Z, _GAMMA_LABELS, gamma=gamma, reduction="sum")
+    expected = exact.grad.softmax_focal_loss(_GAMMA_Z, _GAMMA_LABELS, gamma=gamma, reduction="sum")
+    assert np.max(ulps_of(actual, expected)) <= np.floor(pi + 7 / 32 + 1 / 16 + 3 / 2)
+    actual = grad.softmax_focal_loss(_GAMMA_Z, _GAMMA_TARGETS, gamma=gamma, reduction="sum")
+    expected = exact.grad.softmax_focal_loss(_GAMMA_Z, _GAMMA_TARGETS, gamma=gamma, reduction="sum")
+    scale = (1 + gamma) * (xentref.softmax(_GAMMA_Z) + _GAMMA_TARGETS)
+    assert np.max(ulps_of(actual, expected, scale)) <= pi + 2.28125
+
+
+@pytest.mark.parametrize("epsilon", [-1.0, -0.5])
+def test_poly1_with_negative_epsilon_is_within_its_bound_of_the_terms(epsilon):
+    # The two sums cancel; the bounds (1 and 2 ulps) hold in ulps of their sizes.
+    for targets, bound in ((_GAMMA_LABELS, 1.1), (_GAMMA_TARGETS, 2)):
+        actual = xentref.softmax_poly1_loss(_GAMMA_Z, targets, epsilon=epsilon, reduction="none")
+        expected = exact.softmax_poly1_loss(_GAMMA_Z, targets, epsilon=epsilon, reduction="none")
+        terms = exact.softmax_poly1_loss(_GAMMA_Z, targets, epsilon=-epsilon, reduction="none")
+        assert np.max(ulps_of(actual, expected, terms)) <= bound
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("gap", [5.3, 37.9, 300.7, 699.9])
 def test_a_wide_non_integer_gap_costs_the_variants_no_digits(gap, dtype):

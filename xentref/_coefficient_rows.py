@@ -19,59 +19,78 @@ of weighted targets (:mod:`xentref._softmax_options`).
 
 Error bounds for float64
 ------------------------
-With the notation and the platform assumption of :mod:`xentref._shift`
-(NumPy's ``exp`` and ``log1p`` within :math:`\alpha_e = \alpha_l = 1.6u` of
-the exact value), and NumPy's ``power`` within :math:`\alpha_p = 1.6u` as
-well (``tests/test_kernel.py`` samples all three):
+Both losses form their exponentials, :math:`L` and the powers accurately
+(:mod:`xentref._shift`, "Accurate exponentials"; :func:`power`), because
+their bounds multiply those errors: the power :math:`(1 - p_k)^\gamma` has
+condition number :math:`\gamma`, and with NumPy's ``exp`` (0.8 ulps) the
+focal loss could only be bounded by :math:`1.6 \gamma + 5.3` ulps. With the
+exponentials within :math:`u/32` (:math:`2^{-58}`):
 
-- :math:`1 - p_k` is within :math:`\alpha_e` of itself, relative, plus
-  order :math:`u^2`: with :math:`e_k` perturbed by relative errors
-  :math:`\delta_k`, :math:`|\delta_k| \le \alpha_e`, the logarithm of
-  :math:`s r` moves by :math:`\sum_k e_k \delta_k / (s (1 + s)) \le
-  \alpha_e`, and that of :math:`(1 + s - e_y) r` by at most
-  :math:`2 p_y \alpha_e \le \alpha_e`. This is what forming it directly
-  buys: from a rounded :math:`p_y` the error of :math:`1 - p_y` would be
-  amplified by :math:`p_y / (1 - p_y)`, without bound near :math:`p_y = 1`;
-  from :math:`-\operatorname{expm1}(\log p_y)` it is not amplified (since
-  :math:`p (-\log p) \le 1 - p`) but carries the :math:`3.2u` of the
-  logarithm instead of :math:`\alpha_e`.
-- :math:`-\log p_k` is within :math:`3.2u` (:mod:`xentref._shift`), and
-  :math:`p_k` within :math:`3.2u` (the exponential and :math:`r`).
-- :math:`(1 - p_k)^\gamma` is ``power`` of the high part corrected by the
-  low part: within :math:`\gamma \alpha_e + \alpha_p`. The factor
-  :math:`\gamma` is the condition number of the power, and no arrangement
-  removes it: only more accurate exponentials would shrink what it
-  multiplies.
+- :math:`s` and :math:`r` are within :math:`u/32` of themselves, and
+  :math:`L` within :math:`3u/32` (:math:`u/16` from the logarithm);
+- :math:`p_k = e^{g_k} r` is within :math:`u/16`;
+- :math:`1 - p_k` is within :math:`u/16`: with :math:`e_k` perturbed by
+  relative errors :math:`|\delta_k| \le u/32`, the logarithm of
+  :math:`s r` moves by :math:`\sum_k e_k \delta_k / (s (1 + s)) \le u/32`,
+  and that of :math:`(1 + s - e_y) r` by at most :math:`2 p_y u/32`. This
+  is what forming it directly buys: from a rounded :math:`p_y` the error of
+  :math:`1 - p_y` would be amplified by :math:`p_y / (1 - p_y)`, without
+  bound near :math:`p_y = 1`;
+- :math:`-\log p_k = L - g_k`, a sum of terms of one sign, is within
+  :math:`3u/32`;
+- :math:`(1 - p_k)^\gamma` is within :math:`\pi = \gamma u/16` (the
+  condition number times the error of :math:`1 - p_k`) for an integral
+  :math:`\gamma`, whose power is a product of pairs, and within
+  :math:`\pi = (5\gamma + 2) u/64` otherwise
+  (:func:`xentref._error_free.power` adds :math:`(\gamma + 2) u/64`).
 
-The focal loss :math:`\sum_k \alpha_k t_k (1 - p_k)^\gamma (-\log p_k)` is
-then within :math:`(\gamma \alpha_e + \alpha_p) + 3.2u` of its value before
-the one final rounding, a sum of non-negative terms: :math:`(1.6 \gamma + 5.3)`
-ulps of the exact value, 8.5 at :math:`\gamma = 2` (and the
-cross-entropy's 4 at :math:`\gamma = 0`, where no power is formed). Poly-1,
-:math:`\sum_k t_k (-\log p_k) + \epsilon \sum_k t_k (1 - p_k)`, has terms
-within :math:`3.2u` and :math:`\alpha_e`: **4 ulps** for
-:math:`\epsilon \ge 0`; for :math:`\epsilon < 0` the two sums cancel (to
-:math:`(1 - p)^2/2` at :math:`\epsilon = -1`) and the bound is 4 ulps of
-:math:`\sum_k t_k (-\log p_k) + |\epsilon| \sum_k t_k (1 - p_k)`.
+A result within :math:`c` ulps of the exact value is within
+:math:`\lfloor c + 1/2 \rfloor` ulps of the correctly rounded one, which
+is what the tests measure. Then, in ulps, with :math:`\pi` in units of
+:math:`u`:
+
+- **focal loss, labels**: :math:`\alpha_y (1 - p_y)^\gamma (-\log p_y)`, a
+  product of pairs rounded once: :math:`\pi + 3/32 + 1/2` of the exact
+  value, so **1 ulp** for :math:`\gamma \le 11` and 4 for
+  :math:`\gamma \le 49`;
+- **focal loss, probability targets**: :math:`C L + \sum_k c_k (-g_k)`
+  with :math:`c_k = \alpha_k t_k (1 - p_k)^\gamma` (pairs within
+  :math:`\pi`), each :math:`c_k g_k` rounded once, every term
+  non-negative, rounded once: :math:`\pi + 3/2`, so **2 ulps** for
+  integral :math:`\gamma \le 15` and other :math:`\gamma \le 12`, 4 for
+  :math:`\gamma \le 37`;
+- **Poly-1 loss**, :math:`\sum_k t_k (-\log p_k) + \epsilon \sum_k t_k
+  (1 - p_k)`: for labels :math:`3/32 + 1/2` (**1 ulp**), for probability
+  targets :math:`3/2` (**2 ulps**), for :math:`\epsilon \ge 0`; for
+  :math:`\epsilon < 0` the two sums cancel (to :math:`(1 - p)^2/2` at
+  :math:`\epsilon = -1`) and the same bounds hold in ulps of
+  :math:`\sum_k t_k (-\log p_k) + |\epsilon| \sum_k t_k (1 - p_k)`.
 
 A gradient entry :math:`p_j G - c_j` is formed as the weighted targets'
-(:mod:`xentref._softmax_options`: 5.7 ulps of :math:`p_j G + c_j`, 4.2 ulps
-of :math:`p_j G` alone for labels, whose only coefficient is at the label
-and whose entries there and at the maximum are pairs rounded once), plus
-the coefficients' own relative error :math:`\delta_c`:
+(:mod:`xentref._softmax_options`): :math:`e^{g_j}` (:math:`1/32`) times
+the row's pair :math:`r G / N` (:math:`1/32` and the error
+:math:`\delta_c` of the coefficients), rounded twice (1), minus
+:math:`c_j / N` rounded (1/2), the difference rounded (1/2); the entries
+at the label and at the largest logit are pairs rounded once. The
+coefficients:
 
 - Poly-1: :math:`c_k = t_k (1 + \epsilon p_k)` for :math:`\epsilon \ge 0`
   and :math:`t_k ((1 + \epsilon) + |\epsilon| (1 - p_k))` below, terms of
-  one sign: :math:`\delta_c \le 3.2u`.
+  one sign: :math:`\delta_c \le 1/16`.
 - focal: :math:`c_k = \alpha_k t_k (1 - p_k)^\gamma [1 + \gamma f_k]` with
   :math:`f_k = p_k (-\log p_k) / (1 - p_k) \in [0, 1]` formed from the
-  three pairs (:math:`3.2u + 3.2u + \alpha_e`):
-  :math:`\delta_c \le \gamma \alpha_e + \alpha_p + \gamma \cdot 8u / (1 + \gamma)`.
+  three pairs (:math:`1/16 + 3/32 + 1/16`):
+  :math:`\delta_c \le \pi + 7/32`.
 
-For labels, :math:`(4.2 + \delta_c / u)` ulps of the entry: **7.4** for
-Poly-1 and :math:`1.6 \gamma + 5.8 + 8 \gamma / (1 + \gamma)` for focal, 14.4 at
-:math:`\gamma = 2`; for probability targets :math:`(5.7 + \delta_c / u)`
-ulps of :math:`p_j G + c_j`: 8.9 and 15.9.
+For labels an entry is within :math:`\delta_c + 1/16 + 1` of itself:
+**1 ulp** for Poly-1 and for focal with :math:`\pi < 7/32` (integral
+:math:`\gamma \le 3`), 4 ulps for :math:`\gamma \le 40`. For probability
+targets it is within :math:`\delta_c + 1/16 + 3/2` of :math:`p_j G + c_j`,
+then half an ulp more from the correctly rounded value: **2.13 ulps** for
+Poly-1 and :math:`\pi + 2.28` for focal (2.41 at :math:`\gamma = 2`; 4 for
+integral :math:`\gamma \le 27` and other :math:`\gamma \le 21`). The scale
+:math:`p_j G + c_j` is that of the terms, since the entry itself may cancel
+to nothing, as the cross-entropy's does.
 
 Input narrower than float64 is computed in float64 (gaps rounded, as in
 :mod:`xentref._shift`, within :math:`2^{-40}` of their effect) and rounded
@@ -150,8 +169,21 @@ def label_parts(picked, labels, normaliser):
         # A gap beyond the float range or at -inf: its low part is repaired in Parts.
         hi, lo = gap_pair(picked, normaliser.shift[:, 0])
     e = exp_at(picked, normaliser.shift, normaliser.precise, normaliser.accurate)
-    return Parts(hi, lo if normaliser.precise else None, e, labels == normaliser.top, *row_pairs(normaliser),
-                 accurate=normaliser.accurate)
+    parts = Parts(hi, lo if normaliser.precise else None, e, labels == normaliser.top, *row_pairs(normaliser),
+                  accurate=normaliser.accurate)
+    # A finite logit whose gap lies beyond the float range has a surprisal
+    # beyond it too, which a weight or factor below 1 may bring back: those
+    # rows also get half their surprisal, L/2 + (a/2 - z/2), from the halves.
+    far = np.isinf(hi) & np.isfinite(picked)
+    parts.far = far if far.any() else None
+    if parts.far is not None:
+        with np.errstate(under="ignore", invalid="ignore", over="ignore"):
+            # Only the far rows are used: others may halve a subnormal or
+            # hold a -inf logit.
+            half_hi, half_lo = gap_pair(picked * 0.5, normaliser.shift[:, 0] * 0.5)
+        log = as_pair(normaliser.log())
+        parts.half_surprisal = ef.add((log[0] * 0.5, log[1] * 0.5), (-half_hi, -half_lo))
+    return parts
 
 
 def power(pair, gamma, accurate=False):

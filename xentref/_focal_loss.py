@@ -288,7 +288,16 @@ class FocalProblem(CoefficientProblem):
 
     def label_losses(self, parts, labels):
         # alpha_y (1 - p_y)^gamma (-log p_y): non-negative factors, as pairs.
-        return self.weighted(ef.multiply_wide(power(parts.wrong, self.gamma, parts.accurate), parts.surprisal), None, labels)
+        factor = power(parts.wrong, self.gamma, parts.accurate)
+        value = self.weighted(ef.multiply_wide(factor, parts.surprisal), None, labels)
+        if parts.far is None:
+            return value
+        half = self.weighted(ef.multiply_wide(factor, parts.half_surprisal), None, labels)
+        with np.errstate(over="ignore"):
+            # Twice a value beyond the float range is inf.
+            high = 2 * half[0]
+        doubled = high, np.where(np.isinf(high), 0.0, 2 * half[1])
+        return tuple(np.where(parts.far, twice, part) for twice, part in zip(doubled, value))
 
     def target_losses(self, z, t, total):
         # The cross-entropy with coefficients alpha_k t_k (1 - p_k)^gamma.
@@ -389,10 +398,16 @@ def softmax_focal_loss(
     so a confident prediction's tiny loss keeps its digits. A zero target
     contributes 0, even against a -inf logit.
 
-    Accuracy, float64: within :math:`(1.6 \gamma + 5.3)` ulps of the exact
-    value (8.5 at :math:`\gamma = 2`; the factor :math:`\gamma` is the
-    condition number of the power), for any logits, gaps beyond the float
-    range included; float32 is computed in float64 and rounded once.
+    Accuracy, float64: within 1 ulp of the exact value for labels and
+    :math:`\gamma \le 11`, and 2 ulps for probability targets and
+    :math:`\gamma \le 12` (integral :math:`\gamma \le 15`). The power has
+    condition number :math:`\gamma`, so its base :math:`1 - p_k` and the
+    exponentials are formed accurate to :math:`2^{-58}`, and the power of
+    an integral :math:`\gamma` as products of pairs: the bounds grow by
+    :math:`\gamma/16` ulps (by :math:`(5\gamma + 2)/64` for other
+    :math:`\gamma`), and stay within 4 ulps up to :math:`\gamma = 37`; the
+    proof is in ``xentref/_coefficient_rows.py``. float32 is computed in
+    float64 and rounded once: within 1 ulp.
 
     References
     ----------
@@ -471,13 +486,14 @@ def softmax_focal_loss_grad(
     :math:`-\log p`, so nothing overflows. Divided by the number of examples
     for ``"mean"``.
 
-    Accuracy, float64: each entry within
-    :math:`1.6 \gamma + 5.8 + 8 \gamma / (1 + \gamma)` ulps (14.4 at
-    :math:`\gamma = 2`) of itself for labels, and for probability targets
-    within :math:`1.6 \gamma + 7.3 + 8 \gamma / (1 + \gamma)` ulps (15.9) of
+    Accuracy, float64: for labels each entry is within 1 ulp of itself
+    for :math:`\gamma \le 3`, and within 4 ulps for :math:`\gamma \le
+    40`; for probability targets within :math:`2.28 + \pi` ulps, with
+    :math:`\pi` :math:`\gamma/16` for an integral :math:`\gamma` and
+    :math:`(5\gamma + 2)/64` otherwise (2.41 at :math:`\gamma = 2`), of
     :math:`p_j \sum_k g_k + g_j`, which is at most
-    :math:`(1 + \gamma)(p_j \max_k \alpha_k + \alpha_j t_j)`, the scale the
-    tests measure in.
+    :math:`(1 + \gamma)(p_j \max_k \alpha_k + \alpha_j t_j)`, the scale
+    the tests measure in: the entry itself may cancel to nothing.
 
     References
     ----------

@@ -83,6 +83,23 @@ recomputed from exponentials accurate to :math:`2^{-58}` scaled by
 :math:`2^{600}` into the normal range (:func:`xentref._error_free.exp`), and
 rounded once on the way back.
 
+Accurate exponentials
+---------------------
+The losses whose bounds multiply the error of the exponentials (the focal
+loss through its power, Poly-1, z-loss through the square of
+:math:`\operatorname{lse}`) ask for ``accurate`` float64 rows: every
+exponential of a gap from :func:`xentref._error_free.exp_into`, within
+:math:`2^{-58} = u/32` (about three times the cost of ``exp``), and
+:math:`L` from :func:`xentref._error_free.log1p`, within :math:`2^{-57}`.
+Then :math:`s` and :math:`r` are within :math:`u/32`, :math:`L` within
+:math:`3u/32`, and a softmax entry or a gradient entry :math:`p_k T/N`
+within :math:`u/16 + u` (two roundings) of its value.
+
+A gradient entry whose exponential is below the normal range lost digits
+to the subnormals; where the row's factor :math:`r T/N` exceeds 1 it would
+magnify that loss beyond the entry's last bit, so such entries are formed
+again from exponentials scaled by :math:`2^{600}` and rounded once.
+
 Rows in chunks: each chunk's sum is rescaled by :math:`e^{m_c - a}`,
 formed from the exact gap between the chunk's and the row's maxima with
 the same accurate exponential; the pairs then add as before, and the bounds
@@ -556,12 +573,42 @@ def scaled_exps(part, factor, out):
             # Rounding once to float32: values below its range go to 0.
             np.multiply(part.exps, high[:, None], out=out, casting="unsafe")
         return
+    magnified = _magnified_subnormals(part, high)
     product = np.multiply(part.exps, high[:, None], out=part.exps)
     correction = part.exp_lo
     # A zero factor (a row whose every coefficient is 0) has a zero low part.
     correction += np.divide(low, high, out=np.zeros_like(low), where=high != 0)[:, None]
     correction *= product
     np.add(product, correction, out=out)
+    if magnified is not None:
+        rows, columns = magnified
+        out[rows, columns] = _scaled_products(part, rows, columns, (high[rows], low[rows]))
+
+
+def _magnified_subnormals(part, factor):
+    """The entries whose exponential is below the normal range (or 0) in rows whose `factor` exceeds 1.
+
+    Such an exponential lost digits to the subnormals, and the factor would
+    magnify that absolute error beyond the product's last bit.
+    """
+    big = factor > 1
+    if not big.any():
+        return None
+    rows = np.flatnonzero(big)
+    small = part.exps[rows] < np.finfo(np.float64).tiny
+    if not small.any():
+        return None
+    inner, columns = np.nonzero(small)
+    return rows[inner], columns
+
+
+def _scaled_products(part, rows, columns, factor):
+    """:math:`e^{g} f` at the entries `rows`, `columns` of `part`, from exponentials scaled by :math:`2^{600}`."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        # As in Shifted: an infinite gap has exponential 0.
+        high, low = gap_pair(part.z[rows, columns].astype(np.float64), part.shift[rows, 0])
+        scaled = ef.exp((high, finite_lows(high, low)), scale=600)
+        return ef.rounded(_unscaled(ef.multiply_wide(scaled, factor)))
 
 
 def exp_at(chosen, shift, precise, accurate=False):

@@ -39,17 +39,26 @@ are scaled by powers of two for it, :func:`xentref._error_free.multiply_wide`):
   :math:`3.2u`, every term is non-negative, and the pair is rounded once:
   **4 ulps**, as without options.
 - With z-loss, :math:`\operatorname{lse} = a + L` has the error of
-  :math:`L` alone (:math:`a` is exact), so its square is within
-  :math:`2 |\operatorname{lse}| \cdot 3.2u L \le 6.4u (|a| + L)^2`: the
-  loss is within **7.4 ulps** (6.4, the rounding, and the correct
-  rounding's half ulp) of :math:`S = \ell_{CE} + \lambda (|a| + L)^2`,
-  which is the loss itself when :math:`a \ge 0`.
+  :math:`L` alone (:math:`a` is exact), and the loss multiplies it: with
+  NumPy's exponentials (:math:`L` within :math:`3.2u`) its square would be
+  within :math:`6.4u (|a| + L)^2`, 7.4 ulps in all. So with z-loss the
+  exponentials, :math:`L` and the softmax are formed accurately
+  (:mod:`xentref._shift`, "Accurate exponentials"): :math:`L` within
+  :math:`3u/32`, its square within :math:`3u/16` of :math:`(|a| + L)^2`,
+  and the cross-entropy's terms within :math:`u`; the loss is within
+  **2 ulps** (1, the rounding, and the correct rounding's half ulp) of
+  :math:`S = \ell_{CE} + \lambda (|a| + L)^2`, which is the loss itself
+  when :math:`a \ge 0`.
 - A gradient entry :math:`p_k T - c_k`: :math:`p_k T` as in
   :mod:`xentref._shift` (4.2 ulps of itself), :math:`c_k` divided as the
   reduction asks and rounded, and the difference rounded: **5.7 ulps** of
   :math:`p_k T + c_k`. With z-loss, :math:`T = C + 2 \lambda \operatorname{lse}`
-  carries :math:`2 \lambda \cdot 3.2u L`: **8.9 ulps** of
-  :math:`p_k (C + 2 \lambda (|a| + L)) + c_k`. The entries at the largest
+  is within :math:`3u/32` of :math:`C + 2 \lambda (|a| + L)`, and
+  :math:`p_k T` (accurate exponentials, :math:`u/16`, two roundings) within
+  :math:`1.16u`: **2.16 ulps** of
+  :math:`p_k (C + 2 \lambda (|a| + L)) + c_k` (the fused linear head,
+  whose logits carry larger errors of their own, keeps NumPy's
+  exponentials: 7.4 and 8.9 ulps there). The entries at the largest
   logit and at the largest coefficient are pairs rounded once. With class
   weights alone on labels the coefficients are :math:`w_y` at the label
   and 0 elsewhere, and the argument of the unweighted gradient gives
