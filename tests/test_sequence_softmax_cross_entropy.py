@@ -91,6 +91,24 @@ def test_gradient_is_softmax_minus_onehot_over_the_count():
                                rtol=0, atol=1e-16)
 
 
+@pytest.mark.parametrize("axis", [-1, 1])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("reduction", ["mean", "sequence_mean", "sum"])
+def test_gradient_is_within_4_ulps_under_every_reduction(reduction, dtype, axis):
+    # B n_b joins the kernel's one rounding: before, "sequence_mean" divided
+    # the rounded gradient again, half an ulp more than softmax's bound.
+    rng = np.random.default_rng(20261124)
+    logits = (3 * rng.standard_normal((3, 5, 7))).astype(dtype)
+    labels = rng.integers(0, 7, (3, 5))
+    lengths = [5, 2, 3]
+    if axis == 1:
+        logits = np.moveaxis(logits, -1, 1)
+    actual = grad.sequence_softmax_cross_entropy(logits, labels, lengths=lengths, axis=axis, reduction=reduction)
+    expected = exact.grad.sequence_softmax_cross_entropy(logits, labels, lengths=lengths, axis=axis,
+                                                         reduction=reduction)
+    assert np.max(exact.ulp_distance(actual, expected)) <= (4 if dtype == np.float64 else 1)
+
+
 # Reductions to softmax_cross_entropy ---------------------------------------------
 
 

@@ -185,7 +185,7 @@ class Problem:
     # Gradient -------------------------------------------------------------------
 
     def gradient(self, divisor):
-        """The gradient of the summed losses divided by `divisor`, in the layout of the logits."""
+        """The gradient of the summed losses divided by `divisor` (a number, or one per row), in the logits' layout."""
         out = np.empty(self.rows.shape, dtype=self.logits.dtype)
         self._run(lambda start, stop: self._gradient(start, stop, divisor, out), n_results=0)
         return blocks.from_rows(out, self.logits, self.axis)
@@ -213,6 +213,9 @@ class Problem:
         return losses
 
     def _gradient(self, start, stop, divisor, out, first=None, targets=None):
+        if np.ndim(divisor):
+            # One divisor per row.
+            divisor = divisor[start:stop]
         if self.labels is not None:
             t = None
             special, total = self._labels(start, stop)
@@ -228,7 +231,7 @@ class Problem:
         values = special_values(picked, normaliser, total, at_top, special, at_special, divisor)
         factor = gradient_factor(normaliser, total, divisor)
         block_out = out[start:stop]
-        subtracted = None if t is None else (lambda first, last: t[:, first:last] / divisor)
+        subtracted = None if t is None else (lambda first, last: t[:, first:last] / _column(divisor))
         write_gradient(block_out, source, self.n_classes, normaliser, shifted, factor, values, subtracted)
         dropped = self.dropped(start, stop)
         if dropped is not None:
@@ -286,7 +289,7 @@ def label_losses(normaliser, picked):
 def gradient_factor(normaliser, total, divisor):
     """The per-row factor :math:`r T / N` of the gradient's elementwise part (a pair, or ``(value, None)``)."""
     if normaliser.precise:
-        return ef.divide(ef.multiply(normaliser.reciprocal(), total), (float(divisor), 0.0))
+        return ef.divide(ef.multiply(normaliser.reciprocal(), total), (_float(divisor), 0.0))
     return normaliser.reciprocal()[0] * total[0] / divisor, None
 
 
@@ -377,6 +380,16 @@ def _halved_distance(z, shift, t):
         return 2 * high, np.where(np.isinf(high), 0.0, 2 * low)
 
 
+def _float(divisor):
+    """A divisor as float64: one number, or one per row."""
+    return float(divisor) if not np.ndim(divisor) else np.asarray(divisor, dtype=np.float64)
+
+
+def _column(divisor):
+    """A divisor that divides rows of entries: one number, or a column of one per row."""
+    return divisor if not np.ndim(divisor) else np.asarray(divisor)[:, None]
+
+
 def special_values(picked, normaliser, total, at_top, special, at_special, divisor):
     """The gradient at the largest logit and at `special` (the label, or the largest target).
 
@@ -387,7 +400,7 @@ def special_values(picked, normaliser, total, at_top, special, at_special, divis
     """
     rest, shift, top, precise = normaliser.rest, normaliser.shift, normaliser.top, normaliser.precise
     reciprocal = normaliser.reciprocal()
-    count = (float(divisor), 0.0)
+    count = (_float(divisor), 0.0)
     zeros = np.zeros(len(top))
     with np.errstate(under="ignore"):
         # Gradients below the normal range round toward 0.
