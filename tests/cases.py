@@ -1126,10 +1126,11 @@ _LINEAR_OPTIONS_BAD = [
 
 CASES += [
     # The loss: 10 ulps of its scale for the logits' rounding (2 (d + 1)),
-    # and the 4 of softmax_cross_entropy's options (7.4 with z-loss). The
-    # gradient: the bounds of the plain head with the logit gradient's 4.2
-    # ulps replaced by those of the options, 5.7 with smoothing (+ 3) and
-    # 8.9 with z-loss (+ 9.4).
+    # and the 4 of softmax_cross_entropy's options (7.4 with z-loss, whose
+    # exponentials the fused head takes from NumPy). The gradient: the
+    # bounds of the plain head with the logit gradient's 4.2 ulps replaced
+    # by those of the options, 5.7 with smoothing (+ 3) and 8.9 with z-loss
+    # (+ 9.4).
     Case("linear_softmax_cross_entropy", "tokens", _linear_options(), _linear_options_formula,
          variant="weighted", ulps=14, scale=linear_options_scale, grad_ulps=(19.4, 22.4, 22.4),
          grad_scale=linear_options_grad_scale, bad=_LINEAR_OPTIONS_BAD, batched=(0, 2), per_example=("where",),

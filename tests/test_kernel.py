@@ -63,16 +63,6 @@ def test_numpy_exp_and_log1p_are_as_accurate_as_the_bounds_assume():
     assert np.max(_ulp_errors(np.log1p, mpmath.log1p, rests)) <= 0.8
 
 
-@pytest.mark.parametrize("gamma", [0.5, 2.0, 3.7])
-def test_numpy_power_is_as_accurate_as_the_focal_bound_assumes(gamma):
-    # xentref/_coefficient_rows.py assumes (1 - p)^gamma of a float base within
-    # 0.8 ulps, for bases in (0, 1] down to where the power leaves the normals.
-    rng = np.random.default_rng(SEED)
-    bases = np.concatenate([rng.uniform(0, 1, 2000), 10.0 ** rng.uniform(-300 / gamma, 0, 2000)])
-    power = lambda x: np.power(x, gamma)  # noqa: E731
-    assert np.max(_ulp_errors(power, lambda x: x ** mpmath.mpf(gamma), bases)) <= 0.8
-
-
 # The exact shift ------------------------------------------------------------------
 
 

@@ -91,7 +91,8 @@ OPTIONS = {
     "z-loss": {"class_weight": WEIGHTS, "ignore_index": -100, "label_smoothing": 0.1, "z_loss": 1e-3},
 }
 # The extra ulps of the logit gradient beyond the plain 4.2 (tests/cases.py):
-# 4.2 with class weights alone, 5.7 with smoothing, 8.9 with z-loss; in u,
+# 4.2 with class weights alone, 5.7 with smoothing, 8.9 with z-loss (the
+# fused head's exponentials are NumPy's); in u,
 # twice that, and the plain head's (d + 1) + M + 2.
 LOGIT_GRADIENT_U = {"weighted": 8.4, "ignored": 8.4, "z-loss": 17.8}
 

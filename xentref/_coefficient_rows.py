@@ -19,7 +19,9 @@ of weighted targets (:mod:`xentref._softmax_options`).
 
 Error bounds for float64
 ------------------------
-Both losses form their exponentials, :math:`L` and the powers accurately
+Both losses (but at :math:`\gamma = 0` and :math:`\epsilon = 0`, where
+they are the cross-entropy bit for bit, with its bounds) form their
+exponentials, :math:`L` and the powers accurately
 (:mod:`xentref._shift`, "Accurate exponentials"; :func:`power`), because
 their bounds multiply those errors: the power :math:`(1 - p_k)^\gamma` has
 condition number :math:`\gamma`, and with NumPy's ``exp`` (0.8 ulps) the
@@ -242,10 +244,13 @@ class CoefficientProblem(Problem):
     A subclass gives :meth:`label_losses` and :meth:`target_losses` (pairs
     per row) and :meth:`coefficients`, the coefficient per unit target of
     each class of a :class:`Parts` (pairs of its shape); `class_weight`
-    (one float64 per class, or None) multiplies them.
+    (one float64 per class, or None) multiplies them. It sets `accurate`
+    to False where its loss is the cross-entropy (gamma or epsilon 0), so
+    that it equals :func:`xentref.softmax_cross_entropy` bit for bit.
     """
 
     class_weight = None
+    accurate = True
 
     def weighted(self, pair, t, first=0, last=None):
         """`pair` times the class weights of classes first:last and the targets `t` (None: labels, at `first`)."""
@@ -266,7 +271,7 @@ class CoefficientProblem(Problem):
         if self.labels is not None:
             labels = self.labels[start:stop]
             normaliser, _, picked = normalise(source, self.n_classes, gather=labels, keep_gaps=False,
-                                              accurate=True)
+                                              accurate=self.accurate)
             return (_rounded(self.label_losses(label_parts(picked, labels, normaliser), labels)),)
         t, total = self._targets(start, stop)
         value = self.target_losses(z, t, total)
@@ -297,14 +302,14 @@ class CoefficientProblem(Problem):
         if self.labels is not None:
             special = self.labels[start:stop]
             normaliser, shifted, picked = normalise(source, self.n_classes, gather=special, keep_gaps=False,
-                                                     accurate=True)
+                                                     accurate=self.accurate)
             at_special = self.weighted(self.coefficients(label_parts(picked, special, normaliser)), None, special)
             c = None
             total = at_special
             at_top = _where(special == normaliser.top, at_special, (np.zeros(len(z)), np.zeros(len(z))))
         else:
             t, _ = self._targets(start, stop)
-            normaliser, shifted, _ = normalise(source, self.n_classes, accurate=True)
+            normaliser, shifted, _ = normalise(source, self.n_classes, accurate=self.accurate)
             c = (np.zeros(t.shape), np.zeros(t.shape))
             for first, last, part in shifted_chunks(source, self.n_classes, normaliser, shifted):
                 chunk = self.weighted(self.coefficients(chunk_parts(part, normaliser, first, last)),
@@ -335,7 +340,7 @@ def weighted_cross_entropy(problem, z, coefficients_of, extra=None):
     add up over the chunks, returned as well.
     """
     source = columns_of(z)
-    normaliser, shifted, _ = normalise(source, problem.n_classes, accurate=True)
+    normaliser, shifted, _ = normalise(source, problem.n_classes, accurate=problem.accurate)
     zeros = np.zeros(len(z))
     total, distance, added = (zeros, zeros), (zeros, zeros), (zeros, zeros)
     for first, last, part in shifted_chunks(source, problem.n_classes, normaliser, shifted):

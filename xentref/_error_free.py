@@ -200,26 +200,32 @@ def exp_into(high, low, out, work, scale=0):
             p += coefficient
             p *= r
     # n = 64 q + j: the table entry j and the power of two q (+ scale).
-    q = np.floor(np.multiply(n, 1 / 64, out=x), out=x)
-    n -= np.multiply(q, 64, out=spare)
-    index = n.astype(np.intp)
+    whole = n.astype(np.int64)
+    index = whole & 63
     t_high = np.take(_TABLE_HIGH, index, out=spare)
     p *= t_high
     p += np.take(_TABLE_LOW, index)
-    q += scale
-    # 2^q as two factors in the normal range: exact products, and one
-    # rounding where the result falls below the normal range.
-    half = np.floor(np.multiply(q, 0.5, out=n), out=n)
-    q -= half
+    whole >>= 6
+    whole += scale
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         # Results below the normal range round to subnormals or 0; the
         # entries below the floor are set to 0 next.
-        for k in (half, q):
-            factor = _power_of_two(k, out=r)
+        if whole.min() >= -1022:
+            # 2^q is a normal float: one exact product (for the low part,
+            # one rounding where it falls below the normal range).
+            factor = _power_of_two(whole, out=r)
             t_high *= factor
             p *= factor
-    dead = high <= floor
-    if dead.any():
+        else:
+            # 2^q as two factors in the normal range: exact products, and
+            # one rounding where the result falls below the normal range.
+            half = whole >> 1
+            for k in (half, whole - half):
+                factor = _power_of_two(k, out=r)
+                t_high *= factor
+                p *= factor
+    if np.min(high, initial=0.0) <= floor:
+        dead = high <= floor
         t_high[dead] = 0
         p[dead] = 0
     # Normalised (TwoSum): the high part the nearest float, the low part below its ulp.
@@ -233,8 +239,8 @@ def exp_into(high, low, out, work, scale=0):
 
 
 def _power_of_two(k, out):
-    """``2.0 ** k`` for integral float64 `k` in [-1022, 1023], into `out`: the exponent field set directly."""
-    bits = (k + 1023).astype(np.int64)
+    """``2.0 ** k`` for int64 `k` in [-1022, 1023], into `out`: the exponent field set directly."""
+    bits = k + 1023
     bits <<= 52
     np.copyto(out, bits.view(np.float64))
     return out

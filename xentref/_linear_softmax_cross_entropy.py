@@ -574,8 +574,10 @@ def _gradient(linear, labels, keep, blocks, block_rows):
             if keep is not None:
                 # The tokens left out have no gradient.
                 g[~keep[start:stop]] = 0
-            with np.errstate(under="ignore"):
-                # Products below the normal range round to subnormals.
+            with np.errstate(under="ignore", over="ignore"):
+                # Products below the normal range round to subnormals; a sum
+                # at the edge of the float range may round beyond it, to inf
+                # as IEEE overflow gives.
                 grad_hidden[start:stop] += g @ columns[0]
                 weight_sum += g.T @ rows
                 bias_sum += np.sum(g, axis=0)

@@ -574,12 +574,15 @@ def scaled_exps(part, factor, out):
             np.multiply(part.exps, high[:, None], out=out, casting="unsafe")
         return
     magnified = _magnified_subnormals(part, high)
-    product = np.multiply(part.exps, high[:, None], out=part.exps)
-    correction = part.exp_lo
-    # A zero factor (a row whose every coefficient is 0) has a zero low part.
-    correction += np.divide(low, high, out=np.zeros_like(low), where=high != 0)[:, None]
-    correction *= product
-    np.add(product, correction, out=out)
+    with np.errstate(under="ignore"):
+        # Products and corrections below the normal range round toward 0:
+        # a correction there is far below the entry's last bit.
+        product = np.multiply(part.exps, high[:, None], out=part.exps)
+        correction = part.exp_lo
+        # A zero factor (a row whose every coefficient is 0) has a zero low part.
+        correction += np.divide(low, high, out=np.zeros_like(low), where=high != 0)[:, None]
+        correction *= product
+        np.add(product, correction, out=out)
     if magnified is not None:
         rows, columns = magnified
         out[rows, columns] = _scaled_products(part, rows, columns, (high[rows], low[rows]))
