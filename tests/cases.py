@@ -527,6 +527,13 @@ def _sigmoid_variant(**options):
     return make
 
 
+def _sigmoid_poly1_grad_scale(args, kwargs):
+    """(1 - y) sigma(z) + y sigma(-z) + epsilon |1 - 2y| sigma(z) sigma(-z): the gradient's terms."""
+    logits, targets = args
+    a, b = xentref.sigmoid(logits), xentref.sigmoid(-logits)
+    return (1 - targets) * a + targets * b + kwargs["epsilon"] * np.abs(1 - 2 * targets) * a * b
+
+
 def _sigmoid_focal_grad_scale(args, kwargs):
     """alpha_t q^gamma [|sigma(z) - y| terms + gamma c sigma(z) sigma(-z) / q], q = 1 - p_t."""
     logits, targets = args
@@ -658,7 +665,7 @@ CASES += [
          _target_formula(symbolic.softmax_poly1_loss), variant="probabilities", axis_args=(0, 1), ulps=2,
          grad_ulps=2.13, grad_scale=_softmax_poly1_grad_scale, hard=_hard_variant(_hard_targets, epsilon=2.0)),
     Case("sigmoid_poly1_loss", "elements", _sigmoid_variant(epsilon=2.0), _sigmoid_formula(symbolic.sigmoid_poly1_loss),
-         ulps=1, refuses_plus_inf=False, grad_ulps=5),
+         ulps=1, refuses_plus_inf=False, grad_ulps=1.125, grad_scale=_sigmoid_poly1_grad_scale),
     Case("class_balanced_weights", "rows", _counts,
          lambda s, a, k: symbolic.class_balanced_weights(s, sp.Float(k["beta"], 30)), ulps=2),
     Case("class_balanced_weights", "rows", lambda d, b, e: _counts(d, b, e, beta=0.0), variant="beta 0",
@@ -967,13 +974,6 @@ def _with_valid_targets(scale, target=1, fill=0.5):
     return wrapped
 
 
-def _sigmoid_poly1_grad_scale(args, kwargs):
-    """(1 - y) sigma(z) + y sigma(-z) + epsilon |1 - 2y| sigma(z) sigma(-z): the gradient's terms."""
-    logits, targets = args
-    a, b = xentref.sigmoid(logits), xentref.sigmoid(-logits)
-    return (1 - targets) * a + targets * b + kwargs["epsilon"] * np.abs(1 - 2 * targets) * a * b
-
-
 def _linear_fill(args, kwargs):
     """The linear head's labels with 0 where left out, for its scales."""
     labels = np.where(np.asarray(kwargs["where"]), args[2], 0)
@@ -992,7 +992,7 @@ CASES += [
          divisor=_kept_count),
     Case("sigmoid_poly1_loss", "elements", _left_out(_sigmoid_variant(epsilon=2.0), invalid=-1.0),
          _selected_formula(_sigmoid_formula(symbolic.sigmoid_poly1_loss)), variant="selected", ulps=1,
-         refuses_plus_inf=False, grad_ulps=5, grad_scale=_with_valid_targets(_sigmoid_poly1_grad_scale),
+         refuses_plus_inf=False, grad_ulps=1.125, grad_scale=_with_valid_targets(_sigmoid_poly1_grad_scale),
          divisor=_kept_count),
     Case("softmax_focal_loss", "examples", _left_out(_focal_softmax(_labels), "examples", invalid=-100),
          _selected_formula(_target_formula(symbolic.softmax_focal_loss)), variant="labels, selected", ulps=1,

@@ -210,7 +210,7 @@ def exp_into(high, low, out, work, scale=0):
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         # Results below the normal range round to subnormals or 0; the
         # entries below the floor are set to 0 next.
-        if whole.min() >= -1022:
+        if np.min(whole, initial=0) >= -1022:
             # 2^q is a normal float: one exact product (for the low part,
             # one rounding where it falls below the normal range).
             factor = _power_of_two(whole, out=r)
