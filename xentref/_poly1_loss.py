@@ -345,7 +345,8 @@ def _sigmoid_pairs(logits):
 def _poly1_sigmoid_slope(logits, targets, epsilon):
     r"""The unreduced gradient :math:`(1 - y)\, a (1 + \epsilon b) - y\, b (1 + \epsilon a)` as a pair.
 
-    Here :math:`a = \sigma(z)` and :math:`b = \sigma(-z)`, and the two products are non-negative: for :math:`\epsilon < 0`,
+    Here :math:`a = \sigma(z)` and :math:`b = \sigma(-z)`, and the two
+    products are non-negative: for :math:`\epsilon < 0`,
     :math:`1 + \epsilon b = (1 + \epsilon) + |\epsilon| a` since
     :math:`a + b = 1`, a sum of terms of one sign.
     """
