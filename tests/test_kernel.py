@@ -266,10 +266,10 @@ def test_other_functions_still_refuse_half_precision():
 
 
 @pytest.mark.parametrize("k", [2, 17, 1000])
-def test_logsumexp_of_a_non_negative_maximum_is_within_4_ulps_of_itself(k):
+def test_logsumexp_of_a_non_negative_maximum_is_within_2_ulps_of_itself(k):
     # Its two terms, the maximum and log1p(s), then have one sign.
     rng = np.random.default_rng(SEED + k)
     z = hard_logits(rng, 12, k, np.float64)
     z = z[np.max(z, axis=1) >= 0]
     assert len(z) > 3
-    assert np.max(exact.ulp_distance(xentref.logsumexp(z), exact.logsumexp(z))) <= 4
+    assert np.max(exact.ulp_distance(xentref.logsumexp(z), exact.logsumexp(z))) <= 2

@@ -58,9 +58,12 @@ within :math:`c` ulps of the exact value is within :math:`\lfloor c + 1/2
   from the correctly rounded one. Likewise the loss for probability targets
   :math:`T L + \sum_k t_k (-g_k)` (each product :math:`t_k h_k` rounded,
   relative error :math:`u`): **4 ulps**.
-- :math:`\operatorname{logsumexp} = a + L` may cancel: within
-  :math:`3.2 + 0.5 + 0.5 = 4.2` ulps of the size of its terms,
-  :math:`|a| + \log K`.
+- :math:`\operatorname{logsumexp} = a + L` may cancel, so
+  :func:`xentref.logsumexp` takes :math:`L` from
+  :func:`xentref._error_free.log1p` (within :math:`2^{-57}`, once for the
+  whole batch): :math:`L` within :math:`1.6u + u/16` and :math:`a + L`
+  within :math:`1.66 + 0.5 + 0.5 = 2.7` ulps of the size of its terms,
+  :math:`|a| + \log K`; within 2 ulps of itself when :math:`a \ge 0`.
 - A softmax entry :math:`e^{h_k}(1 + l_k)\,r`, :math:`r = 1/(1 + s)` a
   pair: the exponential (:math:`\alpha_e`), :math:`r`
   (:math:`\alpha_e s / (1 + s)`), the product with ``r_high`` and the
