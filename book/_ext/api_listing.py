@@ -31,7 +31,11 @@ class Functions(SphinxDirective):
         sections = []
         for heading, names in listing():
             section = nodes.section(ids=[nodes.make_id(heading)])
-            section += nodes.title(text=heading)
+            # Parsed, so that a heading's :math: renders (and the contents
+            # list shows its formula, not the role).
+            inline, messages = self.state.inline_text(heading, self.lineno)
+            section += nodes.title(heading, "", *inline)
+            section += messages
             text = "\n".join(f".. autofunction:: xentref.{name}" for name in names)
             section += self.parse_text_to_nodes(text)
             sections.append(section)
