@@ -550,9 +550,13 @@ def distillation_loss_grad(
     >>> print(np.round(g, 6), (s - t) / 3)
     [ 0.25 -0.5   0.25] [ 0.25 -0.5   0.25]
     """
-    student, teacher, temperature, axis, keep = _checked(
-        student_logits, teacher_logits, temperature, axis, reduction, where
-    )
+    checked = _checked(student_logits, teacher_logits, temperature, axis, reduction, where)
+    _, gradient = _gradient_pass(*checked, reduction, with_losses=False)
+    return gradient
+
+
+def _gradient_pass(student, teacher, temperature, axis, keep, reduction, with_losses):
+    """The gradient, and with `with_losses` each example's loss, from one softening per block of rows."""
     divisor = selected_divisor(student.size // student.shape[axis], keep, reduction)
     student_rows, teacher_rows = _rows_of(student, teacher, axis)
     out = np.empty(student_rows.shape, dtype=student.dtype)
@@ -560,10 +564,13 @@ def distillation_loss_grad(
 
     def block(start, stop):
         q, p = _softened(student_rows, teacher_rows, start, stop, temperature)
+        losses = _divergences(q, p, temperature) if with_losses else None
         _write_gradient(q, p, factor, out[start:stop])
+        return (losses,) if with_losses else None
 
-    blocks.run(block, *student_rows.shape, n_results=0, budget=_budget(student.dtype))
-    return dropped_rows(blocks.from_rows(out, student, axis), keep, axis)
+    results = blocks.run(block, *student_rows.shape, n_results=int(with_losses), budget=_budget(student.dtype))
+    gradient = dropped_rows(blocks.from_rows(out, student, axis), keep, axis)
+    return (results[0] if with_losses else None), gradient
 
 
 @fill(of=distillation_loss)
@@ -608,17 +615,5 @@ def distillation_loss_value_and_grad(
     student, teacher, temperature, axis, keep = _checked(
         student_logits, teacher_logits, temperature, axis, reduction, where
     )
-    divisor = selected_divisor(student.size // student.shape[axis], keep, reduction)
-    student_rows, teacher_rows = _rows_of(student, teacher, axis)
-    out = np.empty(student_rows.shape, dtype=student.dtype)
-    factor = _gradient_factor(temperature, divisor)
-
-    def block(start, stop):
-        q, p = _softened(student_rows, teacher_rows, start, stop, temperature)
-        losses = _divergences(q, p, temperature)
-        _write_gradient(q, p, factor, out[start:stop])
-        return (losses,)
-
-    (losses,) = blocks.run(block, *student_rows.shape, budget=_budget(student.dtype))
-    gradient = dropped_rows(blocks.from_rows(out, student, axis), keep, axis)
+    losses, gradient = _gradient_pass(student, teacher, temperature, axis, keep, reduction, with_losses=True)
     return _reduced(losses, student, axis, keep, reduction), gradient

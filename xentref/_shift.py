@@ -613,7 +613,7 @@ def _scaled_products(part, rows, columns, factor):
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         # As in Shifted: an infinite gap has exponential 0.
         high, low = gap_pair(part.z[rows, columns].astype(np.float64), part.shift[rows, 0])
-        scaled = ef.exp((high, finite_lows(high, low)), scale=600)
+        scaled = _scaled_exps(high, finite_lows(high, low))
         return ef.rounded(_unscaled(ef.multiply_wide(scaled, factor)))
 
 
